@@ -1,0 +1,3 @@
+from gcmbot.cli import main
+
+raise SystemExit(main())

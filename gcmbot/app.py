@@ -1,0 +1,57 @@
+"""Composition root: settings → database → content → services. No import-time globals."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from gcmbot.config import Settings
+from gcmbot.content import ContentError, load_content
+from gcmbot.services.subscriptions import Subscriptions
+from gcmbot.store import Database
+from gcmbot.store.content import SyncReport, sync_content
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the bot, the scheduler and the CLI use, built once."""
+
+    settings: Settings
+    db: Database
+    subscriptions: Subscriptions
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(settings: Settings, *, db: Database | None = None) -> Services:
+    db = db or Database(settings.database_url)
+    return Services(
+        settings=settings,
+        db=db,
+        subscriptions=Subscriptions(db, default_timezone=settings.timezone),
+    )
+
+
+def load_content_into_db(services: Services) -> SyncReport:
+    """Validate `content/` and sync it into the database. Raises ContentError on any problem."""
+    content = load_content(services.settings.content_dir)
+    with services.db.session() as session:
+        return sync_content(session, content)
+
+
+def prepare(services: Services) -> None:
+    """What `gcmbot run` does before serving: migrate, then load content.
+
+    Broken content files do not stop the bot: it keeps the content it already
+    has and logs every problem, so a typo in a YAML file never takes it down.
+    """
+    services.db.upgrade(services.settings.migrations_dir)
+    try:
+        report = load_content_into_db(services)
+    except ContentError as exc:
+        log.error("content/ has %d problem(s); keeping the content already in the database:\n%s", len(exc.problems), exc)
+    else:
+        log.info("content loaded: %s", str(report).replace("\n", "; "))

@@ -1,0 +1,56 @@
+"""Build the python-telegram-bot Application: wiring only, no logic."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults
+
+from gcmbot.app import Services
+from gcmbot.bot import texts
+from gcmbot.bot.context import BotContext
+from gcmbot.bot.handlers import core, settings
+
+log = logging.getLogger(__name__)
+
+# Feature modules, each with register(application). Order matters only for
+# catch-all handlers (questions), which register last.
+HANDLER_MODULES = [core, settings]
+
+
+def build_application(services: Services, *, rate_limit: bool = True) -> Application:
+    settings = services.settings
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(_post_init)
+    )
+    if settings.bot_api_url:
+        base = settings.bot_api_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    BotContext.attach(application, services)
+    for module in HANDLER_MODULES:
+        module.register(application)
+    # Last in group 0, so it runs only when no feature took the button press.
+    application.add_handler(CallbackQueryHandler(core.unknown_button))
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.COMMANDS])
+
+
+async def _on_error(update: object, context: BotContext) -> None:
+    # Never log message texts: only the kind of update and the error.
+    kind = type(update).__name__
+    if isinstance(update, Update):
+        kind = next((k for k in ("message", "callback_query", "my_chat_member", "edited_message") if getattr(update, k)), "update")
+    log.error("error while handling %s: %r", kind, context.error, exc_info=context.error)

@@ -1,0 +1,212 @@
+"""/settings menu, /mysubscription, /timezone, /forget, and the bot being added to or removed from chats."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
+
+from gcmbot.bot.context import BotContext
+from gcmbot.bot.permissions import forget_cached_admins, may_change_settings
+from gcmbot.bot.render import settings as render
+from gcmbot.services.subscriptions import InvalidChoice, NotSubscribed, Subscription
+
+log = logging.getLogger(__name__)
+AWAITING_TIMEZONE = "awaiting_timezone"
+
+
+def _options(context: BotContext) -> dict[str, dict[str, str]]:
+    subs = context.services.subscriptions
+    return {kind: dict(subs.options(kind)) for kind in ("region", "constituency", "topic")}
+
+
+async def open_menu(update: Update, context: BotContext) -> None:
+    """Send a fresh settings menu; older menus of this chat go stale."""
+    chat_id = update.effective_chat.id
+    subs = context.services.subscriptions
+    if subs.get(chat_id) is None:
+        await update.effective_message.reply_text(render.NOT_SUBSCRIBED)
+        return
+    subs.new_menu_token(chat_id)
+    text, markup = render.main_menu(subs.require(chat_id), _options(context))
+    await update.effective_message.reply_html(text, reply_markup=markup)
+
+
+async def settings_command(update: Update, context: BotContext) -> None:
+    if not await may_change_settings(update, context):
+        await update.effective_message.reply_text(render.ADMINS_ONLY)
+        return
+    await open_menu(update, context)
+
+
+async def mysubscription(update: Update, context: BotContext) -> None:
+    sub = context.services.subscriptions.get(update.effective_chat.id)
+    text = render.NOT_SUBSCRIBED if sub is None else render.summary(sub, _options(context))
+    await update.effective_message.reply_html(text)
+
+
+async def timezone_command(update: Update, context: BotContext) -> None:
+    if not await may_change_settings(update, context):
+        await update.effective_message.reply_text(render.ADMINS_ONLY)
+        return
+    if not context.args:
+        context.chat_data[AWAITING_TIMEZONE] = True
+        await update.effective_message.reply_text("Send the name of your timezone, like Africa/Nairobi.")
+        return
+    await _set_timezone(update, context, " ".join(context.args))
+
+
+async def typed_timezone(update: Update, context: BotContext) -> None:
+    """A plain message right after the menu asked for a timezone name."""
+    if not context.chat_data.pop(AWAITING_TIMEZONE, False):
+        return  # not for us: let the next handler group (questions) see it
+    if not await may_change_settings(update, context):
+        return
+    await _set_timezone(update, context, update.effective_message.text)
+    from telegram.ext import ApplicationHandlerStop
+
+    raise ApplicationHandlerStop
+
+
+async def _set_timezone(update: Update, context: BotContext, name: str) -> None:
+    try:
+        sub = context.services.subscriptions.set_timezone(update.effective_chat.id, name)
+    except InvalidChoice:
+        await update.effective_message.reply_text(render.TIMEZONE_BAD.format(text=name.strip()[:64]))
+    except NotSubscribed:
+        await update.effective_message.reply_text(render.NOT_SUBSCRIBED)
+    else:
+        await update.effective_message.reply_text(render.TIMEZONE_SET.format(zone=sub.timezone))
+
+
+async def forget_command(update: Update, context: BotContext) -> None:
+    if not await may_change_settings(update, context):
+        await update.effective_message.reply_text(render.ADMINS_ONLY)
+        return
+    subs = context.services.subscriptions
+    if subs.get(update.effective_chat.id) is None:
+        await update.effective_message.reply_text(render.NOTHING_STORED)
+        return
+    token = subs.new_menu_token(update.effective_chat.id)
+    text, markup = render.forget_confirm(token)
+    await update.effective_message.reply_html(text, reply_markup=markup)
+
+
+# --- button presses -----------------------------------------------------------
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    chat_id = query.message.chat.id if query.message else None
+    parts = (query.data or "").split(":")
+    subs = context.services.subscriptions
+    sub = subs.get(chat_id) if chat_id is not None else None
+    if sub is None or len(parts) < 3 or parts[1] != sub.menu_token:
+        await query.answer(render.STALE if sub is not None else render.NOT_SUBSCRIBED, show_alert=False)
+        return
+    if not await may_change_settings(update, context):
+        await query.answer(render.ADMINS_ONLY, show_alert=True)
+        return
+    action, args = parts[2], parts[3:]
+    try:
+        screen = _apply(context, sub, action, args)
+    except (InvalidChoice, KeyError, ValueError, IndexError):
+        await query.answer(render.UNKNOWN)
+        return
+    if screen is None:  # /forget confirmed or cancelled
+        await query.answer()
+        return
+    text, markup = screen
+    await query.answer()
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+def _apply(context: BotContext, sub: Subscription, action: str, args: list[str]):
+    """Do what a button says and return the screen to show next: (text, markup or None)."""
+    subs, chat_id = context.services.subscriptions, sub.chat_id
+    options = _options(context)
+    if action == "m":
+        return render.main_menu(sub, options)
+    if action == "v":
+        kind = render.KIND_CODES[args[0]]
+        return render.choice_menu(sub, kind, options[kind])
+    if action == "t":
+        kind = render.KIND_CODES[args[0]]
+        return render.choice_menu(subs.toggle(chat_id, kind, args[1]), kind, options[kind])
+    if action == "a":
+        kind = render.KIND_CODES[args[0]]
+        return render.choice_menu(subs.set_all(chat_id, kind), kind, options[kind])
+    if action == "d":
+        return render.digest_menu(sub)
+    if action == "dw":
+        weekday = None if args[0] == "off" else int(args[0])
+        return render.digest_menu(subs.set_digest(chat_id, weekday))
+    if action == "dh":
+        if sub.digest_weekday is None:  # choosing an hour turns the digest on (Mondays)
+            subs.set_digest(chat_id, 0)
+        return render.digest_menu(subs.set_digest(chat_id, subs.require(chat_id).digest_weekday, int(args[0])))
+    if action == "f":
+        name = {"alerts": "alerts", "reminders": "reminders", "empty": "send_empty_digest"}[args[0]]
+        return render.digest_menu(subs.set_flag(chat_id, name, not getattr(sub, name)))
+    if action == "z":
+        context.chat_data[AWAITING_TIMEZONE] = True
+        return render.timezone_menu(sub, subs.timezones_for_regions())
+    if action == "zs":
+        context.chat_data.pop(AWAITING_TIMEZONE, None)
+        return render.timezone_menu(subs.set_timezone(chat_id, ":".join(args)), subs.timezones_for_regions())
+    if action == "l":
+        return render.language_menu(sub)
+    if action == "ls":
+        return render.language_menu(subs.set_language(chat_id, args[0]))
+    if action == "done":
+        context.chat_data.pop(AWAITING_TIMEZONE, None)
+        return render.done(sub, options), None
+    if action == "fg":
+        if args[0] == "yes":
+            deleted = subs.forget(chat_id)
+            context.chat_data.clear()
+            forget_cached_admins(context, chat_id)
+            return render.forgotten(deleted), None
+        if args[0] == "no":
+            return render.FORGET_CANCELLED, None
+    raise InvalidChoice(action)
+
+
+# --- membership -----------------------------------------------------------------
+
+
+async def on_membership(update: Update, context: BotContext) -> None:
+    """The bot was added to, removed from or blocked in a chat."""
+    change = update.my_chat_member
+    chat_id, status = change.chat.id, change.new_chat_member.status
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        if context.services.subscriptions.mark_inactive(chat_id):
+            log.info("bot removed or blocked; subscriber marked inactive (chat type %s)", change.chat.type)
+        forget_cached_admins(context, chat_id)
+    elif change.chat.type != "private" and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        await context.bot.send_message(chat_id, render.ADDED_TO_GROUP)
+
+
+async def on_migrate(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    if message.migrate_to_chat_id:
+        context.services.subscriptions.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("settings", settings_command))
+    application.add_handler(CommandHandler("mysubscription", mysubscription))
+    application.add_handler(CommandHandler("timezone", timezone_command))
+    application.add_handler(CommandHandler("forget", forget_command))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^s:"))
+    application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    # Group -1 runs before the question handler, which answers other plain texts.
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone), group=-1)

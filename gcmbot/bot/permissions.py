@@ -1,0 +1,45 @@
+"""Who may change a chat's settings: anyone in a private chat, only administrators in groups."""
+
+from __future__ import annotations
+
+import time
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+
+from gcmbot.bot.context import BotContext
+
+ADMIN_CACHE_SECONDS = 300
+_ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+
+
+async def may_change_settings(update: Update, context: BotContext) -> bool:
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return False
+    if chat.type == ChatType.PRIVATE:
+        return True
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous administrator posting as the group
+    if user is None:
+        return False
+    cache: dict = context.application.bot_data.setdefault("admin_cache", {})
+    key, now = (chat.id, user.id), time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[1] < ADMIN_CACHE_SECONDS:
+        return hit[0]
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+        allowed = member.status in _ADMIN_STATUSES
+    except TelegramError:
+        allowed = False
+    cache[key] = (allowed, now)
+    return allowed
+
+
+def forget_cached_admins(context: BotContext, chat_id: int) -> None:
+    cache: dict = context.application.bot_data.get("admin_cache", {})
+    for key in [k for k in cache if k[0] == chat_id]:
+        del cache[key]

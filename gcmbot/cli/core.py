@@ -1,0 +1,76 @@
+"""`gcmbot run`, `gcmbot db …`, `gcmbot content …`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gcmbot.app import build_services, load_content_into_db, prepare
+from gcmbot.config import load_settings
+from gcmbot.content import ContentError
+from gcmbot.content.loader import check_content
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="start the bot (long polling)")
+    p.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(func=cmd_db_upgrade)
+
+    content = sub.add_parser("content", help="the curated content in content/").add_subparsers(dest="content_command", metavar="ACTION", required=True)
+    p = content.add_parser("check", help="validate content files; print file:line: message for each problem")
+    p.add_argument("--dir", help="content folder (default: GCMBOT_CONTENT_DIR or the shipped content/)")
+    p.set_defaults(func=cmd_content_check)
+    content.add_parser("load", help="validate and sync content into the database").set_defaults(func=cmd_content_load)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gcmbot.bot.application import build_application
+
+    settings = load_settings()
+    settings.require_token()
+    services = build_services(settings)
+    prepare(services)
+    application = build_application(services)
+    try:
+        application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    services = build_services(load_settings())
+    services.db.upgrade(services.settings.migrations_dir)
+    print(f"database at revision {services.db.current_revision()}")
+    return 0
+
+
+def cmd_content_check(args: argparse.Namespace) -> int:
+    directory = args.dir or load_settings().content_dir
+    content, problems = check_content(directory)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        return 1
+    print(
+        f"content OK: {len(content.events)} events, {len(content.faq)} FAQ entries, {len(content.statements)} statements, "
+        f"{len(content.feeds)} feeds, {len(content.regions)} regions, {len(content.constituencies)} constituencies, "
+        f"{len(content.topics)} topics"
+    )
+    return 0
+
+
+def cmd_content_load(args: argparse.Namespace) -> int:
+    services = build_services(load_settings())
+    services.db.upgrade(services.settings.migrations_dir)
+    try:
+        report = load_content_into_db(services)
+    except ContentError as exc:
+        print(exc)
+        print("nothing loaded: fix the problems above first", file=sys.stderr)
+        return 1
+    print(report)
+    return 0

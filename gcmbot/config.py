@@ -1,0 +1,97 @@
+"""Settings: every knob is an environment variable (or a line in `.env`).
+
+The variable names are a public interface (see the README table); keep them stable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _project_dir(name: str) -> Path:
+    """Find a top-level project folder (content/, migrations/).
+
+    In a checkout or an editable install it sits next to the package; in an
+    installed copy (the Docker image) it sits in the working directory.
+    """
+    for base in (PACKAGE_DIR.parent, Path.cwd()):
+        if (base / name).is_dir():
+            return base / name
+    return PACKAGE_DIR.parent / name
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GCMBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    token: str | None = None
+    database_url: str = "sqlite:///gcmbot.db"
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
+    bot_api_url: str | None = None
+    content_dir: Path = Field(default_factory=lambda: _project_dir("content"))
+    timezone: str = "UTC"
+    # Not in the foundation table, but useful to operators and tests.
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> frozenset[int]:
+        if value is None or value == "":
+            return frozenset()
+        if isinstance(value, str):
+            ids = set()
+            for part in value.replace(";", ",").split(","):
+                part = part.strip()
+                if not part:
+                    continue
+                try:
+                    ids.add(int(part))
+                except ValueError:
+                    raise ValueError(f"GCMBOT_ADMIN_IDS: {part!r} is not a numeric Telegram user id") from None
+            return frozenset(ids)
+        return frozenset(int(v) for v in value)  # type: ignore[union-attr]
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"GCMBOT_TIMEZONE: {value!r} is not an IANA timezone name (e.g. Europe/Geneva)") from None
+        return value
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError("GCMBOT_TOKEN is not set: export the token BotFather gave you, e.g. GCMBOT_TOKEN=123456:ABC... gcmbot run")
+        return self.token
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admin_ids
+
+    @property
+    def migrations_dir(self) -> Path:
+        return _project_dir("migrations")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning validation errors into one-line ConfigErrors."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        msg = str(first.get("msg", exc)).removeprefix("Value error, ")
+        raise ConfigError(msg) from None

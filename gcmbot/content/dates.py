@@ -1,0 +1,99 @@
+"""Dates known to a day, a month ("September 2017", "late November 2017") or a year."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+PARTS = ("early", "mid", "late")
+_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date at a stated precision. `value` is the first day it can mean."""
+
+    value: date
+    precision: str = "day"  # day, month, year
+    part: str | None = None  # early, mid, late — only with month precision
+
+    @classmethod
+    def parse(cls, raw: object, part: object = None) -> PartialDate:
+        """Parse `2017-05-08`, `2017-09` or `2018`; raise ValueError with a readable reason."""
+        if isinstance(raw, date):
+            value, precision = raw, "day"
+        else:
+            text = str(raw).strip()
+            m = _PATTERN.match(text)
+            if not m:
+                raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD, YYYY-MM or YYYY")
+            year, month, day = m.groups()
+            try:
+                if day:
+                    value, precision = date(int(year), int(month), int(day)), "day"
+                elif month:
+                    value, precision = date(int(year), int(month), 1), "month"
+                else:
+                    value, precision = date(int(year), 1, 1), "year"
+            except ValueError as exc:
+                raise ValueError(f"{text!r} is not a real date ({exc})") from None
+        if part is not None:
+            if part not in PARTS:
+                raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
+            if precision != "month":
+                raise ValueError("part (early/mid/late) only goes with a month, like 2017-11")
+        return cls(value, precision, part)  # type: ignore[arg-type]
+
+    @property
+    def last_day(self) -> date:
+        """The last day this date can mean (for "is it over yet?")."""
+        if self.precision == "day":
+            return self.value
+        if self.precision == "year":
+            return date(self.value.year, 12, 31)
+        days = calendar.monthrange(self.value.year, self.value.month)[1]
+        if self.part == "early":
+            return self.value.replace(day=10)
+        if self.part == "mid":
+            return self.value.replace(day=20)
+        return self.value.replace(day=days)
+
+    @property
+    def sort_day(self) -> date:
+        """A representative day for ordering ("late November" sorts after 20 November)."""
+        if self.precision == "month" and self.part:
+            return self.value.replace(day={"early": 1, "mid": 11, "late": 21}[self.part])
+        return self.value
+
+    def iso(self) -> str:
+        if self.precision == "day":
+            return self.value.isoformat()
+        if self.precision == "month":
+            return self.value.strftime("%Y-%m")
+        return str(self.value.year)
+
+    def __str__(self) -> str:
+        return format_range(self, None)
+
+
+def format_range(start: PartialDate, end: PartialDate | None) -> str:
+    """Render like the documents do: "8–9 May 2017", "30 June – 1 July 2017", "late November 2017"."""
+    if start.precision == "year":
+        return str(start.value.year) if not end or end.value.year == start.value.year else f"{start.value.year}–{end.value.year}"
+    if start.precision == "month":
+        month = f"{calendar.month_name[start.value.month]} {start.value.year}"
+        text = f"{start.part} {month}" if start.part else month
+        if end and (end.value.year, end.value.month) != (start.value.year, start.value.month):
+            text = f"{text} – {format_range(end, None)}"
+        return text
+    s = start.value
+    if end is None or end.precision != "day" or end.value == s:
+        return f"{s.day} {calendar.month_name[s.month]} {s.year}"
+    e = end.value
+    if (s.year, s.month) == (e.year, e.month):
+        return f"{s.day}–{e.day} {calendar.month_name[s.month]} {s.year}"
+    if s.year == e.year:
+        return f"{s.day} {calendar.month_name[s.month]} – {e.day} {calendar.month_name[e.month]} {s.year}"
+    return f"{s.day} {calendar.month_name[s.month]} {s.year} – {e.day} {calendar.month_name[e.month]} {e.year}"

@@ -1,0 +1,381 @@
+"""Load and validate `content/*.yaml`.
+
+Every problem is reported as `file:line: message` so an editor can jump to it;
+nothing is loaded into the database unless all files are valid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from gcmbot.content.dates import PartialDate
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+EVENT_KINDS = (
+    "thematic",
+    "regional-intergovernmental",
+    "regional-civil-society",
+    "national",
+    "stocktaking",
+    "negotiation",
+    "adoption",
+    "other",
+)
+FEED_KINDS = ("rss", "atom", "reliefweb")
+GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class ContentError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(map(str, problems)))
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    id: str
+    title: str
+    publisher: str = ""
+    date: str = ""
+    url: str = ""
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A region, constituency or topic."""
+
+    kind: str
+    id: str
+    name: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    timezones: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    thematic: bool = False
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    id: str
+    title: str
+    kind: str
+    start: PartialDate
+    end: PartialDate | None = None
+    topics: tuple[str, ...] = ()
+    theme: str = ""
+    place: str = ""
+    country: str = ""
+    region: str = GLOBAL
+    organiser: str = ""
+    participation: str = ""
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StatementSpec:
+    id: str
+    title: str
+    date: PartialDate
+    organisation: str = ""
+    summary: str = ""
+    topics: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    source: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class FaqSpec:
+    id: str
+    question: str
+    answer: str
+    alternatives: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    id: str
+    name: str
+    url: str
+    kind: str = "rss"
+    enabled: bool = True
+    interval_minutes: int = 30
+    regions: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass
+class Content:
+    sources: list[SourceDoc] = field(default_factory=list)
+    regions: list[Term] = field(default_factory=list)
+    constituencies: list[Term] = field(default_factory=list)
+    topics: list[Term] = field(default_factory=list)
+    events: list[EventSpec] = field(default_factory=list)
+    statements: list[StatementSpec] = field(default_factory=list)
+    faq: list[FaqSpec] = field(default_factory=list)
+    feeds: list[FeedSpec] = field(default_factory=list)
+
+    def terms(self, kind: str) -> list[Term]:
+        return {"region": self.regions, "constituency": self.constituencies, "topic": self.topics}[kind]
+
+
+# --- YAML with line numbers ---------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping and of each of its keys."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+# --- field checking -----------------------------------------------------------
+
+
+class _Entries:
+    """Reads one file's entries, collecting problems instead of stopping at the first."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.name = path.name
+        self.problems = problems
+        self.entries: list[dict] = []
+        if not path.exists():
+            self.problem(1, "file is missing")
+            return
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.problem(mark.line + 1 if mark else 1, f"not valid YAML: {reason}")
+            return
+        except UnicodeDecodeError:
+            self.problem(1, "not UTF-8 text")
+            return
+        if data is None:
+            return
+        if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
+            self.problem(1, "expected a list of entries (each starting with '- id: ...')")
+            return
+        seen: dict[str, int] = {}
+        for entry in data:
+            ident = entry.get("id")
+            if not isinstance(ident, str) or not ID_RE.match(ident):
+                self.problem(entry["__line__"], f"id {ident!r} must be lowercase letters, digits and '-'")
+                continue
+            if ident in seen:
+                self.problem(entry["__line__"], f"duplicate id {ident!r} (first at line {seen[ident]})")
+                continue
+            seen[ident] = entry["__line__"]
+            self.entries.append(entry)
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.name, line, message))
+
+    def line(self, entry: dict, key: str) -> int:
+        return entry["__lines__"].get(key, entry["__line__"])
+
+    def text(self, entry: dict, key: str, *, required: bool = False) -> str:
+        value = entry.get(key)
+        if value is None or value == "":
+            if required:
+                self.problem(entry["__line__"], f"{entry['id']}: '{key}' is required")
+            return ""
+        if isinstance(value, (dict, list)):
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be text")
+            return ""
+        return str(value).strip()
+
+    def texts(self, entry: dict, key: str) -> tuple[str, ...]:
+        value = entry.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be a list of words")
+            return ()
+        return tuple(str(v).strip() for v in value if str(v).strip())
+
+    def choice(self, entry: dict, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = entry.get(key, default)
+        if value not in allowed:
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}' is {value!r}; expected one of: {', '.join(allowed)}")
+            return default or allowed[0]
+        return value
+
+    def flag(self, entry: dict, key: str, default: bool) -> bool:
+        value = entry.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be true or false")
+            return default
+        return value
+
+    def number(self, entry: dict, key: str, default: int, minimum: int = 1) -> int:
+        value = entry.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be a whole number ≥ {minimum}")
+            return default
+        return value
+
+    def when(self, entry: dict, key: str, *, required: bool, part_key: str | None = None) -> PartialDate | None:
+        raw = entry.get(key)
+        if raw is None or raw == "":
+            if required:
+                self.problem(entry["__line__"], f"{entry['id']}: '{key}' is required")
+            return None
+        try:
+            return PartialDate.parse(raw, entry.get(part_key) if part_key else None)
+        except ValueError as exc:
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}': {exc}")
+            return None
+
+    def url(self, entry: dict, key: str, *, required: bool = False) -> str:
+        value = self.text(entry, key, required=required)
+        if value and not re.match(r"^https?://[^\s]+$", value):
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be an http(s) URL")
+            return ""
+        return value
+
+    def refs(self, entry: dict, key: str, known: set[str], what: str, *, allow: tuple[str, ...] = ()) -> tuple[str, ...]:
+        values = self.texts(entry, key) if isinstance(entry.get(key), list) or entry.get(key) is None else (self.text(entry, key),)
+        for value in values:
+            if value not in known and value not in allow:
+                self.problem(self.line(entry, key), f"{entry['id']}: unknown {what} {value!r} in '{key}'")
+        return tuple(v for v in values if v in known or v in allow)
+
+
+# --- the files ------------------------------------------------------------------
+
+
+def check_content(directory: Path) -> tuple[Content, list[Problem]]:
+    """Read every file; return what could be read and every problem found."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        return Content(), [Problem(str(directory), 1, "content folder does not exist")]
+
+    def read(name: str) -> _Entries:
+        return _Entries(directory / f"{name}.yaml", problems)
+
+    content = Content()
+    f = read("sources")
+    content.sources = [
+        SourceDoc(e["id"], f.text(e, "title", required=True), f.text(e, "publisher"), f.text(e, "date"), f.url(e, "url"), f.text(e, "file"))
+        for e in f.entries
+    ]
+    source_ids = {s.id for s in content.sources}
+
+    f = read("regions")
+    for e in f.entries:
+        zones = f.texts(e, "timezones")
+        for zone in zones:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                f.problem(f.line(e, "timezones"), f"{e['id']}: {zone!r} is not an IANA timezone name")
+        content.regions.append(
+            Term("region", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"), zones)
+        )
+    region_ids = {r.id for r in content.regions}
+
+    f = read("constituencies")
+    content.constituencies = [
+        Term("constituency", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"))
+        for e in f.entries
+    ]
+
+    f = read("topics")
+    content.topics = [
+        Term(
+            "topic", e["id"], f.text(e, "name", required=True), f.text(e, "description"),
+            keywords=tuple(k.lower() for k in f.texts(e, "keywords")), thematic=f.flag(e, "thematic", False),
+        )
+        for e in f.entries
+    ]
+    topic_ids = {t.id for t in content.topics}
+
+    f = read("events")
+    for e in f.entries:
+        start = f.when(e, "start", required=True, part_key="part")
+        end = f.when(e, "end", required=False)
+        if start and end and end.last_day < start.value:
+            f.problem(f.line(e, "end"), f"{e['id']}: 'end' {end.iso()} is before 'start' {start.iso()}")
+        if start is None:
+            continue
+        content.events.append(
+            EventSpec(
+                e["id"], f.text(e, "title", required=True), f.choice(e, "kind", EVENT_KINDS), start, end,
+                f.refs(e, "topics", topic_ids, "topic"), f.text(e, "theme"), f.text(e, "place"), f.text(e, "country"),
+                (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],
+                f.text(e, "organiser"), f.text(e, "participation"),
+                (f.refs(e, "source", source_ids, "source") or ("",))[0], f.text(e, "note"),
+            )
+        )
+
+    f = read("statements")
+    for e in f.entries:
+        when = f.when(e, "date", required=True)
+        if when is None:
+            continue
+        content.statements.append(
+            StatementSpec(
+                e["id"], f.text(e, "title", required=True), when, f.text(e, "organisation"), f.text(e, "summary", required=True),
+                f.refs(e, "topics", topic_ids, "topic"), f.refs(e, "regions", region_ids, "region"),
+                (f.refs(e, "source", source_ids, "source") or ("",))[0], f.url(e, "url"),
+            )
+        )
+
+    f = read("faq")
+    content.faq = [
+        FaqSpec(
+            e["id"], f.text(e, "question", required=True), f.text(e, "answer", required=True), f.texts(e, "alternatives"),
+            f.refs(e, "topics", topic_ids, "topic"), (f.refs(e, "source", source_ids, "source") or ("",))[0],
+        )
+        for e in f.entries
+    ]
+
+    f = read("feeds")
+    content.feeds = [
+        FeedSpec(
+            e["id"], f.text(e, "name", required=True), f.url(e, "url", required=True), f.choice(e, "kind", FEED_KINDS, "rss"),
+            f.flag(e, "enabled", True), f.number(e, "interval_minutes", 30), f.refs(e, "regions", region_ids, "region"),
+            f.refs(e, "topics", topic_ids, "topic"), f.text(e, "note"),
+        )
+        for e in f.entries
+    ]
+    return content, problems
+
+
+def load_content(directory: Path) -> Content:
+    """Load valid content or raise ContentError listing every problem."""
+    content, problems = check_content(directory)
+    if problems:
+        raise ContentError(problems)
+    return content

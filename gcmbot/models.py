@@ -1,0 +1,215 @@
+"""Database tables (SQLModel). The one place the schema is written down.
+
+Every change here needs an Alembic revision in `migrations/versions/`
+(`alembic revision --autogenerate -m "..."`). Types are chosen to work the
+same on SQLite and PostgreSQL: chat ids are BIGINT, lists are JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# Datetimes are timezone-aware: SQLModel stores them as UTC and returns them in UTC.
+
+
+class Subscriber(SQLModel, table=True):
+    """A chat (a person or an organisation's group) that receives updates."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    chat_type: str = Field(max_length=16)  # private, group, supergroup, channel
+    language: str = Field(default="en", max_length=8)
+    timezone: str = Field(default="UTC", max_length=64)
+    # active: receives messages; stopped: said /stop; inactive: blocked us or removed us.
+    status: str = Field(default="active", max_length=16, index=True)
+    all_regions: bool = True
+    all_constituencies: bool = True
+    all_topics: bool = True
+    digest_weekday: int | None = Field(default=0)  # Monday=0 … Sunday=6; None = no digest
+    digest_hour: int = 9
+    send_empty_digest: bool = False
+    alerts: bool = False
+    reminders: bool = True
+    reminder_days: int = 3
+    # Changes each time a settings menu is drawn; buttons of older menus are stale.
+    menu_token: str = Field(default="", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SubscriberChoice(SQLModel, table=True):
+    """One selected region / constituency / topic of a subscriber."""
+
+    __table_args__ = (Index("ix_choice_kind_value", "kind", "value", "subscriber_id"),)
+
+    subscriber_id: int = Field(foreign_key="subscriber.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(primary_key=True, max_length=16)  # region, constituency, topic
+    value: str = Field(primary_key=True, max_length=64)
+
+
+class TaxonomyTerm(SQLModel, table=True):
+    """Regions, constituencies and topics, loaded from content/."""
+
+    kind: str = Field(primary_key=True, max_length=16)
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    position: int = 0
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Event(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=100)
+    title: str
+    kind: str = Field(max_length=32)
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    theme: str = ""
+    place: str = ""
+    country: str = ""
+    region: str = Field(default="global", max_length=64)
+    start: date
+    start_precision: str = Field(default="day", max_length=8)  # day, month, year
+    part: str | None = Field(default=None, max_length=8)  # early, mid, late (month precision)
+    end: date | None = None
+    end_precision: str | None = Field(default=None, max_length=8)
+    organiser: str = ""
+    participation: str = ""
+    source: str = ""
+    note: str = ""
+
+
+class Statement(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=100)
+    title: str
+    date: date
+    date_precision: str = Field(default="day", max_length=8)
+    organisation: str = ""
+    summary: str = ""
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source: str = ""
+    url: str = ""
+    # When the bot first learned of it: digests list statements new since the last digest.
+    first_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class FaqEntry(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=100)
+    question: str
+    alternatives: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    answer: str
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source: str = ""
+
+
+class Source(SQLModel, table=True):
+    """A document the content was written from."""
+
+    id: str = Field(primary_key=True, max_length=100)
+    title: str
+    publisher: str = ""
+    date: str = ""
+    url: str = ""
+
+
+class Feed(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=100)
+    name: str
+    url: str
+    kind: str = Field(default="rss", max_length=16)
+    enabled: bool = True
+    retired: bool = False  # removed from content/: kept for its items, never polled
+    interval_minutes: int = 30
+    regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = Field(default=None, max_length=64)
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    flagged: bool = False
+    next_poll_at: datetime | None = None
+
+
+class FeedItem(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("feed_id", "key", name="uq_feeditem_feed_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: str = Field(foreign_key="feed.id", max_length=100, index=True)
+    key: str = Field(max_length=255)  # stable identity: guid, else link, else hash
+    title: str
+    link: str = ""
+    summary: str = ""
+    published_at: datetime | None = None
+    first_seen_at: datetime = Field(default_factory=utcnow, index=True)
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    alerted: bool = False
+
+
+class Broadcast(SQLModel, table=True):
+    """An admin's message to a segment (also the audit record of it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    segment: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    scheduled_at: datetime | None = None
+    status: str = Field(default="queued", max_length=16)  # queued, done, cancelled
+    recipients: int = 0
+    completed_at: datetime | None = None
+    report_sent: bool = False
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one chat. Digests, alerts, reminders and broadcasts all go through here.
+
+    `dedup_key` is unique: the same digest week, reminder or broadcast can never be
+    queued twice for a chat, whatever crashes and restarts happen.
+    """
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    kind: str = Field(max_length=16)  # digest, alert, reminder, broadcast
+    dedup_key: str = Field(max_length=200, unique=True)
+    text: str
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
+    # pending → sending → sent | failed | skipped
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    telegram_message_id: int | None = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class QuestionLog(SQLModel, table=True):
+    """What people ask, without who asked. Text is kept only for declined questions, 30 days."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    asked_at: datetime = Field(default_factory=utcnow, index=True)
+    outcome: str = Field(max_length=16)  # answered, suggested, declined
+    matched: str | None = Field(default=None, max_length=100)
+    text: str | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    action: str = Field(max_length=32)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,109 @@
+"""Subscriber rows and their choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import exists, or_
+from sqlmodel import Session, col, delete, func, select
+
+from gcmbot.models import OutboxMessage, Subscriber, SubscriberChoice, utcnow
+
+KINDS = ("region", "constituency", "topic")
+ALL_FLAG = {"region": "all_regions", "constituency": "all_constituencies", "topic": "all_topics"}
+
+
+def get(session: Session, chat_id: int) -> Subscriber | None:
+    return session.exec(select(Subscriber).where(Subscriber.chat_id == chat_id)).first()
+
+
+def create(session: Session, **fields) -> Subscriber:
+    sub = Subscriber(**fields)
+    session.add(sub)
+    session.flush()
+    return sub
+
+
+def save(session: Session, sub: Subscriber) -> None:
+    sub.updated_at = utcnow()
+    session.add(sub)
+    session.flush()
+
+
+def choices(session: Session, subscriber_id: int) -> dict[str, set[str]]:
+    result: dict[str, set[str]] = {k: set() for k in KINDS}
+    rows = session.exec(select(SubscriberChoice).where(SubscriberChoice.subscriber_id == subscriber_id))
+    for row in rows:
+        result.setdefault(row.kind, set()).add(row.value)
+    return result
+
+
+def set_choices(session: Session, subscriber_id: int, kind: str, values: Iterable[str]) -> None:
+    session.exec(delete(SubscriberChoice).where(SubscriberChoice.subscriber_id == subscriber_id, SubscriberChoice.kind == kind))
+    for value in sorted(set(values)):
+        session.add(SubscriberChoice(subscriber_id=subscriber_id, kind=kind, value=value))
+    session.flush()
+
+
+def forget(session: Session, chat_id: int) -> dict[str, int]:
+    """Delete every row about a chat. Returns what was deleted, per kind."""
+    sub = get(session, chat_id)
+    deleted = {"subscription": 0, "choices": 0, "messages": 0}
+    if sub is not None:
+        deleted["choices"] = session.exec(
+            delete(SubscriberChoice).where(SubscriberChoice.subscriber_id == sub.id)
+        ).rowcount or 0
+        session.delete(sub)
+        deleted["subscription"] = 1
+    deleted["messages"] = session.exec(delete(OutboxMessage).where(OutboxMessage.chat_id == chat_id)).rowcount or 0
+    session.flush()
+    return deleted
+
+
+def _matches(kind: str, values: Iterable[str] | None):
+    """SQL condition: the subscriber wants everything of `kind`, or one of `values`."""
+    if values is None:
+        return None
+    values = list(values)
+    chosen = exists().where(
+        SubscriberChoice.subscriber_id == Subscriber.id,
+        SubscriberChoice.kind == kind,
+        col(SubscriberChoice.value).in_(values),
+    )
+    return or_(getattr(Subscriber, ALL_FLAG[kind]), chosen) if values else getattr(Subscriber, ALL_FLAG[kind])
+
+
+def select_chat_ids(
+    session: Session,
+    *,
+    regions: Iterable[str] | None = None,
+    constituencies: Iterable[str] | None = None,
+    topics: Iterable[str] | None = None,
+    status: str = "active",
+    extra: Iterable = (),
+) -> list[int]:
+    """Chat ids of subscribers in a segment. `None` for a dimension means "any"."""
+    query = select(Subscriber.chat_id).where(Subscriber.status == status, *extra)
+    for kind, values in (("region", regions), ("constituency", constituencies), ("topic", topics)):
+        cond = _matches(kind, values)
+        if cond is not None:
+            query = query.where(cond)
+    return list(session.exec(query.order_by(Subscriber.id)).all())
+
+
+def active(session: Session, *conditions) -> list[Subscriber]:
+    return list(session.exec(select(Subscriber).where(Subscriber.status == "active", *conditions).order_by(Subscriber.id)).all())
+
+
+def choices_for(session: Session, subscriber_ids: list[int]) -> dict[int, dict[str, set[str]]]:
+    """Choices of many subscribers in one query."""
+    result: dict[int, dict[str, set[str]]] = {i: {k: set() for k in KINDS} for i in subscriber_ids}
+    for start in range(0, len(subscriber_ids), 500):
+        chunk = subscriber_ids[start : start + 500]
+        for row in session.exec(select(SubscriberChoice).where(col(SubscriberChoice.subscriber_id).in_(chunk))):
+            result[row.subscriber_id][row.kind].add(row.value)
+    return result
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    return dict(session.exec(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all())

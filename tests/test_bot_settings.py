@@ -1,0 +1,192 @@
+"""The settings menu end to end, as a person taps through it in the fake Bot API."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from gcmbot.models import Subscriber, SubscriberChoice
+
+
+def menu_of(fake, chat_id):
+    """The newest bot message with a keyboard in the chat."""
+    return [m for m in fake.sent(chat_id) if m.get("reply_markup")][-1]
+
+
+def button(message, label_part):
+    for row in message["reply_markup"]["inline_keyboard"]:
+        for b in row:
+            if label_part in b["text"]:
+                return b["callback_data"]
+    raise AssertionError(f"no button {label_part!r} in {[b['text'] for r in message['reply_markup']['inline_keyboard'] for b in r]}")
+
+
+async def tap(fake, chat_id, message, label_part, *, user_id=None):
+    """Press a button and wait for its answer; return the (edited) message."""
+    answers = len(fake.callback_answers)
+    fake.press_button(chat_id, message["message_id"], button(message, label_part), user_id=user_id)
+    await fake.wait_for(lambda: len(fake.callback_answers) > answers)
+    await fake.wait_idle()
+    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"])
+
+
+async def subscribe(fake, chat_id, **kw):
+    fake.send_message(chat_id, "/start", **kw)
+    await fake.wait_for(lambda: any(m.get("reply_markup") for m in fake.sent(chat_id)))
+    return menu_of(fake, chat_id)
+
+
+async def test_tailor_subscription_in_one_edited_message(running_bot, services):
+    fake = running_bot
+    menu = await subscribe(fake, 2001)
+    sent_before = len(fake.sent(2001))
+
+    screen = await tap(fake, 2001, menu, "Regions")
+    screen = await tap(fake, 2001, screen, "Africa")
+    screen = await tap(fake, 2001, screen, "Europe")
+    assert "✅ Africa" in str(screen["reply_markup"]) and "✅ Europe" in str(screen["reply_markup"])
+    assert "✅ All regions" not in str(screen["reply_markup"])
+    screen = await tap(fake, 2001, screen, "Back")
+    screen = await tap(fake, 2001, screen, "Constituencies")
+    screen = await tap(fake, 2001, screen, "Trade unions")
+    screen = await tap(fake, 2001, screen, "Back")
+    screen = await tap(fake, 2001, screen, "Done")
+
+    assert "Regions: Africa, Europe" in screen["text"]
+    assert "Constituencies: Trade unions" in screen["text"] or "Constituencies: Trade Unions" in screen["text"]
+    assert not screen.get("reply_markup")
+    assert len(fake.sent(2001)) == sent_before  # everything happened by editing the one menu
+
+    sub = services.subscriptions.get(2001)
+    assert sub.segment.regions == {"africa", "europe"}
+    assert sub.segment.constituencies == {"trade-unions"}
+    assert services.subscriptions.select_recipients(regions=["africa"], constituencies=["trade-unions"]) == [2001]
+    assert services.subscriptions.select_recipients(regions=["asia-pacific"]) == []
+
+    fake.send_message(2001, "/mysubscription")
+    await fake.wait_for(lambda: "Your subscription" in fake.sent(2001)[-1]["text"])
+    assert "Regions: Africa, Europe" in fake.sent(2001)[-1]["text"]
+
+
+async def test_all_regions_resets_choice(running_bot, services):
+    fake = running_bot
+    menu = await subscribe(fake, 2002)
+    screen = await tap(fake, 2002, menu, "Regions")
+    screen = await tap(fake, 2002, screen, "Africa")
+    screen = await tap(fake, 2002, screen, "All regions")
+    assert services.subscriptions.get(2002).segment.regions is None
+    assert services.subscriptions.select_recipients(regions=["europe"]) == [2002]
+
+
+async def test_timezone_by_name_and_bad_name(running_bot, services):
+    fake = running_bot
+    menu = await subscribe(fake, 2003)
+    await tap(fake, 2003, menu, "Timezone")
+    fake.send_message(2003, "Africa/Nairobi")
+    await fake.wait_for(lambda: "Timezone set to Africa/Nairobi" in fake.sent(2003)[-1]["text"])
+    assert services.subscriptions.get(2003).timezone == "Africa/Nairobi"
+
+    fake.send_message(2003, "/timezone Mars/Olympus_Mons")
+    await fake.wait_for(lambda: "not a timezone name" in fake.sent(2003)[-1]["text"])
+    assert "Nothing was changed" in fake.sent(2003)[-1]["text"]
+    assert services.subscriptions.get(2003).timezone == "Africa/Nairobi"
+
+
+async def test_digest_day_hour_and_alerts(running_bot, services):
+    fake = running_bot
+    menu = await subscribe(fake, 2004)
+    screen = await tap(fake, 2004, menu, "Digest")
+    screen = await tap(fake, 2004, screen, "Thu")
+    screen = await tap(fake, 2004, screen, "18:00")
+    screen = await tap(fake, 2004, screen, "Instant alerts")
+    sub = services.subscriptions.get(2004)
+    assert (sub.digest_weekday, sub.digest_hour, sub.alerts) == (3, 18, True)
+    assert "Thursdays at 18:00" in screen["text"]
+    screen = await tap(fake, 2004, screen, "Off")
+    assert services.subscriptions.get(2004).digest_weekday is None
+
+
+async def test_stale_and_forged_buttons_change_nothing(running_bot, services):
+    fake = running_bot
+    old_menu = await subscribe(fake, 2005)
+    fake.send_message(2005, "/settings")
+    await fake.wait_for(lambda: menu_of(fake, 2005)["message_id"] != old_menu["message_id"])
+
+    await tap(fake, 2005, old_menu, "Regions")
+    assert "out of date" in fake.callback_answers[-1]["text"]
+
+    token = services.subscriptions.get(2005).menu_token
+    new_menu = menu_of(fake, 2005)
+    for data in (f"s:{token}:t:r:atlantis", f"s:{token}:zz", f"s:{token}:dh:99", "garbage", f"s:{token}:ls:xx"):
+        n = len(fake.callback_answers)
+        fake.press_button(2005, new_menu["message_id"], data)
+        await fake.wait_for(lambda: len(fake.callback_answers) > n)
+    assert all(a.get("text") for a in fake.callback_answers[-5:])
+    sub = services.subscriptions.get(2005)
+    assert sub.segment.regions is None and sub.digest_hour == 9 and sub.language == "en"
+
+    # Another chat replaying this chat's button gets a "stale" answer, not a change.
+    await subscribe(fake, 2006)
+    n = len(fake.callback_answers)
+    fake.press_button(2006, menu_of(fake, 2006)["message_id"], f"s:{token}:t:r:africa")
+    await fake.wait_for(lambda: len(fake.callback_answers) > n)
+    assert services.subscriptions.get(2006).segment.regions is None
+
+
+async def test_group_admin_may_change_settings_others_may_not(running_bot, services):
+    fake = running_bot
+    group = -100500
+    fake.set_chat_member(group, 7, "administrator")
+    fake.set_chat_member(group, 8, "member")
+
+    fake.send_message(group, "/start", user_id=8, chat_type="supergroup")
+    await fake.wait_for(lambda: "administrators" in fake.sent(group)[-1]["text"])
+    assert services.subscriptions.get(group) is None
+
+    menu = await subscribe(fake, group, user_id=7, chat_type="supergroup")
+    assert services.subscriptions.get(group).active
+
+    screen = await tap(fake, group, menu, "Regions", user_id=8)
+    assert "administrators" in fake.callback_answers[-1]["text"]
+    assert "Africa" not in screen["text"]
+    screen = await tap(fake, group, menu, "Regions", user_id=7)
+    await tap(fake, group, screen, "Africa", user_id=7)
+    assert services.subscriptions.get(group).segment.regions == {"africa"}
+
+    fake.send_message(group, "/stop", user_id=8, chat_type="supergroup")
+    await fake.wait_for(lambda: "administrators" in fake.sent(group)[-1]["text"])
+    assert services.subscriptions.get(group).active
+
+
+async def test_bot_removed_or_blocked_makes_subscriber_inactive(running_bot, services):
+    fake = running_bot
+    fake.set_chat_member(-100600, 7, "administrator")
+    await subscribe(fake, -100600, user_id=7, chat_type="group")
+    await subscribe(fake, 2007)
+    fake.my_chat_member(-100600, "left", chat_type="group")
+    fake.my_chat_member(2007, "kicked", chat_type="private", user_id=2007)
+    await fake.wait_for(lambda: services.subscriptions.get(2007).status == "inactive")
+    await fake.wait_for(lambda: services.subscriptions.get(-100600).status == "inactive")
+    assert services.subscriptions.select_recipients() == []
+
+
+async def test_forget_deletes_everything_after_confirmation(running_bot, services, db):
+    fake = running_bot
+    menu = await subscribe(fake, 2008)
+    screen = await tap(fake, 2008, menu, "Regions")
+    await tap(fake, 2008, screen, "Africa")
+
+    fake.send_message(2008, "/forget")
+    await fake.wait_for(lambda: "cannot be undone" in fake.sent(2008)[-1]["text"])
+    confirm = fake.sent(2008)[-1]
+    screen = await tap(fake, 2008, confirm, "Cancel")
+    assert "Nothing was deleted" in screen["text"]
+    assert services.subscriptions.get(2008) is not None
+
+    fake.send_message(2008, "/forget")
+    await fake.wait_for(lambda: "cannot be undone" in fake.sent(2008)[-1]["text"] and fake.sent(2008)[-1]["message_id"] != confirm["message_id"])
+    screen = await tap(fake, 2008, fake.sent(2008)[-1], "Delete everything")
+    assert "Deleted: 1 subscription, 1 choices" in screen["text"]
+    with db.session() as s:
+        assert s.exec(select(Subscriber).where(Subscriber.chat_id == 2008)).first() is None
+        assert s.exec(select(SubscriberChoice)).all() == []
