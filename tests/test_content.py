@@ -35,10 +35,10 @@ def test_shipped_content_is_valid_and_complete():
         t.id for t in content.topics if t.thematic
     }
     # The later documents stand: the stocktaking meeting is in Puerto Vallarta, 4–6 December 2017.
-    stocktaking = [e for e in content.events if e.kind == "stocktaking"]
-    assert len(stocktaking) == 1
-    assert "Puerto Vallarta" in stocktaking[0].place
-    assert format_range(stocktaking[0].start, stocktaking[0].end) == "4–6 December 2017"
+    stocktaking = events["stocktaking-2017"]
+    assert stocktaking.kind == "stocktaking"
+    assert "Puerto Vallarta" in stocktaking.place and "Cancún" in stocktaking.note
+    assert format_range(stocktaking.start, stocktaking.end) == "4–6 December 2017"
     assert any(e.kind == "adoption" for e in events.values())
     assert len(content.faq) >= 25
     assert len(content.statements) >= 3

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler,
                           CommandHandler, ContextTypes)
 
-from tests.fakebotapi import BOT_ID, FakeBotAPI
+from fakebotapi import BOT_ID, FakeBotAPI
 
 TOKEN = "123:ABC"
 # PTB 22 warns when reading RetryAfter.retry_after as int; irrelevant here.
