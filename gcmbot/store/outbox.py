@@ -40,8 +40,13 @@ def enqueue(session: Session, messages: Iterable[Outgoing]) -> int:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = 0
     for start in range(0, len(rows), 1000):
-        stmt = insert(OutboxMessage).values(rows[start : start + 1000]).on_conflict_do_nothing(index_elements=["dedup_key"])
-        inserted += session.exec(stmt).rowcount or 0  # type: ignore[call-overload]
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(OutboxMessage.id)
+        )
+        inserted += len(session.exec(stmt).all())  # type: ignore[call-overload]
     return inserted
 
 
