@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     bot_api_url: str | None = None
     content_dir: Path = Field(default_factory=lambda: _project_dir("content"))
     timezone: str = "UTC"
+    # Days before an event that new subscribers get a reminder (each subscriber keeps their own value).
+    reminder_days: int = Field(default=3, ge=1, le=30)
+    # How often the bot checks for due digests and reminders; 0 turns the in-bot schedule
+    # off (for deployments that run `gcmbot digest send-due` from cron instead).
+    digest_tick_seconds: int = Field(default=60, ge=0)
     # Not in the foundation table, but useful to operators and tests.
     log_level: str = "INFO"
 

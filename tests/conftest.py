@@ -86,6 +86,7 @@ def settings(db, tmp_path) -> Settings:
         admin_ids="4242",
         content_dir=CONTENT_DIR,
         timezone="UTC",
+        digest_tick_seconds=0,  # tests run the digest schedule themselves, with a controlled clock
     )
 
 

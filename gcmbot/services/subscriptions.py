@@ -100,9 +100,10 @@ class StartResult:
 
 
 class Subscriptions:
-    def __init__(self, db: Database, *, default_timezone: str = "UTC") -> None:
+    def __init__(self, db: Database, *, default_timezone: str = "UTC", default_reminder_days: int = 3) -> None:
         self.db = db
         self.default_timezone = default_timezone
+        self.default_reminder_days = default_reminder_days
 
     # --- reading -------------------------------------------------------------
 
@@ -166,6 +167,7 @@ class Subscriptions:
                 sub = store.create(
                     s, chat_id=chat_id, chat_type=chat_type, timezone=self.default_timezone,
                     language=language if language in LANGUAGES else "en", menu_token=_token(),
+                    reminder_days=self.default_reminder_days,
                 )
             else:
                 restored = sub.status != "active"

@@ -1,0 +1,72 @@
+"""/digest, /events (with past/upcoming buttons), /calendar, and the digest schedule job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from telegram import InputFile, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from gcmbot.bot.context import BotContext
+from gcmbot.bot.render import digest as render
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def digest_command(update: Update, context: BotContext) -> None:
+    texts = context.services.digest.preview(update.effective_chat.id, _now())
+    for text in texts:
+        await update.effective_message.reply_html(text)
+    await update.effective_message.reply_text(render.PREVIEW_NOTE)
+
+
+async def events_command(update: Update, context: BotContext) -> None:
+    text = context.services.digest.events_text(update.effective_chat.id, _now())
+    await update.effective_message.reply_html(text, reply_markup=render.events_keyboard(past=False))
+
+
+async def events_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query.data not in (render.PAST, render.UPCOMING) or query.message is None:
+        await query.answer(render.UNKNOWN_BUTTON)
+        return
+    past = query.data == render.PAST
+    text = context.services.digest.events_text(query.message.chat.id, _now(), past=past)
+    await query.answer()
+    try:
+        await query.edit_message_text(text, reply_markup=render.events_keyboard(past=past))
+    except BadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+async def calendar_command(update: Update, context: BotContext) -> None:
+    data = context.services.digest.calendar(update.effective_chat.id, _now())
+    await update.effective_message.reply_document(
+        InputFile(data, filename=render.CALENDAR_FILE), caption=render.CALENDAR_CAPTION
+    )
+
+
+async def digest_tick(context: BotContext) -> None:
+    """Queue due digests and reminders; the delivery worker sends them."""
+    try:
+        await asyncio.to_thread(context.services.digest.send_due, _now())
+    except Exception:  # a database hiccup must not stop the schedule
+        log.exception("digest tick failed; trying again at the next tick")
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("digest", digest_command))
+    application.add_handler(CommandHandler("events", events_command))
+    application.add_handler(CommandHandler("calendar", calendar_command))
+    application.add_handler(CallbackQueryHandler(events_button, pattern=r"^ev:"))
+    every = application.bot_data["services"].settings.digest_tick_seconds
+    if every > 0 and application.job_queue is not None:
+        application.job_queue.run_repeating(digest_tick, interval=every, first=min(every, 5), name="gcmbot-digest")

@@ -1,0 +1,24 @@
+"""Buttons and fixed texts of /digest, /events and /calendar (the texts themselves come from services.digest)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Markup
+
+# Callback data of the /events buttons: exactly these two values are valid.
+PAST, UPCOMING = "ev:past", "ev:up"
+
+
+def events_keyboard(*, past: bool) -> Markup:
+    if past:
+        return Markup([[Button("📅 Upcoming events", callback_data=UPCOMING)]])
+    return Markup([[Button("🗂 Past events", callback_data=PAST)]])
+
+
+CALENDAR_FILE = "gcm-events.ics"
+CALENDAR_CAPTION = (
+    "Consultations and milestones for your choices. Open the file to add them to your calendar app. "
+    "Events known only to the month span it and say “dates tbc”."
+)
+PREVIEW_NOTE = "This preview does not replace your weekly digest."
+UNKNOWN_BUTTON = "This button is not valid."

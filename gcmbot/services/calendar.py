@@ -1,0 +1,71 @@
+"""An iCalendar (RFC 5545) file of events, for /calendar.
+
+Every event is an all-day event (DTSTART/DTEND as dates, DTEND exclusive):
+- known to the day: its days ("8–9 May 2017" → 8 May to 10 May exclusive);
+- known to the month: it spans the days it can mean — the whole month, or the
+  1st–10th / 11th–20th / 21st–end for "early / mid / late" — and the summary
+  says "(dates tbc: September 2017)", so nobody mistakes it for a month-long meeting;
+- known only to the year: left out (a calendar cannot place it; /events lists it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from icalendar import Calendar
+from icalendar import Event as IcsEvent
+
+from gcmbot.content.dates import PartialDate, format_range
+
+PRODID = "-//gcmbot//Global Compact for Migration events//EN"
+
+
+def _span(event) -> tuple[date, date] | None:
+    """(first day, day after the last day) or None for year-only events."""
+    if event.start_precision == "year":
+        return None
+    start = PartialDate(event.start, event.start_precision or "day", event.part)
+    first = start.value
+    if start.precision == "month" and start.part:
+        first = start.value.replace(day={"early": 1, "mid": 11, "late": 21}[start.part])
+    last = start.last_day
+    if event.end:
+        end = PartialDate(event.end, event.end_precision or "day")
+        last = max(last, end.last_day)
+    return first, last + timedelta(days=1)
+
+
+def build_ics(events: Iterable, *, now: datetime, name: str = "Global Compact for Migration") -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    for event in events:
+        span = _span(event)
+        if span is None:
+            continue
+        start = PartialDate(event.start, event.start_precision or "day", event.part)
+        end = PartialDate(event.end, event.end_precision or "day") if event.end else None
+        summary = event.title
+        if event.start_precision != "day" or (end is not None and end.precision != "day"):
+            summary = f"{summary} (dates tbc: {format_range(start, end)})"
+        item = IcsEvent()
+        item.add("uid", f"{event.id}@gcmbot")
+        item.add("dtstamp", now)
+        item.add("summary", summary)
+        item.add("dtstart", span[0])
+        item.add("dtend", span[1])
+        location = ", ".join(x for x in (event.place, event.country) if x)
+        if location:
+            item.add("location", location)
+        description = "\n\n".join(
+            x for x in (event.theme, f"How civil society can take part: {event.participation}" if event.participation else "",
+                        f"Organiser: {event.organiser}" if event.organiser else "") if x
+        )
+        if description:
+            item.add("description", description)
+        item.add("transp", "TRANSPARENT")
+        cal.add_component(item)
+    return cal.to_ical()

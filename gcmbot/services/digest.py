@@ -1,0 +1,649 @@
+"""The weekly digest, event reminders and the events list.
+
+Pure parts (no database, no clock, no Telegram): `select_digest` picks what a
+segment gets, `render_digest` turns it into Telegram HTML messages,
+`due_digests` / `due_reminders` decide who is due at `now`. `DigestService`
+runs them over the database and queues the results in the outbox, the one
+sending path.
+
+At most once per subscriber per week: a digest's outbox rows carry the dedup key
+`digest:<ISO week in the subscriber's timezone>:<chat id>` (further parts get
+`:2`, `:3`, …). Rows are queued in one transaction before anything is sent, and
+the key is unique, so re-running a tick (after a crash, a restart, or from cron
+while the bot runs) never queues a week twice, and a queued digest is delivered
+by the worker even if the process dies right after queuing. A week with nothing
+to say (and a subscriber who did not ask for "nothing new" messages) gets a
+`skipped` row under the same key, so the week counts as done.
+
+A digest is due from the subscriber's weekday and hour (local time) until the
+end of that ISO week, so a bot that was down at the scheduled time catches up
+on its first tick after start, but never sends last week's digest next week. A
+subscriber who joined after this week's slot gets their first digest next week.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gcmbot.content.dates import PartialDate, format_range
+from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
+from gcmbot.store import Database
+from gcmbot.store import digest as store
+from gcmbot.store import outbox
+
+log = logging.getLogger(__name__)
+
+WEEKS = 8
+LIMIT = 4096  # Telegram's maximum message length
+_PART_LABEL_ROOM = 40  # room kept in each message for "Part 2 of 3"
+DEFAULT_SINCE = timedelta(days=7)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# --- small helpers ----------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units); counting the raw HTML over-estimates, safely."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def esc(text: object, max_len: int = 10_000) -> str:
+    """Escape for Telegram HTML, with whitespace collapsed, and clip so the *escaped* text fits max_len."""
+    plain = " ".join(str(text or "").split())
+    out = html.escape(plain)
+    if len(out) <= max_len:
+        return out
+    pieces, size = [], 0
+    for ch in plain:
+        e = html.escape(ch)
+        if size + len(e) > max_len - 1:
+            break
+        pieces.append(e)
+        size += len(e)
+    return "".join(pieces).rstrip() + "…"
+
+
+def safe_url(url: str | None, max_len: int = 600) -> str | None:
+    """An escaped href for http(s) links only; anything else (javascript:, data:, garbage) → None."""
+    url = (url or "").strip()
+    if not url or any(c.isspace() for c in url) or any(c in url for c in "<>\"'`"):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    href = html.escape(url, quote=True)
+    return href if len(href) <= max_len else None
+
+
+def fmt_day(value: date) -> str:
+    return f"{value.day} {value.strftime('%B')} {value.year}"
+
+
+def event_dates(event) -> tuple[PartialDate, PartialDate | None]:
+    start = PartialDate(event.start, event.start_precision or "day", event.part)
+    end = PartialDate(event.end, event.end_precision or "day") if event.end else None
+    return start, end
+
+
+def event_when(event) -> str:
+    """"8–9 May 2017", "September 2017", "late November 2017": the precision the content gives."""
+    start, end = event_dates(event)
+    return format_range(start, end)
+
+
+def event_last_day(event) -> date:
+    start, end = event_dates(event)
+    return (end or start).last_day
+
+
+def event_in(segment: Segment, event) -> bool:
+    return segment.wants(regions=[event.region or "global"], topics=event.topics or ())
+
+
+def _sort_key(event) -> tuple:
+    start, _ = event_dates(event)
+    return (start.sort_day, event.id)
+
+
+# --- selection (pure) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    today: date
+    events: tuple = ()
+    statements: tuple = ()
+    feed_items: tuple = ()
+    weeks: int = WEEKS
+
+    @property
+    def empty(self) -> bool:
+        return not (self.events or self.statements or self.feed_items)
+
+    @property
+    def item_count(self) -> int:
+        return len(self.events) + len(self.statements) + len(self.feed_items)
+
+
+def local_today(now: datetime, tz: str = "UTC") -> date:
+    return _utc(now).astimezone(zone(tz)).date()
+
+
+def select_digest(
+    segment: Segment,
+    events: Iterable,
+    statements: Iterable,
+    feed_items: Iterable,
+    now: datetime,
+    since: datetime,
+    weeks: int = WEEKS,
+    *,
+    tz: str = "UTC",
+) -> DigestContent:
+    """What a segment's digest holds at `now` (seen from timezone `tz`).
+
+    - events: consultations and milestones under way or starting within `weeks`
+      weeks, in the segment. Events known only to the year ("2017") are too vague
+      for "the next weeks" and are left to /events and /calendar;
+    - statements and feed items the bot first saw after `since` (and not after `now`).
+    """
+    now, since = _utc(now), _utc(since)
+    today = local_today(now, tz)
+    horizon = today + timedelta(weeks=weeks)
+    chosen_events = sorted(
+        (
+            e for e in events
+            if e.start_precision != "year" and e.start <= horizon and event_last_day(e) >= today and event_in(segment, e)
+        ),
+        key=_sort_key,
+    )
+    chosen_statements = sorted(
+        (
+            s for s in statements
+            if since < _utc(s.first_seen_at) <= now and segment.wants(regions=s.regions or (), topics=s.topics or ())
+        ),
+        key=lambda s: (s.date, s.id),
+        reverse=True,
+    )
+    chosen_items = sorted(
+        (
+            i for i in feed_items
+            if since < _utc(i.first_seen_at) <= now and segment.wants(regions=i.regions or (), topics=i.topics or ())
+        ),
+        key=lambda i: (_utc(i.published_at or i.first_seen_at), i.id or 0),
+        reverse=True,
+    )
+    return DigestContent(today, tuple(chosen_events), tuple(chosen_statements), tuple(chosen_items), weeks)
+
+
+def upcoming_events(segment: Segment, events: Iterable, today: date) -> list:
+    """Every event of the segment not over yet, soonest first (all precisions)."""
+    return sorted((e for e in events if event_last_day(e) >= today and event_in(segment, e)), key=_sort_key)
+
+
+def past_events(segment: Segment, events: Iterable, today: date) -> list:
+    """Events of the segment that are over, most recent first."""
+    return sorted((e for e in events if event_last_day(e) < today and event_in(segment, e)), key=_sort_key, reverse=True)
+
+
+# --- rendering (pure) ----------------------------------------------------------------
+
+FOOTER = "⚙️ Change what you receive: /settings · Pause everything: /stop"
+
+
+def render_event(event, *, full: bool = True) -> str:
+    place, country = event.place or "", event.country or ""
+    where = country if place in country else place if country in place else f"{place}, {country}"
+    lines = [f"• <b>{esc(event.title, 400)}</b>"]
+    meta = f"🗓 {esc(event_when(event))}"
+    if where:
+        meta += f" · 📍 {esc(where, 200)}"
+    lines.append(meta)
+    if full:
+        if event.theme:
+            lines.append(esc(event.theme, 700))
+        if event.participation:
+            lines.append(f"<i>How civil society can take part:</i> {esc(event.participation, 700)}")
+    return "\n".join(lines)
+
+
+def render_statement(statement) -> str:
+    date_text = str(PartialDate(statement.date, statement.date_precision or "day"))
+    href = safe_url(statement.url)
+    title = esc(statement.title, 400)
+    head = f'• <a href="{href}">{title}</a>' if href else f"• <b>{title}</b>"
+    meta = " · ".join(x for x in (esc(statement.organisation, 150), esc(date_text)) if x)
+    lines = [head, meta]
+    if statement.summary:
+        lines.append(esc(statement.summary, 500))
+    return "\n".join(lines)
+
+
+def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC") -> str:
+    href = safe_url(item.link)
+    title = esc(item.title or "(untitled)", 400)
+    head = f'• <a href="{href}">{title}</a>' if href else f"• {title}"
+    when = _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
+    meta = " · ".join(x for x in (esc(feed_names.get(item.feed_id, item.feed_id), 120), fmt_day(when)) if x)
+    return f"{head}\n{meta}"
+
+
+def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *, limit: int = LIMIT) -> list[str]:
+    """Put blocks into as few messages as fit `limit`, splitting only between blocks.
+
+    Every block is complete HTML (its tags open and close inside it), so a split
+    can never fall inside a tag. A section that goes on in the next message
+    repeats its title with "(continued)". Messages after the first get "Part k of n".
+    """
+    room = limit - _PART_LABEL_ROOM
+    messages: list[list[str]] = [[head]]
+    sizes = [tg_len(head)]
+
+    def add(piece: str, continued_header: str | None = None) -> None:
+        if sizes[-1] + 2 + tg_len(piece) > room:
+            messages.append([])
+            sizes.append(0)
+            if continued_header:
+                piece = f"{continued_header} <i>(continued)</i>\n\n{piece}"
+        if messages[-1]:
+            sizes[-1] += 2
+        messages[-1].append(piece)
+        sizes[-1] += tg_len(piece)
+
+    for header, blocks in sections:
+        if not blocks:
+            continue
+        add(f"{header}\n\n{blocks[0]}", None)  # a title never ends a message alone
+        for block in blocks[1:]:
+            add(block, header)
+    add(foot)
+    texts = ["\n\n".join(parts) for parts in messages]
+    if len(texts) > 1:
+        texts = [texts[0]] + [f"<i>Part {i} of {len(texts)}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)]
+    return texts
+
+
+def digest_head(today: date, *, preview: bool = False) -> str:
+    title = "Preview of your weekly digest" if preview else "Your weekly digest"
+    return f"📰 <b>{title}: Global Compact for Migration</b>\n{fmt_day(today)}"
+
+
+def render_digest(
+    content: DigestContent,
+    *,
+    tz: str = "UTC",
+    language: str = "en",
+    feed_names: dict[str, str] | None = None,
+    send_empty: bool = False,
+    preview: bool = False,
+    limit: int = LIMIT,
+) -> list[str]:
+    """Telegram HTML messages (each within `limit`) for a digest; [] when empty and not wanted.
+
+    `language` is accepted for the day the texts are translated; they are English today.
+    """
+    feed_names = feed_names or {}
+    head = digest_head(content.today, preview=preview)
+    if content.empty:
+        if not send_empty:
+            return []
+        return [f"{head}\n\nNothing new this week for your choices.\n\n{FOOTER}"]
+    sections = [
+        (f"📅 <b>Coming up in the next {content.weeks} weeks</b>", [render_event(e) for e in content.events]),
+        ("🗣 <b>New statements</b>", [render_statement(s) for s in content.statements]),
+        ("📄 <b>New UN and IOM documents</b>", [render_feed_item(i, feed_names=feed_names, tz=tz) for i in content.feed_items]),
+    ]
+    return pack(head, sections, FOOTER, limit=limit)
+
+
+def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT) -> str:
+    """The /events message: compact items, trimmed with "… and N more" to fit one message."""
+    title = "🗂 <b>Past consultations and milestones</b>" if past else "📅 <b>Upcoming consultations and milestones</b>"
+    if not events:
+        none = "No past events for your choices." if past else "Nothing scheduled for your choices yet."
+        return f"{title}\n\n{none}"
+    tail_room = 120
+    parts, size = [title], tg_len(title)
+    shown = 0
+    for event in events:
+        block = render_event(event, full=False)
+        if size + 2 + tg_len(block) > limit - tail_room:
+            break
+        parts.append(block)
+        size += 2 + tg_len(block)
+        shown += 1
+    if shown < len(events):
+        parts.append(f"… and {len(events) - shown} more. /calendar has them all.")
+    else:
+        parts.append("/calendar adds them to your calendar app.")
+    return "\n\n".join(parts)
+
+
+def render_reminder(event, days_left: int) -> str:
+    when = "tomorrow" if days_left == 1 else f"in {days_left} days"
+    return (
+        f"⏰ <b>Reminder:</b> {esc(event_when(event))} ({when})\n\n"
+        f"{render_event(event)}\n\n"
+        "/events lists what is coming up · /settings turns reminders off"
+    )
+
+
+_TAG = re.compile(r"<[^>]+>")
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+
+
+def html_to_text(message: str) -> str:
+    """Readable plain text from our Telegram HTML (for the command line)."""
+    text = _LINK.sub(lambda m: f"{m.group(2)} <{html.unescape(m.group(1))}>", message)
+    text = _TAG.sub(lambda m: m.group(0) if m.group(0).startswith("<http") else "", text)
+    return html.unescape(text)
+
+
+# --- scheduling decisions (pure) -----------------------------------------------------------
+
+
+def period_key(now: datetime, tz: str) -> str:
+    """The ISO week of `now` in the timezone, e.g. "2026-W48"."""
+    year, week, _ = _utc(now).astimezone(zone(tz)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def scheduled_at(now: datetime, tz: str, weekday: int, hour: int) -> datetime:
+    """This week's slot (the ISO week `now` falls in, locally), as an aware datetime."""
+    local = _utc(now).astimezone(zone(tz))
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday + timedelta(days=weekday), time(hour), tzinfo=zone(tz))
+
+
+def digest_key(period: str, chat_id: int, part: int = 1) -> str:
+    base = f"digest:{period}:{chat_id}"
+    return base if part == 1 else f"{base}:{part}"
+
+
+def reminder_key(event_id: str, chat_id: int) -> str:
+    return f"reminder:{event_id}:{chat_id}"
+
+
+@dataclass(frozen=True)
+class DueDigest:
+    subscription: Subscription
+    period: str
+    key: str  # the first part's dedup key: present in the outbox = this week is done
+
+
+def digest_candidates(subscriptions: Iterable[Subscription], now: datetime) -> list[DueDigest]:
+    """Active subscribers whose slot this week has come (whether or not it was already handled)."""
+    result = []
+    for sub in subscriptions:
+        if not sub.active or sub.digest_weekday is None:
+            continue
+        local = _utc(now).astimezone(zone(sub.timezone))
+        slot = scheduled_at(now, sub.timezone, sub.digest_weekday, sub.digest_hour)
+        if local.replace(tzinfo=None) >= slot.replace(tzinfo=None):  # wall-clock time: DST-proof
+            period = period_key(now, sub.timezone)
+            result.append(DueDigest(sub, period, digest_key(period, sub.chat_id)))
+    return result
+
+
+def due_digests(
+    subscriptions: Iterable[Subscription],
+    now: datetime,
+    already_queued: set[str] | frozenset[str],
+    joined: dict[int, datetime] | None = None,
+) -> list[DueDigest]:
+    """Who gets their weekly digest queued at `now`.
+
+    Due = this week's local weekday+hour has passed, this week's key is not in
+    `already_queued`, and the subscriber did not join after this week's slot
+    (`joined`: chat id → subscription time; their first digest comes next week).
+    """
+    joined = joined or {}
+    due = []
+    for cand in digest_candidates(subscriptions, now):
+        if cand.key in already_queued:
+            continue
+        sub = cand.subscription
+        since = joined.get(sub.chat_id)
+        if since is not None and _utc(since) > scheduled_at(now, sub.timezone, sub.digest_weekday, sub.digest_hour):
+            continue
+        due.append(cand)
+    return due
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    subscription: Subscription
+    event: object
+    key: str
+    days_left: int
+
+
+def reminder_candidates(events: Iterable, now: datetime, max_days: int) -> list:
+    """Events that could need a reminder within `max_days` in some timezone: known to the day or month."""
+    # Local "today" is at most a day away from UTC's.
+    low = _utc(now).date()
+    high = low + timedelta(days=max_days + 1)
+    return [e for e in events if e.start_precision in ("day", "month") and low <= event_dates(e)[0].sort_day <= high]
+
+
+def due_reminders(
+    subscriptions: Iterable[Subscription], events: Iterable, now: datetime, already_queued: set[str] | frozenset[str]
+) -> list[DueReminder]:
+    """Reminders to queue at `now`: events in a subscriber's segment that start (locally)
+    in 1..reminder_days days, for subscribers with reminders on, once per event."""
+    subs = [s for s in subscriptions if s.active and s.reminders and s.reminder_days > 0]
+    if not subs:
+        return []
+    candidates = reminder_candidates(events, now, max(s.reminder_days for s in subs))
+    due = []
+    for sub in subs:
+        if not candidates:
+            break
+        today = local_today(now, sub.timezone)
+        for event in candidates:
+            days_left = (event_dates(event)[0].sort_day - today).days
+            if not 0 < days_left <= sub.reminder_days or not event_in(sub.segment, event):
+                continue
+            key = reminder_key(event.id, sub.chat_id)
+            if key not in already_queued:
+                due.append(DueReminder(sub, event, key, days_left))
+    return due
+
+
+# --- the service --------------------------------------------------------------------
+
+
+@dataclass
+class TickReport:
+    digests: int = 0  # subscribers whose digest was queued
+    messages: int = 0  # outbox rows queued for them (a long digest is several)
+    empty: int = 0  # weeks with nothing to say, skipped as the subscriber asked
+    reminders: int = 0
+    segments: int = 0  # distinct renderings: the cost driver
+
+    def __str__(self) -> str:
+        return (
+            f"queued {self.digests} digest(s) in {self.messages} message(s) from {self.segments} rendering(s), "
+            f"{self.reminders} reminder(s); {self.empty} empty digest(s) skipped"
+        )
+
+
+@dataclass
+class _Content:
+    events: list
+    statements: list
+    feed_items: list
+    feed_names: dict[str, str] = field(default_factory=dict)
+
+
+def _bucket(value: datetime) -> datetime:
+    """Subscribers whose last digest went out in the same hour share one rendering."""
+    return _utc(value).replace(minute=0, second=0, microsecond=0)
+
+
+class DigestService:
+    def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
+        self.db = db
+        self.subscriptions = subscriptions
+        self._done: set[str] = set()  # dedup keys known to be in the outbox (saves queries each tick)
+
+    # --- reading content ---
+
+    def _content(self, since: datetime) -> _Content:
+        with self.db.session() as s:
+            return _Content(
+                store.events(s), store.statements_seen_since(s, since), store.feed_items_seen_since(s, since), store.feed_names(s)
+            )
+
+    def _events(self) -> list:
+        with self.db.session() as s:
+            return store.events(s)
+
+    # --- the weekly run ---
+
+    def send_due(self, now: datetime) -> TickReport:
+        """One scheduling tick: queue every due digest and reminder in the outbox."""
+        now = _utc(now)
+        report = TickReport()
+        subs = self.subscriptions.active()
+        self._queue_digests(subs, now, report)
+        self._queue_reminders(subs, now, report)
+        if len(self._done) > 500_000:
+            self._done.clear()
+        if report.digests or report.reminders or report.empty:
+            log.info("digest tick: %s", report)
+        return report
+
+    def _queued(self, keys: Iterable[str]) -> set[str]:
+        keys = set(keys)
+        unknown = keys - self._done
+        if unknown:
+            with self.db.session() as s:
+                self._done |= outbox.already_queued(s, unknown)
+        return keys & self._done
+
+    def _queue_digests(self, subs: list[Subscription], now: datetime, report: TickReport) -> None:
+        candidates = digest_candidates(subs, now)
+        if not candidates:
+            return
+        queued = self._queued(c.key for c in candidates)
+        waiting = [c.subscription for c in candidates if c.key not in queued]
+        if not waiting:
+            return
+        with self.db.session() as s:
+            joined = store.created_at(s, [x.chat_id for x in waiting])
+            last = store.last_digest_created(s, [x.chat_id for x in waiting])
+        due = due_digests(waiting, now, queued, joined)
+        if not due:
+            return
+        since_of = {d.subscription.chat_id: _bucket(last.get(d.subscription.chat_id) or now - DEFAULT_SINCE) for d in due}
+        content = self._content(min(since_of.values()))
+        cache: dict[tuple, list[str]] = {}
+        messages: list[outbox.Outgoing] = []
+        skipped: list[tuple[int, str, str, str]] = []
+        for d in due:
+            sub = d.subscription
+            since = since_of[sub.chat_id]
+            key = (sub.segment.key, sub.language, sub.timezone, since, sub.send_empty_digest)
+            texts = cache.get(key)
+            if texts is None:
+                selected = select_digest(sub.segment, content.events, content.statements, content.feed_items, now, since, tz=sub.timezone)
+                texts = cache[key] = render_digest(
+                    selected, tz=sub.timezone, language=sub.language, feed_names=content.feed_names, send_empty=sub.send_empty_digest
+                )
+            if not texts:
+                skipped.append((sub.chat_id, "digest", d.key, "nothing new; the subscriber skips empty digests"))
+                report.empty += 1
+                continue
+            messages += [outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t) for i, t in enumerate(texts, 1)]
+            report.digests += 1
+        with self.db.session() as s:  # one transaction: a digest is queued whole or not at all
+            report.messages = outbox.enqueue(s, messages)
+            store.mark_done_without_sending(s, skipped)
+        report.segments = len(cache)
+        self._done |= {d.key for d in due}
+
+    def _queue_reminders(self, subs: list[Subscription], now: datetime, report: TickReport) -> None:
+        subs = [s for s in subs if s.reminders]
+        if not subs:
+            return
+        events = reminder_candidates(self._events(), now, max(s.reminder_days for s in subs))
+        if not events:
+            return
+        due = due_reminders(subs, events, now, frozenset())
+        if not due:
+            return
+        queued = self._queued(d.key for d in due)
+        due = [d for d in due if d.key not in queued]
+        texts: dict[tuple[str, int], str] = {}
+        messages = []
+        for d in due:
+            text = texts.get((d.event.id, d.days_left)) or texts.setdefault((d.event.id, d.days_left), render_reminder(d.event, d.days_left))
+            messages.append(outbox.Outgoing(d.subscription.chat_id, "reminder", d.key, text))
+        with self.db.session() as s:
+            report.reminders = outbox.enqueue(s, messages)
+        self._done |= {d.key for d in due}
+
+    # --- on demand (/digest, /events, /calendar, the CLI) ---
+
+    def _who(self, chat_id: int | None) -> tuple[Segment, str, str]:
+        sub = self.subscriptions.get(chat_id) if chat_id is not None else None
+        if sub is None:
+            return Segment(), "UTC", "en"
+        return sub.segment, sub.timezone, sub.language
+
+    def since_for(self, chat_id: int, now: datetime) -> datetime:
+        with self.db.session() as s:
+            last = store.last_digest_created(s, [chat_id]).get(chat_id)
+        return last or _utc(now) - DEFAULT_SINCE
+
+    def preview(self, chat_id: int, now: datetime) -> list[str]:
+        """The digest this chat would get now (the /digest command): always says something."""
+        segment, tz, language = self._who(chat_id)
+        return self.preview_segment(segment, now, tz=tz, language=language, since=self.since_for(chat_id, now))
+
+    def preview_segment(
+        self, segment: Segment, now: datetime, *, tz: str = "UTC", language: str = "en", since: datetime | None = None
+    ) -> list[str]:
+        now = _utc(now)
+        since = _utc(since) if since else now - DEFAULT_SINCE
+        content = self._content(since)
+        selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz)
+        return render_digest(selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True)
+
+    def events_text(self, chat_id: int | None, now: datetime, *, past: bool = False) -> str:
+        segment, tz, _ = self._who(chat_id)
+        today = local_today(now, tz)
+        events = self._events()
+        chosen = past_events(segment, events, today) if past else upcoming_events(segment, events, today)
+        return render_events_list(chosen, past=past)
+
+    def calendar(self, chat_id: int | None, now: datetime) -> bytes:
+        from gcmbot.services.calendar import build_ics
+
+        segment, _, _ = self._who(chat_id)
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now))
