@@ -160,6 +160,8 @@ MONTHS = {m: i for i, names in enumerate((
     ("december", "dec", "diciembre", "decembre"),
 )) for m in names}
 MAX_EVENTS = 8
+# Matched idf weight needed for full confidence (idf of a word in ~1 entry in 8 is about 2).
+EVIDENCE = 3.0
 
 # --- results ------------------------------------------------------------------------------
 
@@ -332,28 +334,39 @@ class Knowledge:
     # --- FAQ ------------------------------------------------------------------------------
 
     def search_faq(self, parsed: Parsed, limit: int = 5) -> list[Candidate]:
-        """FAQ entries ranked by confidence (0–1): the share of the question's weight they explain."""
+        """FAQ entries ranked by confidence (0–1).
+
+        Confidence is the share of the question's weight (idf) an entry explains — in
+        one of its phrasings and in its whole text — scaled down when the matched words
+        carry little evidence (a lone common word like "migration", or a word only
+        reached by spelling correction).
+        """
         query = list(dict.fromkeys(parsed.terms))
         if not query or not self.faqs:
             return []
         idf = self._entries.idf
+        corrected = {stem(b) for _, b in parsed.corrections}
         weight = {t: idf.get(t, self._max_idf + 1.0) for t in query}
+        trust = {t: 0.5 if t in corrected else 1.0 for t in query}
         total = sum(weight.values())
         bm_ph = self._phrasings.scores(query)
         bm_entry = self._entries.scores(query)
         best_ph: dict[int, float] = {}
         cover_ph: dict[int, float] = {}
+        qset = set(query)
         for p, s in bm_ph.items():
             i = self._phrasing_owner[p]
             best_ph[i] = max(best_ph.get(i, 0.0), s)
-            cov = sum(w for t, w in weight.items() if t in self._phrasing_sets[p]) / total
+            terms_p = self._phrasing_sets[p]
+            cov = sum(w for t, w in weight.items() if t in terms_p) / total
             # A phrasing that says much more than the question matches it less well.
-            extra = len(self._phrasing_sets[p] - set(query))
-            cover_ph[i] = max(cover_ph.get(i, 0.0), cov - 0.04 * extra)
+            cover_ph[i] = max(cover_ph.get(i, 0.0), cov - 0.04 * len(terms_p - qset))
         out = []
         for i in set(best_ph) | set(bm_entry):
-            cover_all = sum(w for t, w in weight.items() if t in self._entry_sets[i]) / total
-            conf = max(0.0, 0.6 * cover_ph.get(i, 0.0) + 0.4 * cover_all)
+            entry = self._entry_sets[i]
+            cover_all = sum(w for t, w in weight.items() if t in entry) / total
+            evidence = sum(weight[t] * trust[t] for t in query if t in entry)
+            conf = max(0.0, 0.6 * cover_ph.get(i, 0.0) + 0.4 * cover_all) * min(1.0, evidence / EVIDENCE)
             score = best_ph.get(i, 0.0) + 0.3 * bm_entry.get(i, 0.0)
             out.append(Candidate(self.faqs[i].id, self.faqs[i].question, round(conf, 4), round(score, 4)))
         out.sort(key=lambda c: (-(c.confidence + 0.01 * c.score), c.id))

@@ -20,7 +20,7 @@ from gcmbot.store import questions as store
 
 # Confidence bands, chosen by measurement on tests/data/questions.yaml (benchmarks/faq.py).
 ANSWER_AT = 0.62
-SUGGEST_AT = 0.40
+SUGGEST_AT = 0.35
 MAX_SUGGESTIONS = 3
 MAX_QUESTION_CHARS = 500
 STATS_DAYS = 30
