@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
+from gcmbot.services.questions import Questions
 from gcmbot.services.subscriptions import Subscriptions
 from gcmbot.store import Database
 from gcmbot.store.content import SyncReport, sync_content
@@ -21,6 +22,7 @@ class Services:
     settings: Settings
     db: Database
     subscriptions: Subscriptions
+    questions: Questions
 
     def close(self) -> None:
         self.db.dispose()
@@ -32,6 +34,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         settings=settings,
         db=db,
         subscriptions=Subscriptions(db, default_timezone=settings.timezone),
+        questions=Questions(db),
     )
 
 
@@ -39,7 +42,9 @@ def load_content_into_db(services: Services) -> SyncReport:
     """Validate `content/` and sync it into the database. Raises ContentError on any problem."""
     content = load_content(services.settings.content_dir)
     with services.db.session() as session:
-        return sync_content(session, content)
+        report = sync_content(session, content)
+    services.questions.reload()
+    return report
 
 
 def prepare(services: Services) -> None:

@@ -12,9 +12,12 @@ COMMANDS: list[tuple[str, str]] = [
     ("mysubscription", "Show what this chat receives"),
     ("stop", "Pause all messages (your choices are kept)"),
     ("forget", "Delete everything stored about this chat"),
+    ("ask", "Ask a question about the compact (or just write it in a private chat)"),
     ("help", "What this bot can do"),
 ]
-ADMIN_COMMANDS: list[tuple[str, str]] = []
+ADMIN_COMMANDS: list[tuple[str, str]] = [
+    ("stats", "What people ask, and the top questions the bot could not answer"),
+]
 
 
 def welcome(*, created: bool, restored: bool, narrowed: list[str]) -> str:

@@ -162,6 +162,8 @@ MONTHS = {m: i for i, names in enumerate((
 MAX_EVENTS = 8
 # Matched idf weight needed for full confidence (idf of a word in ~1 entry in 8 is about 2).
 EVIDENCE = 3.0
+# Weight of a word no entry contains, relative to the rarest known word: unknown words mean "off topic".
+UNKNOWN_WEIGHT = 1.5
 
 # --- results ------------------------------------------------------------------------------
 
@@ -346,7 +348,7 @@ class Knowledge:
             return []
         idf = self._entries.idf
         corrected = {stem(b) for _, b in parsed.corrections}
-        weight = {t: idf.get(t, self._max_idf + 1.0) for t in query}
+        weight = {t: idf.get(t, UNKNOWN_WEIGHT * self._max_idf) for t in query}
         trust = {t: 0.5 if t in corrected else 1.0 for t in query}
         total = sum(weight.values())
         bm_ph = self._phrasings.scores(query)
