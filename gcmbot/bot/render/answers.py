@@ -136,7 +136,9 @@ def _fit(text: str) -> str:
     if len(text) <= MAX_CHARS:
         return text
     cut = text[:MAX_CHARS]
-    cut = cut[: cut.rfind("\n\n")] if "\n\n" in cut else cut[: cut.rfind(" ")]
+    # At a paragraph break if that keeps most of it, else at a space (never inside an entity).
+    para = cut.rfind("\n\n")
+    cut = cut[:para] if para > MAX_CHARS // 2 else cut[: cut.rfind(" ")]
     # Never leave a tag open: drop any unterminated one at the end.
     cut = re.sub(r"<[^>]*$", "", cut)
     for tag in ("b", "i"):
