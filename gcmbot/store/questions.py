@@ -13,7 +13,7 @@ TEXT_DAYS = 30
 
 def log_question(session: Session, *, outcome: str, matched: str | None, text: str | None, now: datetime) -> None:
     """Record one question. Texts older than TEXT_DAYS are wiped on every write."""
-    session.add(QuestionLog(asked_at=now, outcome=outcome, matched=matched, text=text))
+    session.add(QuestionLog(asked_at=now, outcome=outcome, matched=matched[:100] if matched else None, text=text))
     forget_old_texts(session, now)
 
 
