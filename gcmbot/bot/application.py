@@ -11,13 +11,13 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Callba
 from gcmbot.app import Services
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
-from gcmbot.bot.handlers import core, settings
+from gcmbot.bot.handlers import core, feeds, settings
 
 log = logging.getLogger(__name__)
 
 # Feature modules, each with register(application). Order matters only for
 # catch-all handlers (questions), which register last.
-HANDLER_MODULES = [core, settings]
+HANDLER_MODULES = [core, settings, feeds]
 
 
 def build_application(services: Services, *, rate_limit: bool = True) -> Application:

@@ -14,7 +14,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("forget", "Delete everything stored about this chat"),
     ("help", "What this bot can do"),
 ]
-ADMIN_COMMANDS: list[tuple[str, str]] = []
+ADMIN_COMMANDS: list[tuple[str, str]] = [
+    ("feeds", "State of the UN/IOM feeds: last success, last error, items, flagged"),
+]
 
 
 def welcome(*, created: bool, restored: bool, narrowed: list[str]) -> str:
