@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults
 
@@ -12,6 +13,8 @@ from gcmbot.app import Services
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.handlers import core, feeds, settings
+from gcmbot.bot.sender import TelegramSender
+from gcmbot.services.delivery import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,7 @@ def build_application(services: Services, *, rate_limit: bool = True) -> Applica
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
+        .post_stop(_post_stop)
     )
     if settings.bot_api_url:
         base = settings.bot_api_url.rstrip("/")
@@ -46,6 +50,42 @@ def build_application(services: Services, *, rate_limit: bool = True) -> Applica
 
 async def _post_init(application: Application) -> None:
     await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.COMMANDS])
+    if application.bot_data.get("delivery", True):
+        await start_delivery(application)
+
+
+async def _post_stop(application: Application) -> None:
+    await stop_delivery(application)
+
+
+def delivery_worker(services: Services, bot) -> DeliveryWorker:
+    """The outbox worker, sending through `bot`, with subscriber bookkeeping on failures."""
+    subs = services.subscriptions
+    return DeliveryWorker(services.db, TelegramSender(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat)
+
+
+async def start_delivery(application: Application) -> None:
+    """Run the outbox worker next to the handlers, on its own Bot (paced by the worker, not by PTB)."""
+    services: Services = application.bot_data["services"]
+    bot = Bot(application.bot.token, base_url=application.bot.base_url.removesuffix(application.bot.token))
+    await bot.initialize()
+    worker = delivery_worker(services, bot)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop), name="gcmbot-delivery")
+    application.bot_data["delivery_state"] = (worker, bot, stop, task)
+
+
+async def stop_delivery(application: Application) -> None:
+    state = application.bot_data.pop("delivery_state", None)
+    if state is None:
+        return
+    worker, bot, stop, task = state
+    stop.set()
+    try:
+        await asyncio.wait_for(task, timeout=10)
+    except asyncio.TimeoutError:
+        task.cancel()
+    await bot.shutdown()
 
 
 async def _on_error(update: object, context: BotContext) -> None:

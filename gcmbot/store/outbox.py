@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, update
 
 from gcmbot.models import OutboxMessage, utcnow
 
@@ -40,8 +40,13 @@ def enqueue(session: Session, messages: Iterable[Outgoing]) -> int:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = 0
     for start in range(0, len(rows), 1000):
-        stmt = insert(OutboxMessage).values(rows[start : start + 1000]).on_conflict_do_nothing(index_elements=["dedup_key"])
-        inserted += session.exec(stmt).rowcount or 0  # type: ignore[call-overload]
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(OutboxMessage.id)
+        )
+        inserted += len(session.exec(stmt).all())  # type: ignore[call-overload]
     return inserted
 
 
@@ -62,3 +67,81 @@ def last_sent_at(session: Session, chat_id: int, kind: str) -> datetime | None:
 
 def backlog(session: Session) -> int:
     return session.exec(select(func.count()).where(col(OutboxMessage.status).in_(("pending", "sending")))).one()
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    chat_id: int
+    text: str
+    attempts: int
+    kind: str
+    broadcast_id: int | None
+
+
+def due(session: Session, now: datetime, limit: int = 200) -> list[Due]:
+    """Pending rows whose time has come, oldest first."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    return [Due(r.id, r.chat_id, r.text, r.attempts, r.kind, r.broadcast_id) for r in rows]
+
+
+def claim(session: Session, row_id: int, now: datetime) -> bool:
+    """Atomically move one row pending → sending. False if another worker got it first."""
+    result = session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    )
+    return result.rowcount == 1  # type: ignore[union-attr]
+
+
+def finish(session: Session, row_id: int, status: str, *, now: datetime, message_id: int | None = None, error: str | None = None) -> None:
+    """sending → sent | failed | skipped."""
+    values: dict = {"status": status, "error": error}
+    if status == "sent":
+        values.update(sent_at=now, telegram_message_id=message_id)
+    session.exec(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+
+def release(session: Session, row_id: int, *, not_before: datetime, error: str | None, chat_id: int | None = None) -> None:
+    """sending → pending again, to retry at `not_before` (optionally to a migrated chat id)."""
+    values: dict = {"status": "pending", "not_before": not_before, "error": error}
+    if chat_id is not None:
+        values["chat_id"] = chat_id
+    session.exec(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+
+def skip_pending_for_chat(session: Session, chat_id: int, reason: str) -> int:
+    """The chat blocked us: nothing else queued for it will be sent."""
+    result = session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
+        .values(status="skipped", error=reason)
+    )
+    return result.rowcount or 0  # type: ignore[union-attr]
+
+
+def fail_interrupted(session: Session, older_than: datetime) -> int:
+    """Rows left in `sending` by a crashed worker.
+
+    At-most-once: the request may have reached Telegram before the crash, so these
+    rows are not sent again; they end as failed with a clear error.
+    """
+    result = session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < older_than)
+        .values(status="failed", error="interrupted while sending; not retried (at-most-once)")
+    )
+    return result.rowcount or 0  # type: ignore[union-attr]
+
+
+def counts_by_status(session: Session, broadcast_id: int | None = None) -> dict[str, int]:
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if broadcast_id is not None:
+        query = query.where(OutboxMessage.broadcast_id == broadcast_id)
+    return dict(session.exec(query).all())

@@ -1,0 +1,40 @@
+"""The Telegram side of the sending path: one Bot API call, errors sorted into SendError kinds."""
+
+from __future__ import annotations
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from gcmbot.services.delivery import SendError
+
+_GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "bot was blocked", "group chat was deactivated", "peer_id_invalid")
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: int, text: str) -> int:
+        try:
+            message = await self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        except RetryAfter as exc:
+            # PTB 22 keeps the exact value as a timedelta (the public attribute is deprecated).
+            period = getattr(exc, "_retry_after", None)
+            retry = period.total_seconds() if period is not None else 1.0
+            raise SendError(SendError.RETRY_AFTER, "flood control", retry_after=retry) from None
+        except ChatMigrated as exc:
+            raise SendError(SendError.MIGRATED, "group migrated", new_chat_id=exc.new_chat_id) from None
+        except Forbidden as exc:
+            raise SendError(SendError.GONE, exc.message) from None
+        except BadRequest as exc:
+            if any(p in exc.message.lower() for p in _GONE_PHRASES):
+                raise SendError(SendError.GONE, exc.message) from None
+            raise SendError(SendError.REJECTED, exc.message) from None
+        except (TimedOut, NetworkError) as exc:
+            raise SendError(SendError.TRANSIENT, str(exc)) from None
+        except TelegramError as exc:
+            raise SendError(SendError.TRANSIENT, str(exc)) from None
+        return message.message_id

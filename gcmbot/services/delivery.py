@@ -1,0 +1,236 @@
+"""The one sending path: delivers outbox rows under Telegram's limits.
+
+Digests, alerts, reminders and broadcasts are all rows in the outbox; this
+worker sends them, paced to about 30 messages/s overall, 1/s per private chat
+and 20/min per group, and decides what to do with each failure:
+
+- flood control (429): pause all sending for `retry_after`, then retry the row;
+- server or network error: retry with exponential backoff, up to MAX_ATTEMPTS;
+- blocked / kicked / chat not found: the subscriber becomes inactive, the row and
+  everything else queued for that chat end as failed / skipped, never retried;
+- group migrated to a supergroup: move the subscriber and retry at the new id.
+
+Delivery is at-most-once for the one message in flight when a worker dies: a row
+is claimed (pending → sending) just before its request and marked sent right after,
+so after a crash a row still in `sending` may or may not have arrived; it is marked
+failed instead of being sent twice. Every other row continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+
+from gcmbot.store import Database
+from gcmbot.store import outbox as store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+INTERRUPTED_AFTER = timedelta(seconds=90)
+
+
+class SendError(Exception):
+    """A send failed. `kind` says what the worker should do about it."""
+
+    RETRY_AFTER = "retry_after"  # flood control: wait retry_after seconds
+    TRANSIENT = "transient"  # 5xx, network: retry with backoff
+    GONE = "gone"  # blocked, kicked, deactivated, chat not found: never retry
+    MIGRATED = "migrated"  # group became a supergroup: retry at new_chat_id
+    REJECTED = "rejected"  # any other 400: the message itself is wrong
+
+    def __init__(self, kind: str, message: str, *, retry_after: float = 0, new_chat_id: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after
+        self.new_chat_id = new_chat_id
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: int, text: str) -> int:
+        """Send one HTML message; return Telegram's message id or raise SendError."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: float = 30.0
+    private_interval: float = 1.0  # seconds between two messages to one private chat
+    group_interval: float = 3.0  # 20 per minute
+    concurrency: int = 8
+
+
+class _ChatPacer:
+    """Earliest next send time per chat."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.next_at: dict[int, float] = {}
+
+    def reserve(self, chat_id: int) -> float:
+        """Reserve this chat's next slot; return how long to wait for it."""
+        now = time.monotonic()
+        at = max(now, self.next_at.get(chat_id, 0.0))
+        interval = self.limits.group_interval if chat_id < 0 else self.limits.private_interval
+        self.next_at[chat_id] = at + interval
+        return at - now
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        sender: Sender,
+        *,
+        limits: Limits = Limits(),
+        on_gone: Callable[[int], None] | None = None,
+        on_migrated: Callable[[int, int], None] | None = None,
+        on_finished: Callable[[store.Due, str], Awaitable[None] | None] | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.limits = limits
+        self.on_gone = on_gone
+        self.on_migrated = on_migrated
+        self.on_finished = on_finished
+        self.clock = clock
+        self._limiter = AsyncLimiter(limits.per_second, 1)
+        self._pacer = _ChatPacer(limits)
+        self._paused_until = 0.0
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._gone: set[int] = set()
+        self.stats = {"sent": 0, "failed": 0, "skipped": 0, "retried": 0, "429": 0}
+
+    def recover(self) -> int:
+        """On start: rows a crashed worker left in `sending` end as failed (at-most-once)."""
+        with self.db.session() as s:
+            n = store.fail_interrupted(s, self.clock() - INTERRUPTED_AFTER)
+        if n:
+            log.warning("%d message(s) were being sent when the bot stopped; marked failed, not resent", n)
+        return n
+
+    async def run_once(self) -> int:
+        """Send every row due now. Returns how many rows were handled."""
+        with self.db.session() as s:
+            batch = store.due(s, self.clock(), limit=500)
+        if not batch:
+            return 0
+        semaphore = asyncio.Semaphore(self.limits.concurrency)
+        # Rows for one chat go in order; different chats interleave.
+        try:
+            await asyncio.gather(*(self._deliver(row, semaphore) for row in batch))
+        finally:
+            self._chat_locks.clear()
+            self._gone.clear()
+        return len(batch)
+
+    async def drain(self, *, idle_timeout: float = 0.0) -> None:
+        """Send until nothing is due (and nothing becomes due within `idle_timeout` s)."""
+        idle_since = time.monotonic()
+        while True:
+            if await self.run_once():
+                idle_since = time.monotonic()
+                continue
+            with self.db.session() as s:
+                waiting = store.backlog(s)
+            if not waiting or time.monotonic() - idle_since >= idle_timeout:
+                return
+            await asyncio.sleep(0.2)
+
+    async def run_forever(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
+        """The bot's background loop. Finishes in-flight sends when `stop` is set."""
+        self.recover()
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:  # a database hiccup must not kill the loop
+                log.exception("delivery round failed; retrying")
+                handled = 0
+            if not handled:
+                try:
+                    await asyncio.wait_for(stop.wait(), poll_interval)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _deliver(self, row: store.Due, semaphore: asyncio.Semaphore) -> None:
+        # One chat's messages go strictly in order (a split digest arrives 1, 2, 3).
+        lock = self._chat_locks.setdefault(row.chat_id, asyncio.Lock())
+        async with lock:
+            if row.chat_id in self._gone:
+                with self.db.session() as s:
+                    store.skip_pending_for_chat(s, row.chat_id, "chat blocked the bot or is gone")
+                return
+            wait = self._pacer.reserve(row.chat_id)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._send(row, semaphore)
+
+    async def _send(self, row: store.Due, semaphore: asyncio.Semaphore) -> None:
+        async with semaphore:
+            pause = self._paused_until - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            await self._limiter.acquire()
+            with self.db.session() as s:
+                if not store.claim(s, row.id, self.clock()):
+                    return  # another worker took it, or it was skipped meanwhile
+            try:
+                message_id = await self.sender.send(row.chat_id, row.text)
+            except SendError as exc:
+                outcome = self._failed(row, exc)
+            except Exception as exc:  # unknown: treat like a network error
+                outcome = self._failed(row, SendError(SendError.TRANSIENT, repr(exc)))
+            else:
+                with self.db.session() as s:
+                    store.finish(s, row.id, "sent", now=self.clock(), message_id=message_id)
+                self.stats["sent"] += 1
+                outcome = "sent"
+        if outcome != "retry" and self.on_finished is not None:
+            result = self.on_finished(row, outcome)
+            if asyncio.iscoroutine(result):
+                await result
+
+    def _failed(self, row: store.Due, exc: SendError) -> str:
+        now, migrated = self.clock(), False
+        with self.db.session() as s:
+            if exc.kind == SendError.RETRY_AFTER:
+                self.stats["429"] += 1
+                self._paused_until = max(self._paused_until, time.monotonic() + exc.retry_after)
+                store.release(s, row.id, not_before=now + timedelta(seconds=exc.retry_after), error=str(exc))
+                self.stats["retried"] += 1
+                return "retry"
+            if exc.kind == SendError.MIGRATED and exc.new_chat_id is not None:
+                store.release(s, row.id, not_before=now, error=str(exc), chat_id=exc.new_chat_id)
+                self.stats["retried"] += 1
+                migrated = True
+            if exc.kind == SendError.TRANSIENT and row.attempts + 1 < MAX_ATTEMPTS:
+                backoff = min(2 ** (row.attempts + 1), 300)
+                store.release(s, row.id, not_before=now + timedelta(seconds=backoff), error=str(exc))
+                self.stats["retried"] += 1
+                return "retry"
+            if not migrated:
+                store.finish(s, row.id, "failed", now=now, error=str(exc)[:500])
+                self.stats["failed"] += 1
+                if exc.kind == SendError.GONE:
+                    self._gone.add(row.chat_id)
+                    self.stats["skipped"] += store.skip_pending_for_chat(s, row.chat_id, "chat blocked the bot or is gone")
+        # Callbacks open their own sessions: call them after ours is committed.
+        if migrated:
+            if self.on_migrated:
+                self.on_migrated(row.chat_id, exc.new_chat_id)
+            return "retry"
+        if exc.kind == SendError.GONE and self.on_gone:
+            self.on_gone(row.chat_id)
+        log.info("message %d (%s) failed: %s", row.id, row.kind, exc.kind)
+        return "failed"
