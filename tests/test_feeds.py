@@ -382,3 +382,15 @@ def test_backoff_grows_and_jitter_is_bounded():
     assert [next_poll_at(NOW, 30, n, 0.5) - NOW for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (5, 10, 20)]
     assert next_poll_at(NOW, 30, 50, 0.5) - NOW == feeds_service.MAX_BACKOFF
     assert NOW + timedelta(minutes=27) <= next_poll_at(NOW, 30, 0, 0.0) < next_poll_at(NOW, 30, 0, 0.999) <= NOW + timedelta(minutes=33)
+
+
+def test_tagging_rules_whole_words_and_acronyms():
+    rules = feeds_service.TagRules.build(
+        [("detention", ["detention", "immigration detention"]), ("children", ["children", "unaccompanied minors"])],
+        [("europe", ["Europe", "EU", "Greece"]), ("africa", ["Africa", "Niger"]), ("arab-states", ["Sudan"]), ("south", ["South Sudan"])],
+    )
+    topics, regions = rules.tag(ParsedItem("k", "Immigration DETENTION of children in Greece", summary="eu officials met"))
+    assert topics == ["detention", "children"] and regions == ["europe"]  # "eu" is not the acronym EU
+    assert rules.tag(ParsedItem("k", "Returns from Nigeria and the EU"))[1] == ["europe"]  # Niger ≠ Nigeria
+    assert rules.tag(ParsedItem("k", "Floods in South Sudan"))[1] == ["south"]
+    assert rules.tag(ParsedItem("k", "Floods", places=("Sudan",)), feed_regions=["africa"])[1] == ["africa", "arab-states"]

@@ -153,7 +153,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, url: str =
     for name in ("content-type", "content-language"):
         if headers and headers.get(name):
             response_headers[name] = headers[name]
-    result = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
+    # Tags are stripped by clean_text (nh3) anyway: feedparser need not sanitize or resolve URIs in HTML.
+    result = feedparser.parse(body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False)
     problem = None
     if result.bozo:
         problem = f"{type(result.bozo_exception).__name__}: {result.bozo_exception}".splitlines()[0][:200]
@@ -236,40 +237,60 @@ def reliefweb_url(url: str, appname: str) -> str:
 # --- pure: tagging ---------------------------------------------------------------
 
 
-def _pattern(words: Iterable[str]) -> re.Pattern | None:
-    """Whole-word matching; ALL-CAPS acronyms (EU, UK, USA) match case-sensitively."""
-    exact, folded = [], []
-    for word in words:
-        word = word.strip()
-        if not word:
-            continue
-        (exact if word.isupper() and len(word) <= 6 else folded).append(re.escape(word))
-    parts = []
-    if folded:
-        parts.append("(?i:" + "|".join(sorted(folded, key=len, reverse=True)) + ")")
-    if exact:
-        parts.append("(?:" + "|".join(sorted(exact, key=len, reverse=True)) + ")")
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)") if parts else None
+def _is_acronym(word: str) -> bool:
+    return word.isupper() and len(word) <= 6
+
+
+def _alternation(words: Iterable[str], flags: str) -> re.Pattern | None:
+    words = sorted(set(words), key=len, reverse=True)  # longest first: "South Sudan" before "Sudan"
+    if not words:
+        return None
+    return re.compile(rf"(?{flags}:(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w))")
 
 
 @dataclass
 class TagRules:
-    """Keyword rules from content/: topic keywords and region aliases (plus the region's name)."""
+    """Keyword rules from content/: topic keywords and region aliases (plus the region's name).
 
-    topics: list[tuple[str, re.Pattern]] = field(default_factory=list)
-    regions: list[tuple[str, re.Pattern]] = field(default_factory=list)
+    Whole words only; ALL-CAPS acronyms (EU, UK, USA) match case-sensitively, the rest in any case.
+    One pass over the text finds every rule word; a lookup maps it to its topics / regions.
+    """
+
+    folded: re.Pattern | None = None
+    exact: re.Pattern | None = None
+    lookup: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # word → {(kind, id)}
+    order: dict[tuple[str, str], int] = field(default_factory=dict)  # content order of the tags
 
     @classmethod
     def build(cls, topics: Iterable[tuple[str, Iterable[str]]], regions: Iterable[tuple[str, Iterable[str]]]) -> TagRules:
-        def compiled(rules):
-            return [(tid, p) for tid, words in rules if (p := _pattern(words)) is not None]
-
-        return cls(compiled(topics), compiled(regions))
+        lookup: dict[str, set[tuple[str, str]]] = {}
+        order: dict[tuple[str, str], int] = {}
+        for kind, rules in (("topic", topics), ("region", regions)):
+            for tid, words in rules:
+                order.setdefault((kind, tid), len(order))
+                for word in words:
+                    word = " ".join(word.split())
+                    if word:
+                        lookup.setdefault(word if _is_acronym(word) else word.casefold(), set()).add((kind, tid))
+        return cls(
+            _alternation([w for w in lookup if not _is_acronym(w)], "i"),
+            _alternation([w for w in lookup if _is_acronym(w)], ""),
+            lookup,
+            order,
+        )
 
     def tag(self, item: ParsedItem, *, feed_topics: Iterable[str] = (), feed_regions: Iterable[str] = ()) -> tuple[list[str], list[str]]:
-        text = " ".join((item.title, item.summary, *item.places))
-        topics = list(dict.fromkeys([*feed_topics, *(tid for tid, p in self.topics if p.search(text))]))
-        regions = list(dict.fromkeys([*feed_regions, *(rid for rid, p in self.regions if p.search(text))]))
+        text = " ".join(" ".join((item.title, item.summary, *item.places)).split())
+        found: set[tuple[str, str]] = set()
+        if self.folded is not None:
+            for match in self.folded.finditer(text):
+                found |= self.lookup.get(match.group(0).casefold(), set())
+        if self.exact is not None:
+            for match in self.exact.finditer(text):
+                found |= self.lookup.get(match.group(0), set())
+        ranked = sorted(found, key=lambda t: self.order.get(t, 0))
+        topics = list(dict.fromkeys([*feed_topics, *(i for k, i in ranked if k == "topic")]))
+        regions = list(dict.fromkeys([*feed_regions, *(i for k, i in ranked if k == "region")]))
         return topics, regions
 
 
