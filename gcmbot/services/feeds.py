@@ -602,8 +602,8 @@ class Feeds:
                 result.outcome = "not-modified"
                 self._record(feed.id, now, result, fetched=fetched, content_hash=content_hash)
                 return result
-            if parsed is None:
-                parsed = parse_feed(fetched.body, fetched.headers, fetched.url)
+            if parsed is None:  # parsing is CPU work: off the event loop, so the bot keeps answering
+                parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers, fetched.url)
             if parsed.problem:
                 result.problem = parsed.problem
                 log.warning("feed %s is not well-formed but usable (%d items): %s", feed.id, len(parsed.items), parsed.problem)
