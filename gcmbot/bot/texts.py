@@ -10,6 +10,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("start", "Subscribe this chat to GCM updates"),
     ("settings", "Choose regions, constituencies, topics, digest day and time"),
     ("mysubscription", "Show what this chat receives"),
+    ("timezone", "Set your timezone, e.g. /timezone Africa/Nairobi"),
     ("stop", "Pause all messages (your choices are kept)"),
     ("forget", "Delete everything stored about this chat"),
     ("help", "What this bot can do"),
