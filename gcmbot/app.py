@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
+from gcmbot.services.alerts import Alerts
+from gcmbot.services.feeds import Feeds
 from gcmbot.services.questions import Questions
 from gcmbot.services.subscriptions import Subscriptions
 from gcmbot.store import Database
@@ -23,6 +25,8 @@ class Services:
     db: Database
     subscriptions: Subscriptions
     questions: Questions
+    alerts: Alerts
+    feeds: Feeds
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,10 +34,14 @@ class Services:
 
 def build_services(settings: Settings, *, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
+    subscriptions = Subscriptions(db, default_timezone=settings.timezone)
+    alerts = Alerts(db, subscriptions)
     return Services(
         settings=settings,
         db=db,
-        subscriptions=Subscriptions(db, default_timezone=settings.timezone),
+        subscriptions=subscriptions,
+        alerts=alerts,
+        feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         questions=Questions(db),
     )
 

@@ -18,6 +18,7 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("stats", "What people ask, and the top questions the bot could not answer"),
+    ("feeds", "State of the UN/IOM feeds: last success, last error, items, flagged"),
 ]
 
 
