@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request URL at INFO, and URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except ConfigError as exc:
