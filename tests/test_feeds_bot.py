@@ -79,7 +79,7 @@ async def test_feeds_command_for_admins_only(running_bot, services, httpserver):
 
     fake.send_message(777, "/feeds")
     reply = (await fake.wait_messages(777))[-1]["text"]
-    assert "not allowed" in reply and "Down" not in reply
+    assert "administrators only" in reply and "Down" not in reply
 
 
 def _cli_env(monkeypatch, settings, content_dir):

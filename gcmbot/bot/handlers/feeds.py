@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.permissions import admin_only
 from gcmbot.bot.render import feeds as render
 
 log = logging.getLogger(__name__)
@@ -16,12 +17,8 @@ POLL_EVERY_SECONDS = 60
 FIRST_POLL_AFTER_SECONDS = 15
 
 
+@admin_only
 async def feeds_command(update: Update, context: BotContext) -> None:
-    user = update.effective_user
-    if not context.services.settings.is_admin(user.id if user else None):
-        log.info("/feeds refused: not an admin")
-        await update.effective_message.reply_text(render.NOT_ALLOWED)
-        return
     await update.effective_message.reply_html(render.feed_status(context.services.feeds.status()))
 
 

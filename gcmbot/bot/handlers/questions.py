@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.permissions import admin_only
 from gcmbot.bot.render import answers as render
 from gcmbot.models import utcnow
 
@@ -45,12 +46,8 @@ async def on_suggestion(update: Update, context: BotContext) -> None:
     await query.message.reply_html(render.answer_html(answer))
 
 
+@admin_only
 async def stats_command(update: Update, context: BotContext) -> None:
-    user = update.effective_user
-    if not context.services.settings.is_admin(user.id if user else None):
-        log.warning("/stats refused: not an administrator")
-        await update.effective_message.reply_text(render.NOT_ALLOWED)
-        return
     await update.effective_message.reply_html(render.stats_html(context.services.questions.stats(now=utcnow())))
 
 

@@ -38,7 +38,6 @@ DECLINED = (
 NOT_SURE = "I'm not sure what you mean. Did you mean:"
 ASK_USAGE = "Ask me a question after the command, like: /ask when is the Geneva consultation"
 UNKNOWN_ENTRY = "That question is no longer in my list. Ask again in your own words."
-NOT_ALLOWED = "Not allowed: /stats is for the bot's administrators."
 MORE_EVENTS = "…and {n} more. /events lists them all."
 NO_UPCOMING = "No upcoming event of that kind is on record; the most recent one was:"
 

@@ -7,7 +7,6 @@ from html import escape
 
 from gcmbot.services.feeds import FeedStatus
 
-NOT_ALLOWED = "Sorry, /feeds is not allowed: it is for the bot's administrators."
 NO_FEEDS = "No feeds are configured. Add one to content/feeds.yaml and run gcmbot content load."
 MAX_CHARS = 4096
 
