@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # How often the bot checks for due digests and reminders; 0 turns the in-bot schedule
     # off (for deployments that run `gcmbot digest send-due` from cron instead).
     digest_tick_seconds: int = Field(default=60, ge=0)
+    # ReliefWeb API v2 needs a pre-approved appname; without it reliefweb feeds are skipped.
+    reliefweb_appname: str | None = None
     # Not in the foundation table, but useful to operators and tests.
     log_level: str = "INFO"
 

@@ -69,4 +69,6 @@ def register(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(events_button, pattern=r"^ev:"))
     every = application.bot_data["services"].settings.digest_tick_seconds
     if every > 0 and application.job_queue is not None:
-        application.job_queue.run_repeating(digest_tick, interval=every, first=min(every, 5), name="gcmbot-digest")
+        application.job_queue.run_repeating(
+            digest_tick, interval=every, first=min(every, 5), name="digest", job_kwargs={"max_instances": 1, "coalesce": True}
+        )
