@@ -7,10 +7,10 @@ subscribers (most follow everything or one or two regions; some narrow by
 constituency and topic; timezones of their regions) and a week of feed items,
 then measures:
 
-1. rendering only: select + render for every subscriber, with the per-segment cache;
-2. a full scheduling tick at the digest hour: load subscribers, decide who is due,
-   render, and queue every message in the outbox;
-3. an idle tick (everyone already done this week): what the bot pays every minute.
+1. a scheduling tick with every subscriber due: load subscribers, decide who is
+   due, select + render (once per segment and UTC offset), queue every message;
+2. an idle tick (everyone already done this week): what the bot pays every minute;
+3. the peak memory of a full tick (measured apart: tracemalloc slows things down).
 """
 
 from __future__ import annotations
@@ -29,12 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gcmbot.app import build_services, load_content_into_db  # noqa: E402
 from gcmbot.config import Settings  # noqa: E402
-from gcmbot.services.digest import DEFAULT_SINCE, render_digest, select_digest  # noqa: E402
 from gcmbot.store import digest as digest_store  # noqa: E402
 from gcmbot.store import outbox  # noqa: E402
 from gcmbot.store import subscribers as sub_store  # noqa: E402
 
-NOW = datetime(2030, 1, 7, 12, tzinfo=timezone.utc)  # a Monday, after everyone's slot
+NOW = datetime(2030, 1, 8, 12, tzinfo=timezone.utc)  # a Tuesday: every Monday slot has passed everywhere
 
 
 def populate(services, n: int, rng: random.Random) -> None:
@@ -59,25 +58,39 @@ def populate(services, n: int, rng: random.Random) -> None:
                 sub_store.set_choices(s, sub.id, "constituency", rng.sample(constituencies, 1))
             if not sub.all_topics:
                 sub_store.set_choices(s, sub.id, "topic", rng.sample(topics, rng.choice((1, 2, 3))))
+    add_items(services, NOW, rng)
+
+
+def add_items(services, now: datetime, rng: random.Random, n: int = 40) -> None:
+    """A week's worth of UN/IOM documents, before `now`."""
+    regions = [vid for vid, _ in services.subscriptions.options("region")]
+    topics = [vid for vid, _ in services.subscriptions.options("topic")]
+    with services.db.session() as s:
         feeds = list(digest_store.feed_names(s))
-        for j in range(40):
-            seen = NOW - timedelta(hours=rng.uniform(1, 160))
+        for j in range(n):
+            seen = now - timedelta(hours=rng.uniform(30, 160))
             digest_store.add_feed_item(
-                s, feed_id=rng.choice(feeds), key=f"item-{j}", title=f"IOM/UN document {j} on migration & <governance>",
+                s, feed_id=rng.choice(feeds), key=f"item-{now:%Y%m%d}-{j}", title=f"IOM/UN document {j} on migration & <governance>",
                 link=f"https://www.iom.int/news/{j}", published_at=seen, first_seen_at=seen,
                 regions=rng.sample(regions, rng.choice((0, 0, 1))), topics=rng.sample(topics, rng.choice((0, 1, 2))),
             )
 
 
 def measure(label: str, fn):
-    tracemalloc.start()
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{label:<36} wall {wall:6.2f} s   cpu {cpu:6.2f} s")
+    return result
+
+
+def peak_memory(label: str, fn) -> None:
+    """Peak Python memory of fn (tracemalloc slows it down, so it runs apart from the timing)."""
+    tracemalloc.start()
+    fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"{label:<34} wall {wall:6.2f} s   cpu {cpu:6.2f} s   peak traced memory {peak / 2**20:7.1f} MiB")
-    return result
+    print(f"{label:<36} peak traced memory {peak / 2**20:6.1f} MiB")
 
 
 def main() -> None:
@@ -94,32 +107,14 @@ def main() -> None:
         populate(services, args.subscribers, rng)
         print(f"setup: {args.subscribers} subscribers, 40 feed items in {time.perf_counter() - t:.1f} s")
 
-        subs = services.subscriptions.active()
-        with services.db.session() as s:
-            events = digest_store.events(s)
-            statements = digest_store.statements_seen_since(s, NOW - DEFAULT_SINCE - timedelta(days=3650))
-            items = digest_store.feed_items_seen_since(s, NOW - DEFAULT_SINCE)
-            names = digest_store.feed_names(s)
-
-        def render_all():
-            cache, total = {}, 0
-            for sub in subs:
-                key = (sub.segment.key, sub.language, sub.timezone, sub.send_empty_digest)
-                if key not in cache:
-                    content = select_digest(sub.segment, events, statements, items, NOW, NOW - DEFAULT_SINCE, tz=sub.timezone)
-                    cache[key] = render_digest(content, tz=sub.timezone, feed_names=names, send_empty=sub.send_empty_digest)
-                total += len(cache[key])
-            return len(cache), total, len({s.segment.key for s in subs})
-
-        renderings, messages, segments = measure("1. select+render, all subscribers", render_all)
-        print(f"   {segments} distinct segments, {renderings} renderings (segment × timezone), {messages} messages")
-
-        report = measure("2. full tick at the digest hour", lambda: services.digest.send_due(NOW))
+        report = measure("1. full tick, everyone due", lambda: services.digest.send_due(NOW))
         print(f"   {report}")
         with services.db.session() as s:
             print(f"   outbox now holds {outbox.backlog(s)} pending message(s)")
 
-        measure("3. idle tick (all done this week)", lambda: services.digest.send_due(NOW + timedelta(minutes=1)))
+        measure("2. idle tick (all done this week)", lambda: services.digest.send_due(NOW + timedelta(minutes=1)))
+        add_items(services, NOW + timedelta(days=7), rng)
+        peak_memory("3. full tick a week later, memory", lambda: print("  ", services.digest.send_due(NOW + timedelta(days=7))))
         print(f"peak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
         services.close()
 

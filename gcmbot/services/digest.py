@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -116,6 +117,9 @@ def event_when(event) -> str:
 
 
 def event_last_day(event) -> date:
+    known = getattr(event, "last_day", None)  # precomputed on snapshots (see _snapshot)
+    if known is not None:
+        return known
     start, end = event_dates(event)
     return (end or start).last_day
 
@@ -125,8 +129,8 @@ def event_in(segment: Segment, event) -> bool:
 
 
 def _sort_key(event) -> tuple:
-    start, _ = event_dates(event)
-    return (start.sort_day, event.id)
+    known = getattr(event, "sort_day", None)
+    return (known or event_dates(event)[0].sort_day, event.id)
 
 
 # --- selection (pure) ----------------------------------------------------------------
@@ -243,11 +247,11 @@ def render_statement(statement) -> str:
     return "\n".join(lines)
 
 
-def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC") -> str:
+def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC", when: date | None = None) -> str:
     href = safe_url(item.link)
     title = esc(item.title or "(untitled)", 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• {title}"
-    when = _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
+    when = when or _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
     meta = " · ".join(x for x in (esc(feed_names.get(item.feed_id, item.feed_id), 120), fmt_day(when)) if x)
     return f"{head}\n{meta}"
 
@@ -301,21 +305,35 @@ def render_digest(
     send_empty: bool = False,
     preview: bool = False,
     limit: int = LIMIT,
+    blocks: dict | None = None,
 ) -> list[str]:
     """Telegram HTML messages (each within `limit`) for a digest; [] when empty and not wanted.
 
     `language` is accepted for the day the texts are translated; they are English today.
+    `blocks` is an optional memo of rendered items shared between many digests of one run.
     """
     feed_names = feed_names or {}
+    memo: dict = blocks if blocks is not None else {}
+
+    def cached(key, make):
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = make()
+        return text
+
+    def feed_block(item):
+        when = _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
+        return cached(("f", item.feed_id, item.id, when), lambda: render_feed_item(item, feed_names=feed_names, when=when))
+
     head = digest_head(content.today, preview=preview)
     if content.empty:
         if not send_empty:
             return []
         return [f"{head}\n\nNothing new this week for your choices.\n\n{FOOTER}"]
     sections = [
-        (f"📅 <b>Coming up in the next {content.weeks} weeks</b>", [render_event(e) for e in content.events]),
-        ("🗣 <b>New statements</b>", [render_statement(s) for s in content.statements]),
-        ("📄 <b>New UN and IOM documents</b>", [render_feed_item(i, feed_names=feed_names, tz=tz) for i in content.feed_items]),
+        (f"📅 <b>Coming up in the next {content.weeks} weeks</b>", [cached(("e", e.id), lambda e=e: render_event(e)) for e in content.events]),
+        ("🗣 <b>New statements</b>", [cached(("s", s.id), lambda s=s: render_statement(s)) for s in content.statements]),
+        ("📄 <b>New UN and IOM documents</b>", [feed_block(i) for i in content.feed_items]),
     ]
     return pack(head, sections, FOOTER, limit=limit)
 
@@ -492,6 +510,20 @@ class TickReport:
         )
 
 
+def _snapshot(rows: Iterable, *, events: bool = False) -> list[SimpleNamespace]:
+    """Plain copies of database rows: attribute reads on ORM rows are ~10x slower, and a tick
+    reads every row once per distinct segment. Events also get their last and sorting day."""
+    result = []
+    for row in rows:
+        data = row.model_dump() if hasattr(row, "model_dump") else dict(vars(row))
+        item = SimpleNamespace(**data)
+        if events:
+            start, end = event_dates(item)
+            item.last_day, item.sort_day = (end or start).last_day, start.sort_day
+        result.append(item)
+    return result
+
+
 @dataclass
 class _Content:
     events: list
@@ -516,12 +548,13 @@ class DigestService:
     def _content(self, since: datetime) -> _Content:
         with self.db.session() as s:
             return _Content(
-                store.events(s), store.statements_seen_since(s, since), store.feed_items_seen_since(s, since), store.feed_names(s)
+                _snapshot(store.events(s), events=True), _snapshot(store.statements_seen_since(s, since)),
+                _snapshot(store.feed_items_seen_since(s, since)), store.feed_names(s),
             )
 
     def _events(self) -> list:
         with self.db.session() as s:
-            return store.events(s)
+            return _snapshot(store.events(s), events=True)
 
     # --- the weekly run ---
 
@@ -563,17 +596,21 @@ class DigestService:
         since_of = {d.subscription.chat_id: _bucket(last.get(d.subscription.chat_id) or now - DEFAULT_SINCE) for d in due}
         content = self._content(min(since_of.values()))
         cache: dict[tuple, list[str]] = {}
+        blocks: dict = {}
         messages: list[outbox.Outgoing] = []
         skipped: list[tuple[int, str, str, str]] = []
         for d in due:
             sub = d.subscription
             since = since_of[sub.chat_id]
-            key = (sub.segment.key, sub.language, sub.timezone, since, sub.send_empty_digest)
+            # Timezones at the same UTC offset now see the same week: one rendering for all of them.
+            offset = _utc(now).astimezone(zone(sub.timezone)).utcoffset()
+            key = (sub.segment.key, sub.language, offset, since, sub.send_empty_digest)
             texts = cache.get(key)
             if texts is None:
                 selected = select_digest(sub.segment, content.events, content.statements, content.feed_items, now, since, tz=sub.timezone)
                 texts = cache[key] = render_digest(
-                    selected, tz=sub.timezone, language=sub.language, feed_names=content.feed_names, send_empty=sub.send_empty_digest
+                    selected, tz=sub.timezone, language=sub.language, feed_names=content.feed_names,
+                    send_empty=sub.send_empty_digest, blocks=blocks,
                 )
             if not texts:
                 skipped.append((sub.chat_id, "digest", d.key, "nothing new; the subscriber skips empty digests"))

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from gcmbot.models import Event, Feed, FeedItem, OutboxMessage, Statement, Subscriber, utcnow
+from gcmbot.store import outbox
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -73,17 +73,10 @@ def mark_done_without_sending(session: Session, entries: Iterable[tuple[int, str
     The rows are `skipped`: the delivery worker never sends them and `last_sent_at` ignores them."""
     now = utcnow()
     rows = [
-        dict(chat_id=c, kind=k, dedup_key=key, text="", status="skipped", error=reason, attempts=0, not_before=now, created_at=now)
+        dict(chat_id=c, kind=k, dedup_key=key, text="", broadcast_id=None, status="skipped", error=reason, attempts=0, not_before=now, created_at=now)
         for c, k, key, reason in entries
     ]
-    if not rows:
-        return 0
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = 0
-    for start in range(0, len(rows), 1000):
-        stmt = insert(OutboxMessage).values(rows[start : start + 1000]).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(OutboxMessage.id)
-        inserted += len(session.exec(stmt).all())  # type: ignore[call-overload]
-    return inserted
+    return outbox.insert_new(session, rows)
 
 
 def add_feed_item(

@@ -34,19 +34,25 @@ def enqueue(session: Session, messages: Iterable[Outgoing]) -> int:
         )
         for m in messages
     ]
+    return insert_new(session, rows)
+
+
+def insert_new(session: Session, rows: list[dict]) -> int:
+    """Insert outbox rows (full column dicts), skipping dedup_keys already present. Returns how many were new.
+
+    One statement executed with many parameter sets (SQLAlchemy's "insertmanyvalues"):
+    compiled once, so 10 000 rows take well under a second, unlike one big VALUES list.
+    """
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
+    connection = session.connection()
     inserted = 0
     for start in range(0, len(rows), 1000):
-        stmt = (
-            insert(OutboxMessage)
-            .values(rows[start : start + 1000])
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(OutboxMessage.id)
-        )
-        inserted += len(session.exec(stmt).all())  # type: ignore[call-overload]
+        inserted += len(connection.execute(stmt, rows[start : start + 1000]).all())
     return inserted
 
 
