@@ -193,10 +193,14 @@ def test_digest_sections_since_last_digest_and_by_segment(services):
     add_item(services, "afr", "Africa regional review", at(-2), regions=["africa"])
     add_item(services, "eur", "Europe regional review", at(-2), regions=["europe"])
     add_item(services, "glob", "Global report", at(-1))
+    with services.db.session() as s:  # an old document a new feed brought in yesterday
+        digest_store.add_feed_item(s, feed_id="un-news-migrants-refugees", key="arch", title="Archive piece from 2028",
+                                   published_at=at(-400), first_seen_at=at(-1))
     services.digest.send_due(at(0, 9))
     texts = {r.chat_id: r.text for r in outbox_rows(services)}
     assert "Africa regional review" in texts[30] and "Global report" in texts[30]
     assert "Europe regional review" not in texts[30] and "Seen before" not in texts[30]
+    assert "Archive piece" not in texts[30]
     assert "Europe regional review" in texts[31] and "Africa regional review" not in texts[31]
     assert "UN News: Migrants and refugees" in texts[30]  # the source's name
 
@@ -542,4 +546,10 @@ def test_cli_send_due_queues_and_delivers(cli_env, capsys, services, fake_api):
     assert main(["digest", "send-due", "--now", "2030-01-07T10:30Z"]) == 0
     assert "queued 0 digest(s)" in capsys.readouterr().out
     assert len(fake_api.sent(80)) == 1
+    # Next week: only what is new since the digest that was sent.
+    add_item(services, "c2", "Following week document", at(3))
+    assert main(["digest", "send-due", "--now", "2030-01-14T09:30Z"]) == 0
+    assert "queued 2 digest(s)" in capsys.readouterr().out
+    second = fake_api.sent(80)[1]["text"]
+    assert "Following week document" in second and "CLI document" not in second
     assert main(["digest", "send-due", "--now", "tomorrow"]) == 2

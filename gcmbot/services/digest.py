@@ -46,6 +46,7 @@ WEEKS = 8
 LIMIT = 4096  # Telegram's maximum message length
 _PART_LABEL_ROOM = 40  # room kept in each message for "Part 2 of 3"
 DEFAULT_SINCE = timedelta(days=7)
+STALE_AFTER = timedelta(days=7)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -173,7 +174,9 @@ def select_digest(
     - events: consultations and milestones under way or starting within `weeks`
       weeks, in the segment. Events known only to the year ("2017") are too vague
       for "the next weeks" and are left to /events and /calendar;
-    - statements and feed items the bot first saw after `since` (and not after `now`).
+    - statements and feed items the bot first saw after `since` (and not after `now`);
+      feed items published more than a week before `since` are old news found late (a
+      feed's first poll, a feed added later) and are left out.
     """
     now, since = _utc(now), _utc(since)
     today = local_today(now, tz)
@@ -193,10 +196,13 @@ def select_digest(
         key=lambda s: (s.date, s.id),
         reverse=True,
     )
+    stale = since - STALE_AFTER
     chosen_items = sorted(
         (
             i for i in feed_items
-            if since < _utc(i.first_seen_at) <= now and segment.wants(regions=i.regions or (), topics=i.topics or ())
+            if since < _utc(i.first_seen_at) <= now
+            and (i.published_at is None or _utc(i.published_at) > stale)
+            and segment.wants(regions=i.regions or (), topics=i.topics or ())
         ),
         key=lambda i: (_utc(i.published_at or i.first_seen_at), i.id or 0),
         reverse=True,
@@ -532,11 +538,6 @@ class _Content:
     feed_names: dict[str, str] = field(default_factory=dict)
 
 
-def _bucket(value: datetime) -> datetime:
-    """Subscribers whose last digest went out in the same hour share one rendering."""
-    return _utc(value).replace(minute=0, second=0, microsecond=0)
-
-
 class DigestService:
     def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
         self.db = db
@@ -593,7 +594,10 @@ class DigestService:
         due = due_digests(waiting, now, queued, joined)
         if not due:
             return
-        since_of = {d.subscription.chat_id: _bucket(last.get(d.subscription.chat_id) or now - DEFAULT_SINCE) for d in due}
+        # "Since the last digest": the `now` of the run that queued the last digest the chat
+        # received. A run queues all its digests with one timestamp, so subscribers queued
+        # together share it (and one rendering per segment) next week too.
+        since_of = {d.subscription.chat_id: last.get(d.subscription.chat_id) or now - DEFAULT_SINCE for d in due}
         content = self._content(min(since_of.values()))
         cache: dict[tuple, list[str]] = {}
         blocks: dict = {}
@@ -619,7 +623,7 @@ class DigestService:
             messages += [outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t) for i, t in enumerate(texts, 1)]
             report.digests += 1
         with self.db.session() as s:  # one transaction: a digest is queued whole or not at all
-            report.messages = outbox.enqueue(s, messages)
+            report.messages = outbox.enqueue(s, messages, created_at=now)
             store.mark_done_without_sending(s, skipped)
         report.segments = len(cache)
         self._done |= {d.key for d in due}

@@ -39,9 +39,10 @@ def feed_names(session: Session) -> dict[str, str]:
 
 
 def last_digest_created(session: Session, chat_ids: Iterable[int]) -> dict[int, datetime]:
-    """When the last digest each chat actually received was put together (its rows' created_at).
+    """When the last digest each chat actually received was put together (its rows' created_at,
+    which the digest run sets to its own `now`).
 
-    Using the queueing time, not the sending time, means an item seen while the
+    Using the selection time, not the sending time, means an item seen while the
     digest waited in the queue is in the next digest rather than in none.
     """
     ids = list(chat_ids)

@@ -24,13 +24,17 @@ class Outgoing:
     not_before: datetime | None = None
 
 
-def enqueue(session: Session, messages: Iterable[Outgoing]) -> int:
-    """Insert messages, skipping any whose dedup_key is already queued. Returns how many were new."""
+def enqueue(session: Session, messages: Iterable[Outgoing], *, created_at: datetime | None = None) -> int:
+    """Insert messages, skipping any whose dedup_key is already queued. Returns how many were new.
+
+    `created_at` (default: now) records the moment the content was selected; digests read
+    it back as "new since the last digest", so a scheduling run passes its own `now`.
+    """
     now = utcnow()
     rows = [
         dict(
             chat_id=m.chat_id, kind=m.kind, dedup_key=m.dedup_key, text=m.text, broadcast_id=m.broadcast_id,
-            not_before=m.not_before or now, status="pending", attempts=0, created_at=now,
+            not_before=m.not_before or now, status="pending", attempts=0, created_at=created_at or now,
         )
         for m in messages
     ]
