@@ -8,12 +8,12 @@ used for the schedule (subscribers are created "today", before those slots);
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import date, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
+from aiolimiter import AsyncLimiter
 from icalendar import Calendar
 from sqlmodel import select
 
@@ -217,7 +217,7 @@ async def test_restart_in_the_middle_of_sending_gives_nobody_two(services, fake_
     async with Bot("123:TEST", base_url=fake_api.base_url) as bot:
         worker = delivery_worker(services, bot)
         worker.limits = Limits(per_second=1000, private_interval=0, group_interval=0, concurrency=1)
-        worker._limiter = __import__("aiolimiter").AsyncLimiter(10, 1)  # slow enough to crash midway
+        worker._limiter = AsyncLimiter(10, 1)  # 10 a second: slow enough to crash midway
         task = asyncio.create_task(worker.drain())
         await fake_api.wait_for(lambda: len(fake_api.sent()) >= 3)
         task.cancel()  # the process dies mid-run
