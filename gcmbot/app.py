@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
+from gcmbot.services.leader import Leadership
 from gcmbot.services.subscriptions import Subscriptions
 from gcmbot.store import Database
 from gcmbot.store.content import SyncReport, sync_content
@@ -21,8 +22,15 @@ class Services:
     settings: Settings
     db: Database
     subscriptions: Subscriptions
+    # Several processes on one PostgreSQL database: only the leader runs scheduled jobs.
+    leadership: Leadership
+
+    @property
+    def is_leader(self) -> bool:
+        return self.leadership.is_leader
 
     def close(self) -> None:
+        self.leadership.release()
         self.db.dispose()
 
 
@@ -32,6 +40,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         settings=settings,
         db=db,
         subscriptions=Subscriptions(db, default_timezone=settings.timezone),
+        leadership=Leadership(db),
     )
 
 
