@@ -40,5 +40,6 @@ async def test_two_delivery_workers_never_send_the_same_row_twice(db, fake_api):
     received = Counter(call["text"] for call in fake_api.calls_to("sendMessage"))
     assert len(received) == 200 and set(received.values()) == {1}  # each message arrived exactly once
     assert sum(w.stats["sent"] for w in workers) == 200
+    assert all(w.stats["sent"] for w in workers)  # both really worked the same queue
     with db.session() as s:
         assert {r.status for r in s.exec(select(OutboxMessage))} == {"sent"}
