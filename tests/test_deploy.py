@@ -266,3 +266,29 @@ def test_one_scheduler_leader(db):
         first.release()
         second.release()
         second.db.dispose()
+
+
+# --------------------------------------------------------------------------- deployment files
+
+
+def test_compose_file_and_env_example_are_complete():
+    import yaml
+
+    from conftest import ROOT
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    bot, db = compose["services"]["bot"], compose["services"]["db"]
+    assert db["image"] == "postgres:16" and "pgdata:/var/lib/postgresql/data" in db["volumes"] and "pgdata" in compose["volumes"]
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert "/healthz" in " ".join(bot["healthcheck"]["test"])
+    assert bot["restart"] == db["restart"] == "unless-stopped"
+    assert bot["env_file"] == ".env" and bot["depends_on"]["db"]["condition"] == "service_healthy"
+    example = (ROOT / ".env.example").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in Settings.model_fields:
+        variable = f"GCMBOT_{name.upper()}"
+        assert variable in readme, f"{variable} missing from the README configuration table"
+        if name not in ("bot_api_url", "content_dir"):
+            assert variable in example, f"{variable} missing from .env.example"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "USER gcmbot" in dockerfile and "HEALTHCHECK" in dockerfile and "GCMBOT_CONTENT_DIR=/app/content" in dockerfile
