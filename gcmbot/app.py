@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
+from gcmbot.services.alerts import Alerts
+from gcmbot.services.feeds import Feeds
 from gcmbot.services.leader import Leadership
+from gcmbot.services.questions import Questions
 from gcmbot.services.subscriptions import Subscriptions
 from gcmbot.store import Database
 from gcmbot.store.content import SyncReport, sync_content
@@ -22,6 +25,9 @@ class Services:
     settings: Settings
     db: Database
     subscriptions: Subscriptions
+    questions: Questions
+    alerts: Alerts
+    feeds: Feeds
     # Several processes on one PostgreSQL database: only the leader runs scheduled jobs.
     leadership: Leadership
 
@@ -36,10 +42,15 @@ class Services:
 
 def build_services(settings: Settings, *, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
+    subscriptions = Subscriptions(db, default_timezone=settings.timezone)
+    alerts = Alerts(db, subscriptions)
     return Services(
         settings=settings,
         db=db,
-        subscriptions=Subscriptions(db, default_timezone=settings.timezone),
+        subscriptions=subscriptions,
+        alerts=alerts,
+        feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
+        questions=Questions(db),
         leadership=Leadership(db),
     )
 
@@ -48,7 +59,9 @@ def load_content_into_db(services: Services) -> SyncReport:
     """Validate `content/` and sync it into the database. Raises ContentError on any problem."""
     content = load_content(services.settings.content_dir)
     with services.db.session() as session:
-        return sync_content(session, content)
+        report = sync_content(session, content)
+    services.questions.reload()
+    return report
 
 
 def prepare(services: Services) -> None:

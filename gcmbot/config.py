@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     bot_api_url: str | None = None
     content_dir: Path = Field(default_factory=lambda: _project_dir("content"))
     timezone: str = "UTC"
+    # ReliefWeb API v2 needs a pre-approved appname; without it reliefweb feeds are skipped.
+    reliefweb_appname: str | None = None
     # Not in the foundation table, but useful to operators and tests.
     log_level: str = "INFO"
     # Deployment (issue 10): webhook mode, health/metrics endpoint, log format.

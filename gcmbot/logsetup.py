@@ -81,15 +81,26 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def setup_logging(level: str | int = "INFO", fmt: str = "auto", *, secret: str | None = None, stream=None) -> logging.Handler:
-    """Configure the root logger. `fmt`: auto (JSON unless the stream is a terminal), json or text."""
+def setup_logging(
+    level: str | int = "INFO", fmt: str = "auto", *, secret: str | None = None, stream=None, force: bool = False
+) -> logging.Handler | None:
+    """Configure the root logger. `fmt`: auto (JSON unless the stream is a terminal), json or text.
+
+    Like logging.basicConfig, it adds no handler when someone else (a test runner, an
+    embedding program) already configured the root logger, unless `force`.
+    """
     stream = stream or sys.stderr
     if fmt == "auto":
         fmt = "text" if getattr(stream, "isatty", lambda: False)() else "json"
     set_hash_key(secret)
+    for name in ("httpx", "apscheduler", "alembic", "tornado.access"):
+        # httpx logs request URLs (they contain the bot token); the others are noisy at INFO.
+        logging.getLogger(name).setLevel(logging.WARNING)
+    root = logging.getLogger()
+    if not force and any(not getattr(h, "_gcmbot", False) for h in root.handlers):
+        return None
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_gcmbot", False):  # ours from an earlier call; leave others' (pytest's) alone
             root.removeHandler(old)
@@ -98,9 +109,4 @@ def setup_logging(level: str | int = "INFO", fmt: str = "auto", *, secret: str |
     if isinstance(level, str):
         level = logging.getLevelName(level.strip().upper())
     root.setLevel(level if isinstance(level, int) else logging.INFO)
-    # httpx logs every request URL at INFO, and URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # tornado logs every webhook request at INFO (access log): keep it quiet.
-    logging.getLogger("tornado.access").setLevel(logging.WARNING)
     return handler

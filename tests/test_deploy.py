@@ -220,7 +220,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
 
 def test_json_log_lines_hide_chat_ids_and_texts():
     stream = io.StringIO()
-    handler = setup_logging("INFO", "json", secret="1:A", stream=stream)
+    handler = setup_logging("INFO", "json", secret="1:A", stream=stream, force=True)
     try:
         log = logging.getLogger("gcmbot.test")
         log.info("sent digest to %s", hash_id(123456789), extra={"chat_id": 987654321, "text": "secret words"})
@@ -235,9 +235,9 @@ def test_json_log_lines_hide_chat_ids_and_texts():
     assert "123456789" not in raw and "987654321" not in raw and "secret words" not in raw
     assert second["msg"] == "plain"
     # Stable within a deployment (same token), different for another.
-    setup_logging("INFO", "text", secret="1:A", stream=io.StringIO())
+    setup_logging("INFO", "text", secret="1:A", stream=io.StringIO(), force=True)
     before = hash_id(42)
-    setup_logging("INFO", "text", secret="2:B", stream=io.StringIO())
+    setup_logging("INFO", "text", secret="2:B", stream=io.StringIO(), force=True)
     assert hash_id(42) != before
     logging.getLogger().handlers = [h for h in logging.getLogger().handlers if not getattr(h, "_gcmbot", False)]
 

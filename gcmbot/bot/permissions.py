@@ -43,3 +43,28 @@ def forget_cached_admins(context: BotContext, chat_id: int) -> None:
     cache: dict = context.application.bot_data.get("admin_cache", {})
     for key in [k for k in cache if k[0] == chat_id]:
         del cache[key]
+
+
+NOT_ALLOWED = "Sorry, this command is for the bot's administrators only."
+
+
+def admin_only(handler):
+    """Run `handler` only for users in GCMBOT_ADMIN_IDS; refuse and log (without any text) otherwise."""
+    import functools
+    import logging
+
+    log = logging.getLogger(handler.__module__)
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        user = update.effective_user
+        if not context.services.settings.is_admin(user.id if user else None):
+            log.warning("%s refused: not an administrator", handler.__name__)
+            if update.callback_query:
+                await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+            elif update.effective_message:
+                await update.effective_message.reply_text(NOT_ALLOWED)
+            return
+        await handler(update, context)
+
+    return guarded

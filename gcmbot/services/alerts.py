@@ -1,0 +1,100 @@
+"""Instant alerts: new feed items → one batched message per subscriber, through the outbox.
+
+`plan_alerts` and `render_alert` are pure; `Alerts.queue_new` does the database work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from gcmbot.services.subscriptions import Subscription, Subscriptions
+from gcmbot.store import Database
+from gcmbot.store import feeds as store
+from gcmbot.store.outbox import Outgoing, enqueue
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 4096
+HEADER_ONE = "🆕 <b>New document</b>"
+HEADER_MANY = "🆕 <b>{n} new documents</b>"
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    id: int
+    title: str
+    link: str
+    source: str
+    published_at: datetime | None
+    topics: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+def _entry(item: AlertItem) -> str:
+    title = escape(item.title)
+    line = f'• <a href="{escape(item.link, quote=True)}">{title}</a>' if item.link else f"• <b>{title}</b>"
+    meta = escape(item.source)
+    if item.published_at:
+        meta += f" · {item.published_at.day} {item.published_at:%b %Y}"
+    return f"{line}\n  <i>{meta}</i>"
+
+
+def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS) -> str:
+    """One message listing the items (newest first), under Telegram's limit: "… and N more" if needed."""
+    items = sorted(items, key=lambda i: (i.published_at is not None, i.published_at, i.id), reverse=True)
+    head = HEADER_ONE if len(items) == 1 else HEADER_MANY.format(n=len(items))
+    parts = [head]
+    size = len(head)
+    for n, item in enumerate(items):
+        entry = _entry(item)
+        last = n == len(items) - 1
+        reserve = 0 if last else len(f"\n\n… and {len(items)} more")
+        if size + 2 + len(entry) + reserve > limit:
+            parts.append(f"… and {len(items) - n} more")
+            break
+        parts.append(entry)
+        size += 2 + len(entry)
+    return "\n\n".join(parts)
+
+
+def plan_alerts(subscribers: Sequence[Subscription], items: Sequence[AlertItem]) -> list[Outgoing]:
+    """For each active subscriber with alerts on, the items of their segment, in one message."""
+    messages = []
+    for sub in subscribers:
+        if not (sub.active and sub.alerts):
+            continue
+        mine = [i for i in items if sub.segment.wants(regions=i.regions, topics=i.topics)]
+        if not mine:
+            continue
+        ids = sorted(i.id for i in mine)
+        messages.append(Outgoing(sub.chat_id, "alert", f"alert:{sub.chat_id}:{ids[0]}-{ids[-1]}:{len(ids)}", render_alert(mine)))
+    return messages
+
+
+class Alerts:
+    def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
+        self.db = db
+        self.subscriptions = subscriptions
+
+    def queue_new(self, now: datetime | None = None) -> int:
+        """Queue alerts for every item not alerted yet, then mark them alerted. Returns messages queued."""
+        subscribers = [s for s in self.subscriptions.active() if s.alerts]
+        with self.db.session() as s:
+            rows = store.unalerted(s)
+            if not rows:
+                return 0
+            names = store.feed_names(s)
+            items = [
+                AlertItem(r.id, r.title, r.link, names.get(r.feed_id, r.feed_id), r.published_at, tuple(r.topics), tuple(r.regions))  # type: ignore[arg-type]
+                for r in rows
+            ]
+            messages = plan_alerts(subscribers, items)
+            queued = enqueue(s, messages)
+            store.mark_alerted(s, [r.id for r in rows])  # type: ignore[misc]
+        log.info("alerts: %d new item(s), %d message(s) queued", len(items), queued)
+        return queued
+
