@@ -1,4 +1,5 @@
-# gcmbot: slim image, non-root, data in a volume.
+# gcmbot: slim image, non-root, data in a volume (SQLite) or in PostgreSQL (docker-compose.yml).
+# Not built in CI (no Docker engine there); see README "Deployment".
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -13,8 +14,15 @@ WORKDIR /app
 COPY migrations ./migrations
 COPY content ./content
 USER gcmbot
+# The health endpoint listens inside the container only (127.0.0.1) unless GCMBOT_METRICS_HOST says otherwise.
 ENV GCMBOT_DATABASE_URL=sqlite:////data/gcmbot.db \
     GCMBOT_CONTENT_DIR=/app/content \
+    GCMBOT_METRICS_PORT=9090 \
+    GCMBOT_LOG_FORMAT=json \
     PYTHONUNBUFFERED=1
 VOLUME ["/data"]
+EXPOSE 8443
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GCMBOT_METRICS_PORT', '9090'), timeout=4)"]
+STOPSIGNAL SIGTERM
 CMD ["gcmbot", "run"]

@@ -10,6 +10,7 @@ from gcmbot.content import ContentError, load_content
 from gcmbot.services.alerts import Alerts
 from gcmbot.services.digest import DigestService
 from gcmbot.services.feeds import Feeds
+from gcmbot.services.leader import Leadership
 from gcmbot.services.questions import Questions
 from gcmbot.services.subscriptions import Subscriptions
 from gcmbot.store import Database
@@ -29,8 +30,15 @@ class Services:
     alerts: Alerts
     feeds: Feeds
     digest: DigestService
+    # Several processes on one PostgreSQL database: only the leader runs scheduled jobs.
+    leadership: Leadership
+
+    @property
+    def is_leader(self) -> bool:
+        return self.leadership.is_leader
 
     def close(self) -> None:
+        self.leadership.release()
         self.db.dispose()
 
 
@@ -46,6 +54,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         questions=Questions(db),
         digest=DigestService(db, subscriptions),
+        leadership=Leadership(db),
     )
 
 

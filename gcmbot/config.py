@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     reliefweb_appname: str | None = None
     # Not in the foundation table, but useful to operators and tests.
     log_level: str = "INFO"
+    # Deployment (issue 10): webhook mode, health/metrics endpoint, log format.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "auto"  # auto (JSON when stderr is not a terminal), json, text
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -78,6 +86,33 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"GCMBOT_TIMEZONE: {value!r} is not an IANA timezone name (e.g. Europe/Geneva)") from None
         return value
+
+    @field_validator("webhook_url", "webhook_secret", "metrics_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("log_format")
+    @classmethod
+    def _check_log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("auto", "json", "text"):
+            raise ValueError(f"GCMBOT_LOG_FORMAT: {value!r} is not one of auto, json, text")
+        return value
+
+    def require_webhook(self) -> tuple[str, str]:
+        """(url, secret) for webhook mode; a one-line ConfigError if they are unusable."""
+        import re
+        from urllib.parse import urlsplit
+
+        url = self.webhook_url or ""
+        if urlsplit(url).scheme not in ("https", "http") or not urlsplit(url).hostname:
+            raise ConfigError(f"GCMBOT_WEBHOOK_URL: {url!r} is not a URL; use the public https address Telegram should call, e.g. https://bot.example.org/telegram")
+        if not self.webhook_secret:
+            raise ConfigError("GCMBOT_WEBHOOK_SECRET is not set: webhook mode needs a secret (1-256 characters A-Z a-z 0-9 _ -), e.g. GCMBOT_WEBHOOK_SECRET=$(openssl rand -hex 32)")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret):
+            raise ConfigError("GCMBOT_WEBHOOK_SECRET may only contain A-Z a-z 0-9 _ - (1-256 characters), e.g. $(openssl rand -hex 32)")
+        return url, self.webhook_secret
 
     def require_token(self) -> str:
         if not self.token:

@@ -122,3 +122,16 @@ async def running_bot(services, fake_api):
         finally:
             await application.updater.stop()
             await application.stop()
+
+
+@pytest.fixture(scope="session")
+def make_httpserver():
+    """pytest-httpserver's server, but threaded like a real one: a slow feed must not delay the others."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()

@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from gcmbot.cli import ask, core, digest, feeds
+from gcmbot.cli import ask, core, digest, feeds, ops
 from gcmbot.config import ConfigError
 
 # Modules with add_commands(subparsers). Each subcommand sets `func(args) -> int`.
-COMMAND_MODULES = [core, ask, feeds, digest]
+COMMAND_MODULES = [core, ask, feeds, digest, ops]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,16 +22,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _setup_logging(verbose: bool) -> None:
+    """JSON lines unless stderr is a terminal (GCMBOT_LOG_FORMAT), chat ids hashed: see gcmbot.logsetup."""
+    from gcmbot.config import load_settings
+    from gcmbot.logsetup import setup_logging
+
+    try:
+        settings = load_settings()
+        level, fmt, secret = settings.log_level, settings.log_format, settings.token
+    except ConfigError:  # reported by the command itself
+        level, fmt, secret = "INFO", "auto", None
+    setup_logging(logging.DEBUG if verbose else level, fmt, secret=secret)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, and URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _setup_logging(args.verbose)
     try:
         return args.func(args)
     except ConfigError as exc:

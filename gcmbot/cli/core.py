@@ -12,7 +12,7 @@ from gcmbot.content.loader import check_content
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="start the bot (long polling)")
+    p = sub.add_parser("run", help="start the bot (long polling, or webhook mode when GCMBOT_WEBHOOK_URL is set)")
     p.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -26,15 +26,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from gcmbot.bot.application import build_application
+    from gcmbot.bot.serve import serve
 
     settings = load_settings()
     settings.require_token()
+    if settings.webhook_url:
+        settings.require_webhook()  # a missing secret is reported before anything starts
     services = build_services(settings)
     prepare(services)
-    application = build_application(services)
     try:
-        application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+        serve(services)
     finally:
         services.close()
     return 0

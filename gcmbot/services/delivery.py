@@ -111,6 +111,7 @@ class DeliveryWorker:
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._gone: set[int] = set()
         self.stats = {"sent": 0, "failed": 0, "skipped": 0, "retried": 0, "429": 0}
+        self._stop: asyncio.Event | None = None  # set by run_forever: once set, no new row is claimed
 
     def recover(self) -> int:
         """On start: rows a crashed worker left in `sending` end as failed (at-most-once)."""
@@ -149,7 +150,8 @@ class DeliveryWorker:
             await asyncio.sleep(0.2)
 
     async def run_forever(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
-        """The bot's background loop. Finishes in-flight sends when `stop` is set."""
+        """The bot's background loop. Finishes in-flight sends when `stop` is set; the rest stay pending."""
+        self._stop = stop
         self.recover()
         while not stop.is_set():
             try:
@@ -167,6 +169,8 @@ class DeliveryWorker:
         # One chat's messages go strictly in order (a split digest arrives 1, 2, 3).
         lock = self._chat_locks.setdefault(row.chat_id, asyncio.Lock())
         async with lock:
+            if self._stop is not None and self._stop.is_set():
+                return  # shutting down: leave it pending
             if row.chat_id in self._gone:
                 with self.db.session() as s:
                     store.skip_pending_for_chat(s, row.chat_id, "chat blocked the bot or is gone")
@@ -182,6 +186,8 @@ class DeliveryWorker:
             if pause > 0:
                 await asyncio.sleep(pause)
             await self._limiter.acquire()
+            if self._stop is not None and self._stop.is_set():
+                return  # shutting down: leave it pending for the next start
             with self.db.session() as s:
                 if not store.claim(s, row.id, self.clock()):
                     return  # another worker took it, or it was skipped meanwhile

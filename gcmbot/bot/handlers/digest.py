@@ -56,6 +56,8 @@ async def calendar_command(update: Update, context: BotContext) -> None:
 
 async def digest_tick(context: BotContext) -> None:
     """Queue due digests and reminders; the delivery worker sends them."""
+    if not context.services.is_leader:
+        return  # another process is the scheduler leader (README "Scaling"); dedup keys make overlap harmless anyway
     try:
         await asyncio.to_thread(context.services.digest.send_due, _now())
     except Exception:  # a database hiccup must not stop the schedule

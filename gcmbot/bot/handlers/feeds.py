@@ -24,6 +24,8 @@ async def feeds_command(update: Update, context: BotContext) -> None:
 
 async def poll_feeds_job(context: BotContext) -> None:
     """Every minute: poll the feeds whose time has come (alerts are queued by the service)."""
+    if not context.services.is_leader:
+        return  # another process is the scheduler leader (see README "Scaling")
     await context.services.feeds.poll_due()
 
 

@@ -1,0 +1,45 @@
+"""More than one process on one PostgreSQL database: no message is sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from sqlmodel import select
+from telegram import Bot
+
+from gcmbot.bot.sender import TelegramSender
+from gcmbot.models import OutboxMessage
+from gcmbot.services.delivery import DeliveryWorker, Limits
+from gcmbot.store import Database, outbox
+
+FAST = Limits(per_second=1000, private_interval=0, group_interval=0, concurrency=32)
+
+
+async def test_two_delivery_workers_never_send_the_same_row_twice(db, fake_api):
+    if db.is_sqlite:
+        pytest.skip("several delivery processes need PostgreSQL (set GCMBOT_TEST_DATABASE_URL); SQLite runs one process")
+    with db.session() as s:
+        assert outbox.enqueue(s, [outbox.Outgoing(10_000 + i, "broadcast", f"b:{i}", f"message {i}") for i in range(200)]) == 200
+
+    # Two "processes": separate engines (connection pools) and separate Bot API clients.
+    engines = [Database(db.url), Database(db.url)]
+    bots = [Bot("123:TEST", base_url=fake_api.base_url) for _ in engines]
+    try:
+        for bot in bots:
+            await bot.initialize()
+        workers = [DeliveryWorker(engine, TelegramSender(bot), limits=FAST) for engine, bot in zip(engines, bots)]
+        await asyncio.gather(*(w.drain() for w in workers))
+    finally:
+        for bot in bots:
+            await bot.shutdown()
+        for engine in engines:
+            engine.dispose()
+
+    received = Counter(call["text"] for call in fake_api.calls_to("sendMessage"))
+    assert len(received) == 200 and set(received.values()) == {1}  # each message arrived exactly once
+    assert sum(w.stats["sent"] for w in workers) == 200
+    assert all(w.stats["sent"] for w in workers)  # both really worked the same queue
+    with db.session() as s:
+        assert {r.status for r in s.exec(select(OutboxMessage))} == {"sent"}
