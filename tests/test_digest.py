@@ -553,3 +553,20 @@ def test_cli_send_due_queues_and_delivers(cli_env, capsys, services, fake_api):
     second = fake_api.sent(80)[1]["text"]
     assert "Following week document" in second and "CLI document" not in second
     assert main(["digest", "send-due", "--now", "tomorrow"]) == 2
+
+
+def test_changes_between_ticks_are_seen(services):
+    """The scheduler keeps a snapshot of subscriptions between ticks; any change must reach it."""
+    subscribe(services, 90, "UTC", weekday=1)  # Tuesdays
+    add_item(services, "n1", "News", at(-1))
+    assert services.digest.send_due(at(0, 10)).digests == 0  # Monday: not yet
+    services.subscriptions.set_digest(90, 0, 9)  # now Mondays 09:00
+    assert services.digest.send_due(at(0, 10)).digests == 1
+    subscribe(services, 91, "UTC")  # a new subscriber, joined "before" the 2030 slot
+    assert services.digest.send_due(at(0, 11)).digests == 1
+    services.subscriptions.stop(91)
+    services.subscriptions.start(92, "private")
+    services.subscriptions.stop(92)
+    report = services.digest.send_due(at(7, 10))  # next week: 91 and 92 stopped, only 90 is considered
+    assert report.digests + report.empty == 1
+    assert {r.chat_id for r in outbox_rows(services) if r.dedup_key.startswith("digest:2030-W03")} == {90}

@@ -38,6 +38,12 @@ def feed_names(session: Session) -> dict[str, str]:
     return dict(session.exec(select(Feed.id, Feed.name)).all())
 
 
+def subscribers_version(session: Session) -> tuple:
+    """Changes whenever any subscription changes (every change stamps updated_at; /forget changes
+    the count): lets the scheduler reuse its snapshot of all subscriptions between ticks."""
+    return tuple(session.exec(select(func.count(), func.max(Subscriber.updated_at))).one())
+
+
 def last_digest_created(session: Session, chat_ids: Iterable[int]) -> dict[int, datetime]:
     """When the last digest each chat actually received was put together (its rows' created_at,
     which the digest run sets to its own `now`).
