@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
+from gcmbot.services.broadcast import BroadcastService
 from gcmbot.services.subscriptions import Subscriptions
 from gcmbot.store import Database
 from gcmbot.store.content import SyncReport, sync_content
@@ -21,6 +22,7 @@ class Services:
     settings: Settings
     db: Database
     subscriptions: Subscriptions
+    broadcasts: BroadcastService
 
     def close(self) -> None:
         self.db.dispose()
@@ -28,10 +30,12 @@ class Services:
 
 def build_services(settings: Settings, *, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
+    subscriptions = Subscriptions(db, default_timezone=settings.timezone)
     return Services(
         settings=settings,
         db=db,
-        subscriptions=Subscriptions(db, default_timezone=settings.timezone),
+        subscriptions=subscriptions,
+        broadcasts=BroadcastService(db, subscriptions),
     )
 
 

@@ -61,7 +61,10 @@ async def _post_stop(application: Application) -> None:
 def delivery_worker(services: Services, bot) -> DeliveryWorker:
     """The outbox worker, sending through `bot`, with subscriber bookkeeping on failures."""
     subs = services.subscriptions
-    return DeliveryWorker(services.db, TelegramSender(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat)
+    return DeliveryWorker(
+        services.db, TelegramSender(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat,
+        after_round=services.broadcasts.check_completion,
+    )
 
 
 async def start_delivery(application: Application) -> None:

@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from gcmbot.cli import core
+from gcmbot.cli import broadcast, core
 from gcmbot.config import ConfigError
 
 # Modules with add_commands(subparsers). Each subcommand sets `func(args) -> int`.
-COMMAND_MODULES = [core]
+COMMAND_MODULES = [core, broadcast]
 
 
 def build_parser() -> argparse.ArgumentParser:

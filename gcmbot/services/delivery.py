@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 INTERRUPTED_AFTER = timedelta(seconds=90)
+RECOVER_EVERY = 15.0  # seconds between two recover() passes of a running worker
 
 
 class SendError(Exception):
@@ -96,6 +97,8 @@ class DeliveryWorker:
         on_gone: Callable[[int], None] | None = None,
         on_migrated: Callable[[int, int], None] | None = None,
         on_finished: Callable[[store.Due, str], Awaitable[None] | None] | None = None,
+        after_round: Callable[[], object] | None = None,
+        interrupted_after: timedelta = INTERRUPTED_AFTER,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.db = db
@@ -104,10 +107,13 @@ class DeliveryWorker:
         self.on_gone = on_gone
         self.on_migrated = on_migrated
         self.on_finished = on_finished
+        self.after_round = after_round  # e.g. notice finished broadcasts; runs after every round
+        self.interrupted_after = interrupted_after
         self.clock = clock
         self._limiter = AsyncLimiter(limits.per_second, 1)
         self._pacer = _ChatPacer(limits)
         self._paused_until = 0.0
+        self._recovered_at = 0.0
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._gone: set[int] = set()
         self.stats = {"sent": 0, "failed": 0, "skipped": 0, "retried": 0, "429": 0}
@@ -115,7 +121,7 @@ class DeliveryWorker:
     def recover(self) -> int:
         """On start: rows a crashed worker left in `sending` end as failed (at-most-once)."""
         with self.db.session() as s:
-            n = store.fail_interrupted(s, self.clock() - INTERRUPTED_AFTER)
+            n = store.fail_interrupted(s, self.clock() - self.interrupted_after)
         if n:
             log.warning("%d message(s) were being sent when the bot stopped; marked failed, not resent", n)
         return n
@@ -139,7 +145,10 @@ class DeliveryWorker:
         """Send until nothing is due (and nothing becomes due within `idle_timeout` s)."""
         idle_since = time.monotonic()
         while True:
-            if await self.run_once():
+            handled = await self.run_once()
+            if self.after_round is not None and self.after_round():
+                continue  # it may have queued something (a broadcast's report)
+            if handled:
                 idle_since = time.monotonic()
                 continue
             with self.db.session() as s:
@@ -148,12 +157,26 @@ class DeliveryWorker:
                 return
             await asyncio.sleep(0.2)
 
+    def maintain(self) -> bool:
+        """Between rounds: recover rows of crashed workers now and then, and run `after_round`.
+
+        `recover` runs again every RECOVER_EVERY seconds, not only at start: rows a
+        worker that died *just before* this one started left in `sending` are
+        younger than `interrupted_after` at start and would otherwise stay there.
+        """
+        if time.monotonic() - self._recovered_at >= RECOVER_EVERY:
+            self._recovered_at = time.monotonic()
+            self.recover()
+        return bool(self.after_round()) if self.after_round is not None else False
+
     async def run_forever(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
         """The bot's background loop. Finishes in-flight sends when `stop` is set."""
         self.recover()
+        self._recovered_at = time.monotonic()
         while not stop.is_set():
             try:
                 handled = await self.run_once()
+                handled = self.maintain() or handled  # a report was just queued: no need to wait
             except Exception:  # a database hiccup must not kill the loop
                 log.exception("delivery round failed; retrying")
                 handled = 0
@@ -178,10 +201,14 @@ class DeliveryWorker:
 
     async def _send(self, row: store.Due, semaphore: asyncio.Semaphore) -> None:
         async with semaphore:
-            pause = self._paused_until - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            await self._limiter.acquire()
+            while True:
+                pause = self._paused_until - time.monotonic()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                await self._limiter.acquire()
+                # A 429 may have arrived while this task waited for the limiter.
+                if self._paused_until <= time.monotonic():
+                    break
             with self.db.session() as s:
                 if not store.claim(s, row.id, self.clock()):
                     return  # another worker took it, or it was skipped meanwhile
