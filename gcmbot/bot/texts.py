@@ -14,7 +14,10 @@ COMMANDS: list[tuple[str, str]] = [
     ("forget", "Delete everything stored about this chat"),
     ("help", "What this bot can do"),
 ]
-ADMIN_COMMANDS: list[tuple[str, str]] = []
+ADMIN_COMMANDS: list[tuple[str, str]] = [
+    ("broadcast", "Send a message to the subscribers of a region / constituency / topic"),
+    ("broadcasts", "Recent broadcasts with sent / pending / failed counts"),
+]
 
 
 def welcome(*, created: bool, restored: bool, narrowed: list[str]) -> str:
