@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
 from gcmbot.services.broadcast import BroadcastService
+from gcmbot.services.questions import Questions
 from gcmbot.services.subscriptions import Subscriptions
 from gcmbot.store import Database
 from gcmbot.store.content import SyncReport, sync_content
@@ -23,6 +24,7 @@ class Services:
     db: Database
     subscriptions: Subscriptions
     broadcasts: BroadcastService
+    questions: Questions
 
     def close(self) -> None:
         self.db.dispose()
@@ -36,6 +38,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         db=db,
         subscriptions=subscriptions,
         broadcasts=BroadcastService(db, subscriptions),
+        questions=Questions(db),
     )
 
 
@@ -43,7 +46,9 @@ def load_content_into_db(services: Services) -> SyncReport:
     """Validate `content/` and sync it into the database. Raises ContentError on any problem."""
     content = load_content(services.settings.content_dir)
     with services.db.session() as session:
-        return sync_content(session, content)
+        report = sync_content(session, content)
+    services.questions.reload()
+    return report
 
 
 def prepare(services: Services) -> None:

@@ -12,7 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Callba
 from gcmbot.app import Services
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
-from gcmbot.bot.handlers import broadcast, core, settings
+from gcmbot.bot.handlers import broadcast, core, questions, settings
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.services.delivery import DeliveryWorker
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Feature modules, each with register(application). Order matters only for
 # catch-all handlers (questions), which register last.
-HANDLER_MODULES = [core, settings, broadcast]
+HANDLER_MODULES = [core, settings, broadcast, questions]
 
 
 def build_application(services: Services, *, rate_limit: bool = True) -> Application:

@@ -10,13 +10,16 @@ COMMANDS: list[tuple[str, str]] = [
     ("start", "Subscribe this chat to GCM updates"),
     ("settings", "Choose regions, constituencies, topics, digest day and time"),
     ("mysubscription", "Show what this chat receives"),
+    ("timezone", "Set your timezone, e.g. /timezone Africa/Nairobi"),
     ("stop", "Pause all messages (your choices are kept)"),
     ("forget", "Delete everything stored about this chat"),
+    ("ask", "Ask a question about the compact (or just write it in a private chat)"),
     ("help", "What this bot can do"),
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("broadcast", "Send a message to the subscribers of a region / constituency / topic"),
     ("broadcasts", "Recent broadcasts with sent / pending / failed counts"),
+    ("stats", "What people ask, and the top questions the bot could not answer"),
 ]
 
 

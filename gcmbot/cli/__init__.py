@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from gcmbot.cli import broadcast, core
+from gcmbot.cli import ask, broadcast, core
 from gcmbot.config import ConfigError
 
 # Modules with add_commands(subparsers). Each subcommand sets `func(args) -> int`.
-COMMAND_MODULES = [core, broadcast]
+COMMAND_MODULES = [core, ask, broadcast]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request URL at INFO, and URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -143,7 +143,7 @@ class Content:
 # --- YAML with line numbers ---------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when available
     """A SafeLoader that remembers the line of every mapping and of each of its keys."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import exists, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, delete, func, select
 
 from gcmbot.models import OutboxMessage, Subscriber, SubscriberChoice, utcnow
@@ -65,10 +65,9 @@ def _matches(kind: str, values: Iterable[str] | None):
     if values is None:
         return None
     values = list(values)
-    chosen = exists().where(
-        SubscriberChoice.subscriber_id == Subscriber.id,
-        SubscriberChoice.kind == kind,
-        col(SubscriberChoice.value).in_(values),
+    # An uncorrelated IN (subquery) is computed once (via ix_choice_kind_value), not per subscriber.
+    chosen = col(Subscriber.id).in_(
+        select(SubscriberChoice.subscriber_id).where(SubscriberChoice.kind == kind, col(SubscriberChoice.value).in_(values))
     )
     return or_(getattr(Subscriber, ALL_FLAG[kind]), chosen) if values else getattr(Subscriber, ALL_FLAG[kind])
 
@@ -88,7 +87,7 @@ def select_chat_ids(
         cond = _matches(kind, values)
         if cond is not None:
             query = query.where(cond)
-    return list(session.exec(query.order_by(Subscriber.id)).all())
+    return list(session.connection().execute(query.order_by(Subscriber.id)).scalars())
 
 
 def active(session: Session, *conditions) -> list[Subscriber]:

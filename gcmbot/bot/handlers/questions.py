@@ -1,0 +1,62 @@
+"""Questions: plain texts in private chats and /ask anywhere; "Did you mean" buttons; /stats for admins."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from gcmbot.bot.context import BotContext
+from gcmbot.bot.render import answers as render
+from gcmbot.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+async def _answer(update: Update, context: BotContext, text: str) -> None:
+    answer = context.services.questions.ask(text, now=utcnow())
+    log.debug("question answered: outcome=%s matched=%s", answer.outcome, answer.matched)  # never the text
+    await update.effective_message.reply_html(render.answer_html(answer), reply_markup=render.suggestions_markup(answer))
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """Any plain text in a private chat is a question."""
+    await _answer(update, context, update.effective_message.text)
+
+
+async def ask_command(update: Update, context: BotContext) -> None:
+    question = " ".join(context.args or []).strip()
+    if not question:
+        await update.effective_message.reply_text(render.ASK_USAGE)
+        return
+    await _answer(update, context, question)
+
+
+async def on_suggestion(update: Update, context: BotContext) -> None:
+    """A "Did you mean" button: answer with that entry (always answer the callback query)."""
+    query = update.callback_query
+    faq_id = render.parse_callback(query.data)
+    answer = context.services.questions.faq(faq_id, now=utcnow()) if faq_id else None
+    if answer is None:
+        await query.answer(render.UNKNOWN_ENTRY)
+        return
+    await query.answer()
+    await query.message.reply_html(render.answer_html(answer))
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    if not context.services.settings.is_admin(user.id if user else None):
+        log.warning("/stats refused: not an administrator")
+        await update.effective_message.reply_text(render.NOT_ALLOWED)
+        return
+    await update.effective_message.reply_html(render.stats_html(context.services.questions.stats(now=utcnow())))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("ask", ask_command))
+    application.add_handler(CommandHandler("stats", stats_command))
+    application.add_handler(CallbackQueryHandler(on_suggestion, pattern=r"^q:"))
+    # Registered last in group 0: only texts no other handler took are questions.
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, on_text))

@@ -1,0 +1,147 @@
+"""Answers to questions: Telegram HTML (everything variable escaped), the "Did you mean" keyboard,
+and a plain-text version for `gcmbot ask`.
+
+Callback data of suggestion buttons is `q:<faq id>` (ids are ≤ 60 chars of [a-z0-9-]).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Markup
+
+from gcmbot.content.dates import format_range
+from gcmbot.services.knowledge import EventDoc
+from gcmbot.services.questions import ANSWERED, SUGGESTED, Answer, QuestionStats
+
+CALLBACK_PREFIX = "q:"
+CALLBACK_RE = re.compile(r"^q:([a-z0-9][a-z0-9-]{0,61})$")
+MAX_CHARS = 4000
+
+# Questions about the bot itself: intent → answer (HTML). Keep in step with texts.COMMANDS.
+INTENT_TEXTS = {
+    "stop": "To stop all messages, send /stop. Your choices are kept, and /start resumes. To delete everything, send /forget.",
+    "forget": "The bot stores only this chat's id and your choices — no names, no messages. Send /forget to delete all of it.",
+    "settings": "Send /settings to choose your regions, constituencies, topics, timezone and digest day and time.",
+    "digest": "Everyone subscribed gets a weekly digest. Choose its day and time, or turn it off, with /settings; /mysubscription shows what you get now.",
+    "subscription": "Send /mysubscription to see what this chat receives, and /settings to change it.",
+    "start": "Send /start to subscribe this chat, then /settings to choose regions and topics.",
+    "help": "Send /help for the list of commands. You can also ask me questions about the Global Compact for Migration, here or with /ask in groups.",
+}
+DECLINED = (
+    "Sorry, I don't know the answer to that. I can answer questions about the Global Compact for "
+    "Migration process and its events. Try /events for the calendar, or /help."
+)
+NOT_SURE = "I'm not sure what you mean. Did you mean:"
+ASK_USAGE = "Ask me a question after the command, like: /ask when is the Geneva consultation"
+UNKNOWN_ENTRY = "That question is no longer in my list. Ask again in your own words."
+NOT_ALLOWED = "Not allowed: /stats is for the bot's administrators."
+MORE_EVENTS = "…and {n} more. /events lists them all."
+NO_UPCOMING = "No upcoming event of that kind is on record; the most recent one was:"
+
+
+def when_phrase(event: EventDoc, today: date) -> str:
+    """"took place on 8–9 May 2017", "takes place in September 2018", "is taking place …"."""
+    span = format_range(event.start, event.end)
+    prep = "on" if event.start.precision == "day" else "in"
+    verb = {"past": "took place", "now": "is taking place", "future": "takes place"}[event.tense(today)]
+    if event.start.precision != "day" and event.tense(today) == "future":
+        verb = "is planned for"
+        prep = ""
+    return f"{verb} {prep} {span}".replace("  ", " ")
+
+
+def _place(event: EventDoc) -> str:
+    place = event.place.strip()
+    if not place or "confirm" in place.lower() or place.lower() == "various":
+        return ""
+    country = event.country.strip()
+    if country and country.lower() not in place.lower() and "confirm" not in country.lower() and "various" not in country.lower():
+        return f"{place}, {country}"
+    return place
+
+
+def _event_html(event: EventDoc, today: date) -> str:
+    place = _place(event)
+    where = f" in {html.escape(place)}" if place else " (place to be confirmed)" if "confirm" in event.place.lower() else ""
+    lines = [f"<b>{html.escape(event.title)}</b> {html.escape(when_phrase(event, today))}{where}."]
+    if event.theme:
+        lines.append(f"Theme: {html.escape(event.theme)}")
+    if event.source:
+        lines.append(f"Source: <i>{html.escape(event.source)}</i>")
+    return "\n".join(lines)
+
+
+def answer_html(answer: Answer) -> str:
+    """The message text, Telegram HTML, under 4096 characters."""
+    if answer.kind == "bot" and answer.intent:
+        return INTENT_TEXTS.get(answer.intent, INTENT_TEXTS["help"])
+    if answer.kind == "events" and answer.events:
+        parts = [NO_UPCOMING] if answer.no_upcoming else []
+        parts += [_event_html(e, answer.today) for e in answer.events]
+        if answer.more_events:
+            parts.append(MORE_EVENTS.format(n=answer.more_events))
+        return _fit("\n\n".join(parts))
+    if answer.outcome == ANSWERED and answer.faq:
+        text = f"<b>{html.escape(answer.faq.question)}</b>\n\n{html.escape(answer.faq.answer)}"
+        if answer.faq.source:
+            text += f"\n\nSource: <i>{html.escape(answer.faq.source)}</i>"
+        return _fit(text)
+    if answer.outcome == SUGGESTED and answer.suggestions:
+        return NOT_SURE
+    return DECLINED
+
+
+def suggestions_markup(answer: Answer) -> Markup | None:
+    if answer.outcome != SUGGESTED or not answer.suggestions:
+        return None
+    return Markup([[Button(_label(c.question), callback_data=f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions])
+
+
+def parse_callback(data: str | None) -> str | None:
+    """The FAQ id of a suggestion button, or None when the data is not a valid one."""
+    m = CALLBACK_RE.match(data or "")
+    return m.group(1) if m else None
+
+
+def answer_plain(answer: Answer) -> str:
+    """The same answer as plain text, for the command line."""
+    text = answer_html(answer)
+    if answer.outcome == SUGGESTED:
+        text += "\n" + "\n".join(f"  - {c.question}" for c in answer.suggestions)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def stats_html(stats: QuestionStats) -> str:
+    counts = stats.counts
+    total = sum(counts.values())
+    lines = [f"<b>Questions in the last {stats.days} days: {total}</b>"]
+    for outcome in ("answered", "suggested", "declined"):
+        lines.append(f"{outcome}: {counts.get(outcome, 0)}")
+    if stats.top_matched:
+        lines += ["", "<b>Most asked about</b>"] + [f"{n}× {html.escape(m)}" for m, n in stats.top_matched]
+    lines += ["", "<b>Top unanswered questions</b>"]
+    lines += [f"{n}× {html.escape(t[:200])}" for t, n in stats.unanswered] or ["none"]
+    return _fit("\n".join(lines))
+
+
+def _label(question: str) -> str:
+    return question if len(question) <= 60 else question[:57].rstrip() + "…"
+
+
+def _fit(text: str) -> str:
+    if len(text) <= MAX_CHARS:
+        return text
+    cut = text[:MAX_CHARS]
+    # At a paragraph break if that keeps most of it, else at a space (never inside an entity).
+    para = cut.rfind("\n\n")
+    cut = cut[:para] if para > MAX_CHARS // 2 else cut[: cut.rfind(" ")]
+    # Never leave a tag open: drop any unterminated one at the end.
+    cut = re.sub(r"<[^>]*$", "", cut)
+    for tag in ("b", "i"):
+        if cut.count(f"<{tag}>") > cut.count(f"</{tag}>"):
+            cut += f"</{tag}>"
+    return cut + "\n…"

@@ -1,0 +1,55 @@
+"""`gcmbot ask "question"`: the answer the bot would give, as plain text."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from gcmbot.config import load_settings
+from gcmbot.content import ContentError, load_content
+from gcmbot.services.questions import DECLINED, SUGGESTED, answer_question, knowledge_from_content
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="answer a question as the bot would (exit 0 answered, 3 declined)")
+    p.add_argument("question", nargs="+", help="the question, e.g. \"when is the Geneva consultation\"")
+    p.add_argument("--explain", action="store_true", help="show the matched entries and their scores")
+    p.add_argument("--today", type=_day, default=None, help="answer as on this day (YYYY-MM-DD; default: today)")
+    p.set_defaults(func=cmd_ask)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: write YYYY-MM-DD") from None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from gcmbot.bot.render.answers import answer_plain
+
+    settings = load_settings()
+    try:
+        knowledge = knowledge_from_content(load_content(settings.content_dir))
+    except ContentError as exc:
+        print(exc, file=sys.stderr)
+        print("gcmbot: content/ has problems; fix them first (gcmbot content check)", file=sys.stderr)
+        return 1
+    question = " ".join(args.question)
+    answer = answer_question(question, knowledge, args.today or date.today())
+    print(answer_plain(answer))
+    if answer.outcome == SUGGESTED:
+        print("\n(not sure: only suggestions were given)")
+    if args.explain:
+        print(f"\noutcome: {answer.outcome}; kind: {answer.kind}; matched: {answer.matched or '-'}")
+        if answer.corrections:
+            print("spelling: " + ", ".join(f"{a} → {b}" for a, b in answer.corrections))
+        if answer.events:
+            print("events: " + ", ".join(e.id for e in answer.events))
+        print("FAQ candidates (confidence, BM25 score):")
+        for c in answer.candidates:
+            print(f"  {c.confidence:.3f}  {c.score:7.3f}  {c.id}")
+        if not answer.candidates:
+            print("  none")
+    return 3 if answer.outcome == DECLINED else 0

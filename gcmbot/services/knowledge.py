@@ -1,0 +1,429 @@
+"""What the bot knows to answer questions: FAQ entries, events, topics, regions — and how to match them.
+
+Everything here is pure: built once from content (files or database rows), then
+queried with `today` passed in. See services/questions.py for the service around it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from gcmbot.content.dates import PartialDate
+from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, stem, terms, words
+
+# --- documents ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaqDoc:
+    id: str
+    question: str
+    answer: str
+    alternatives: tuple[str, ...] = ()
+    source: str = ""  # source document title
+
+
+@dataclass(frozen=True)
+class EventDoc:
+    id: str
+    title: str
+    kind: str
+    start: PartialDate
+    end: PartialDate | None = None
+    topics: tuple[str, ...] = ()
+    theme: str = ""
+    place: str = ""
+    country: str = ""
+    region: str = "global"
+    source: str = ""  # source document title
+
+    @property
+    def last_day(self) -> date:
+        return (self.end or self.start).last_day
+
+    def tense(self, today: date) -> str:
+        """past, now or future, relative to `today`."""
+        if self.last_day < today:
+            return "past"
+        if self.start.value > today:
+            return "future"
+        return "now"
+
+
+@dataclass(frozen=True)
+class TermDoc:
+    """A topic (keywords) or a region (aliases)."""
+
+    id: str
+    name: str
+    words: tuple[str, ...] = ()
+    thematic: bool = False
+
+
+# --- bot intents ------------------------------------------------------------------------
+
+# Questions about the bot itself → the command that does it. Each pattern is a set of
+# words that must all occur (compared stemmed). Checked in order; the texts live in
+# bot/render/answers.py.
+INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("stop", ("unsubscribe",)),
+    ("stop", ("stop", "messages")),
+    ("stop", ("stop", "sending")),
+    ("stop", ("stop", "receiving")),
+    ("stop", ("stop", "notifications")),
+    ("stop", ("stop", "bot")),
+    ("stop", ("opt", "out")),
+    ("stop", ("pause", "messages")),
+    ("forget", ("delete", "data")),
+    ("forget", ("delete", "my")),
+    ("forget", ("erase", "data")),
+    ("forget", ("remove", "my", "data")),
+    ("forget", ("forget", "me")),
+    ("forget", ("what", "you", "store")),
+    ("forget", ("what", "data", "you")),
+    ("forget", ("privacy",)),
+    ("subscription", ("my", "subscription")),
+    ("subscription", ("what", "am", "subscribed")),
+    ("digest", ("digest",)),
+    ("digest", ("weekly", "summary")),
+    ("digest", ("weekly", "email")),
+    ("digest", ("how", "often", "send")),
+    ("settings", ("change", "region")),
+    ("settings", ("choose", "region")),
+    ("settings", ("change", "my")),
+    ("settings", ("only", "want")),
+    ("settings", ("only", "news")),
+    ("settings", ("change", "topics")),
+    ("settings", ("time", "zone")),
+    ("settings", ("timezone",)),
+    ("settings", ("settings",)),
+    ("settings", ("change", "language")),
+    ("settings", ("fewer", "messages")),
+    ("start", ("subscribe",)),
+    ("start", ("sign", "up")),
+    ("help", ("commands",)),
+    ("help", ("what", "can", "you", "do")),
+    ("help", ("how", "use", "bot")),
+    ("help", ("who", "are", "you")),
+    ("help", ("what", "is", "this", "bot")),
+)
+_INTENT_PATTERNS = tuple((intent, frozenset(stem(fold(w)) for w in pattern)) for intent, pattern in INTENTS)
+
+# --- event vocabulary -----------------------------------------------------------------
+
+# Other languages' forms of the words the event matcher looks for (folded).
+SYNONYMS = {
+    "consulta": "consultation", "consultas": "consultations", "reunion": "meeting", "reuniones": "meetings",
+    "cuando": "when", "donde": "where", "quand": "when", "fecha": "date", "fechas": "dates",
+    "proxima": "next", "proximo": "next", "prochaine": "next", "prochain": "next", "primera": "first",
+    "premiere": "first", "ultima": "last", "derniere": "last", "negociaciones": "negotiations",
+    "negociations": "negotiations", "adopcion": "adoption", "tematica": "thematic", "thematique": "thematic",
+    "regionale": "regional", "cumbre": "summit", "sommet": "summit",
+    "stock": "stock", "wen": "when", "wher": "where",
+}
+# City names in other languages → the name used in events.yaml (folded).
+PLACE_ALIASES = {
+    "ginebra": "geneva", "geneve": "geneva", "genf": "geneva", "ginevra": "geneva",
+    "nueva york": "new york", "nyc": "new york", "viena": "vienna", "vienne": "vienna", "wien": "vienna",
+    "mexique": "mexico", "puerto vallarta": "puerto vallarta", "suiza": "switzerland", "suisse": "switzerland",
+    "alemania": "germany", "allemagne": "germany", "austria": "austria", "autriche": "austria",
+    "estados unidos": "united states", "etats unis": "united states", "usa": "united states",
+}
+_NOT_PLACES = {"various", "to be confirmed", "tbc", ""}
+# Words that make a question about when/where something happens.
+_ASKS_WHEN_WHERE = {"when", "where", "date", "dates", "held", "venue", "city", "schedule", "scheduled"}
+_ASKS_WHAT_HAPPENS = {"happen", "happens", "happening", "happened", "hold", "time", "day", "which"}
+_EVENT_NOUNS = {stem(w) for w in ("consultation", "consultations", "meeting", "summit", "conference", "hearing", "session",
+                                   "event", "events", "round", "negotiations", "days", "forum", "dialogue", "briefing", "consult")}
+_KIND_WORDS = {
+    stem("thematic"): {"thematic"},
+    stem("regional"): {"regional-intergovernmental", "regional-civil-society"},
+    stem("national"): {"national"},
+    stem("stocktaking"): {"stocktaking"},
+    stem("negotiations"): {"negotiation"},
+    stem("negotiating"): {"negotiation"},
+    stem("adoption"): {"adoption"},
+    stem("adopted"): {"adoption"},
+    stem("adopt"): {"adoption"},
+}
+_TIME_WORDS = {"next": "next", "upcoming": "next", "coming": "next", "soon": "next", "first": "first",
+               "last": "last", "final": "last", "latest": "last"}
+MONTHS = {m: i for i, names in enumerate((
+    (), ("january", "jan", "enero", "janvier"), ("february", "feb", "febrero", "fevrier"), ("march", "mar", "marzo", "mars"),
+    ("april", "apr", "abril", "avril"), ("may", "mayo", "mai"), ("june", "jun", "junio", "juin"), ("july", "jul", "julio", "juillet"),
+    ("august", "aug", "agosto", "aout"), ("september", "sep", "sept", "septiembre", "septembre"),
+    ("october", "oct", "octubre", "octobre"), ("november", "nov", "noviembre", "novembre"),
+    ("december", "dec", "diciembre", "decembre"),
+)) for m in names}
+MAX_EVENTS = 8
+# Matched idf weight needed for full confidence (idf of a word in ~1 entry in 8 is about 2).
+EVIDENCE = 3.0
+# Weight of a word no entry contains, relative to the rarest known word: unknown words mean "off topic".
+UNKNOWN_WEIGHT = 1.5
+
+# --- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    question: str
+    confidence: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A question after spelling correction, with what the event matcher recognised."""
+
+    words: tuple[str, ...]
+    unknown: tuple[str, ...]
+    terms: tuple[str, ...]
+    corrections: tuple[tuple[str, str], ...] = ()
+    places: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    topics: frozenset[str] = frozenset()
+    months: frozenset[int] = frozenset()
+    years: frozenset[int] = frozenset()
+    time: str | None = None
+    asks_when_where: bool = False
+    asks_what_happens: bool = False
+    event_noun: bool = False
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    events: tuple[EventDoc, ...]
+    total: int  # how many matched before cutting to MAX_EVENTS
+    no_upcoming: bool = False  # "next" asked but nothing is ahead: the latest past one is shown
+
+
+class _Phrases:
+    """Which labelled phrases (lists of words) occur in a word sequence; indexed by first word."""
+
+    def __init__(self, items: list[tuple[str, list[str]]]) -> None:
+        self._by_first: dict[str, list[tuple[str, list[str]]]] = {}
+        for label, phrase in items:
+            if phrase:
+                self._by_first.setdefault(phrase[0], []).append((label, phrase))
+
+    def find(self, seq: list[str]) -> frozenset[str]:
+        found = set()
+        for i, w in enumerate(seq):
+            for label, phrase in self._by_first.get(w, ()):
+                if seq[i : i + len(phrase)] == phrase:
+                    found.add(label)
+        return frozenset(found)
+
+
+@dataclass
+class Knowledge:
+    faqs: list[FaqDoc]
+    events: list[EventDoc]
+    topics: list[TermDoc] = field(default_factory=list)
+    regions: list[TermDoc] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.faq_by_id = {f.id: f for f in self.faqs}
+        # Phrasings (question + alternatives) each a document; whole entries another index.
+        self._phrasing_owner: list[int] = []
+        phrasings: list[list[str]] = []
+        for i, f in enumerate(self.faqs):
+            for text in (f.question, *f.alternatives):
+                phrasings.append(terms(text))
+                self._phrasing_owner.append(i)
+        self._phrasings = BM25(phrasings)
+        self._phrasing_sets = [set(p) for p in phrasings]
+        entries = [terms(" ".join((f.question, *f.alternatives, f.answer))) for f in self.faqs]
+        self._entries = BM25(entries)
+        self._entry_sets = [set(e) for e in entries]
+        idf = self._entries.idf
+        self._max_idf = max(idf.values(), default=1.0)
+
+        # Events: title words (for "second round", "civil society days", …), places.
+        self._title_terms = [set(terms(e.title)) for e in self.events]
+        df = Counter(t for s in self._title_terms for t in s)
+        n = max(len(self.events), 1)
+        self._title_idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._places: dict[str, list[str]] = {}
+        for e in self.events:
+            for name in (e.place, e.country):
+                key = " ".join(words(name))
+                if key not in _NOT_PLACES and "confirmed" not in key and "various" not in key:
+                    self._places.setdefault(key, key.split())
+        for alias, target in PLACE_ALIASES.items():
+            if target in self._places:
+                self._places.setdefault(alias, alias.split())
+        self._place_target = {k: PLACE_ALIASES.get(k, k) for k in self._places}
+        self._region_phrases = _Phrases([
+            (r.id, words(w)) for r in self.regions for w in (r.name, *r.words) if len(fold(w)) > 2
+        ])
+        self._topic_phrases = _Phrases([
+            (t.id, [stem(w) for w in words(k)])
+            for t in self.topics for k in t.words
+            if not ({stem(w) for w in words(k)} & (_EVENT_NOUNS | set(_KIND_WORDS)))
+        ])
+        self._place_phrases = _Phrases([(k, phrase) for k, phrase in self._places.items()])
+
+        # Spelling: every word the bot could recognise.
+        vocab: Counter = Counter()
+        for f in self.faqs:
+            vocab.update(words(" ".join((f.question, *f.alternatives, f.answer))))
+        for e in self.events:
+            vocab.update(words(" ".join((e.title, e.theme, e.place, e.country))))
+        for t in (*self.topics, *self.regions):
+            vocab.update(words(" ".join((t.name, *t.words))))
+        for _, pattern in INTENTS:
+            vocab.update(pattern)
+        vocab.update(list(SYNONYMS))
+        vocab.update(w for a in PLACE_ALIASES for w in a.split())
+        vocab.update(_ASKS_WHEN_WHERE | _ASKS_WHAT_HAPPENS)
+        vocab.update(list(_TIME_WORDS))
+        vocab.update(list(MONTHS))
+        vocab.update(STOPWORDS)
+        vocab.update(("unsubscribe", "subscribe", "digest", "settings", "region", "regions", "delete", "data"))
+        self.speller = Speller(vocab, vocab)
+
+    # --- parsing -------------------------------------------------------------------------
+
+    def parse(self, text: str) -> Parsed:
+        raw = words(text)
+        fixed, unknown = self.speller.correct_words(raw)
+        corrections = tuple((a, b) for a, b in zip(raw, fixed) if a != b)
+        fixed = [SYNONYMS.get(w, w) for w in fixed]
+        joined = " ".join(fixed).replace("stock taking", "stocktaking")
+        fixed = joined.split()
+        stems = [stem(w) for w in fixed]
+        content_terms = tuple(stem(w) for w in fixed if w not in STOPWORDS)
+
+        places = frozenset(self._place_target[k] for k in self._place_phrases.find(fixed))
+        regions = self._region_phrases.find(fixed) if not places else frozenset()
+        kinds: set[str] = set()
+        for s in stems:
+            kinds |= _KIND_WORDS.get(s, set())
+        if "regional-civil-society" in kinds and {"civil", "intergovernmental"} & set(fixed):
+            kinds -= {"regional-intergovernmental"} if "civil" in fixed else {"regional-civil-society"}
+        topics = self._topic_phrases.find(stems)
+        months = frozenset(MONTHS[w] for w in fixed if w in MONTHS and w not in ("may", "mar"))
+        # "may" is a month only next to a year or "in": "in May", "May 2017".
+        for i, w in enumerate(fixed):
+            if w in ("may", "mar") and ((i and fixed[i - 1] == "in") or (i + 1 < len(fixed) and re.fullmatch(r"(19|20)\d\d", fixed[i + 1]))):
+                months = months | {MONTHS[w]}
+        years = frozenset(int(w) for w in fixed if re.fullmatch(r"(19|20)\d\d", w))
+        time = next((_TIME_WORDS[w] for w in fixed if w in _TIME_WORDS), None)
+        return Parsed(
+            words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections,
+            places=places, regions=regions, kinds=frozenset(kinds), topics=topics, months=months, years=years, time=time,
+            asks_when_where=bool(_ASKS_WHEN_WHERE & set(fixed)),
+            asks_what_happens=bool(_ASKS_WHAT_HAPPENS & set(fixed)),
+            event_noun=bool(_EVENT_NOUNS & set(stems)),
+        )
+
+    # --- bot intents -----------------------------------------------------------------------
+
+    def intent(self, parsed: Parsed) -> str | None:
+        stems = {stem(w) for w in parsed.words}
+        for intent, pattern in _INTENT_PATTERNS:
+            if pattern <= stems:
+                return intent
+        return None
+
+    # --- FAQ ------------------------------------------------------------------------------
+
+    def search_faq(self, parsed: Parsed, limit: int = 5) -> list[Candidate]:
+        """FAQ entries ranked by confidence (0–1).
+
+        Confidence is the share of the question's weight (idf) an entry explains — in
+        one of its phrasings and in its whole text — scaled down when the matched words
+        carry little evidence (a lone common word like "migration", or a word only
+        reached by spelling correction).
+        """
+        query = list(dict.fromkeys(parsed.terms))
+        if not query or not self.faqs:
+            return []
+        idf = self._entries.idf
+        corrected = {stem(b) for _, b in parsed.corrections}
+        weight = {t: idf.get(t, UNKNOWN_WEIGHT * self._max_idf) for t in query}
+        trust = {t: 0.5 if t in corrected else 1.0 for t in query}
+        total = sum(weight.values())
+        bm_ph = self._phrasings.scores(query)
+        bm_entry = self._entries.scores(query)
+        best_ph: dict[int, float] = {}
+        cover_ph: dict[int, float] = {}
+        qset = set(query)
+        for p, s in bm_ph.items():
+            i = self._phrasing_owner[p]
+            best_ph[i] = max(best_ph.get(i, 0.0), s)
+            terms_p = self._phrasing_sets[p]
+            cov = sum(w for t, w in weight.items() if t in terms_p) / total
+            # A phrasing that says much more than the question matches it less well.
+            cover_ph[i] = max(cover_ph.get(i, 0.0), cov - 0.04 * len(terms_p - qset))
+        out = []
+        for i in set(best_ph) | set(bm_entry):
+            entry = self._entry_sets[i]
+            cover_all = sum(w for t, w in weight.items() if t in entry) / total
+            evidence = sum(weight[t] * trust[t] for t in query if t in entry)
+            conf = max(0.0, 0.6 * cover_ph.get(i, 0.0) + 0.4 * cover_all) * min(1.0, evidence / EVIDENCE)
+            score = best_ph.get(i, 0.0) + 0.3 * bm_entry.get(i, 0.0)
+            out.append(Candidate(self.faqs[i].id, self.faqs[i].question, round(conf, 4), round(score, 4)))
+        out.sort(key=lambda c: (-(c.confidence + 0.01 * c.score), c.id))
+        return out[:limit]
+
+    # --- events ---------------------------------------------------------------------------
+
+    def is_event_question(self, parsed: Parsed, *, strong_only: bool = False) -> bool:
+        """Does the question ask when/where something happens, naming what? With `strong_only`,
+        only an explicit when/where/date counts (a good FAQ match wins over "what happened …")."""
+        constraint = bool(parsed.places or parsed.regions or parsed.kinds or parsed.months or parsed.years)
+        topical = bool(parsed.topics) and parsed.event_noun
+        timed = (parsed.time is not None or parsed.months or parsed.years) and parsed.event_noun
+        asks = parsed.asks_when_where or (not strong_only and (parsed.asks_what_happens or timed))
+        return bool(asks and (constraint or topical or timed))
+
+    def match_events(self, parsed: Parsed, today: date) -> EventMatch:
+        found = list(self.events)
+        if parsed.places:
+            found = [e for e in found if {" ".join(words(e.place)), " ".join(words(e.country))} & parsed.places]
+        if parsed.regions:
+            found = [e for e in found if e.region in parsed.regions]
+        if parsed.kinds:
+            found = [e for e in found if e.kind in parsed.kinds]
+        if parsed.years:
+            found = [e for e in found if any(e.start.value.year <= y <= e.last_day.year for y in parsed.years)]
+        if parsed.months:
+            starting = [e for e in found if e.start.precision != "year" and e.start.value.month in parsed.months]
+            found = starting or [
+                e for e in found
+                if any(date(e.start.value.year, m, 1) <= e.last_day and e.start.value <= date(e.last_day.year, m, 28) for m in parsed.months)
+            ]
+        # Relevance: title words and topics. Keep the best ones when the question names any.
+        query = set(parsed.terms)
+        scored = []
+        for e in found:
+            i = self.events.index(e)
+            rel = sum(self._title_idf.get(t, 0.0) for t in query & self._title_terms[i])
+            rel += sum(2.0 / len(e.topics) for t in parsed.topics if t in e.topics)
+            scored.append((rel, e))
+        top = max((r for r, _ in scored), default=0.0)
+        if top > 0:
+            found = [e for r, e in scored if r >= 0.75 * top]
+        found.sort(key=lambda e: (e.start.sort_day, e.id))
+        no_upcoming = False
+        if parsed.time == "next" and found:
+            ahead = [e for e in found if e.last_day >= today]
+            if ahead:
+                found = [e for e in ahead if e.start.sort_day == ahead[0].start.sort_day]
+            else:
+                found, no_upcoming = [found[-1]], True
+        elif parsed.time == "first" and found:
+            found = [e for e in found if e.start.sort_day == found[0].start.sort_day]
+        elif parsed.time == "last" and found:
+            found = [e for e in found if e.start.sort_day == found[-1].start.sort_day]
+        # Soonest first: what is still ahead (or happening), then what is over.
+        found.sort(key=lambda e: (e.last_day < today, e.start.sort_day, e.id))
+        return EventMatch(tuple(found[:MAX_EVENTS]), len(found), no_upcoming)

@@ -1,0 +1,174 @@
+"""Answering people's questions: events from data, FAQ by meaning, bot usage, an honest "I don't know".
+
+`answer_question(text, knowledge, today)` is pure and decides everything; the
+`Questions` service builds the knowledge from the database, logs outcomes (text
+only for declined questions) and serves admin statistics.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from gcmbot.content.dates import PartialDate
+from gcmbot.content.loader import Content
+from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc
+from gcmbot.store import Database
+from gcmbot.store import content as content_store
+from gcmbot.store import questions as store
+
+# Confidence bands, chosen by measurement on tests/data/questions.yaml (benchmarks/faq.py).
+ANSWER_AT = 0.62
+SUGGEST_AT = 0.35
+MAX_SUGGESTIONS = 3
+MAX_QUESTION_CHARS = 500
+STATS_DAYS = 30
+KNOWLEDGE_TTL_SECONDS = 300
+
+ANSWERED, SUGGESTED, DECLINED = "answered", "suggested", "declined"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to tell the person. Rendered by bot/render/answers.py (HTML) and the CLI (plain text)."""
+
+    outcome: str  # answered, suggested, declined
+    kind: str  # faq, events, bot, none
+    faq: FaqDoc | None = None
+    events: tuple[EventDoc, ...] = ()
+    more_events: int = 0
+    no_upcoming: bool = False
+    intent: str | None = None
+    suggestions: tuple[Candidate, ...] = ()
+    candidates: tuple[Candidate, ...] = ()  # for --explain
+    corrections: tuple[tuple[str, str], ...] = ()
+    today: date = field(default_factory=date.today)
+
+    @property
+    def matched(self) -> str | None:
+        """What the log records as matched: an FAQ id, events:<first id>, bot:<intent>."""
+        if self.faq:
+            return self.faq.id
+        if self.events:
+            return f"event:{self.events[0].id}"
+        if self.intent:
+            return f"bot:{self.intent}"
+        if self.suggestions:
+            return self.suggestions[0].id
+        return None
+
+
+def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
+    """Decide how to answer `text` on `today`. Deterministic; no I/O."""
+    parsed = knowledge.parse(text[:MAX_QUESTION_CHARS])
+    common = dict(corrections=parsed.corrections, today=today)
+    intent = knowledge.intent(parsed)
+    if intent:
+        return Answer(ANSWERED, "bot", intent=intent, **common)
+    candidates = tuple(knowledge.search_faq(parsed))
+    sure_faq = bool(candidates) and candidates[0].confidence >= ANSWER_AT
+    if knowledge.is_event_question(parsed, strong_only=sure_faq):
+        match = knowledge.match_events(parsed, today)
+        if match.events:
+            return Answer(
+                ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
+                no_upcoming=match.no_upcoming, candidates=candidates, **common,
+            )
+    best = candidates[0] if candidates else None
+    if best and best.confidence >= ANSWER_AT:
+        return Answer(ANSWERED, "faq", faq=knowledge.faq_by_id[best.id], candidates=candidates, **common)
+    if best and best.confidence >= SUGGEST_AT:
+        close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= SUGGEST_AT * 0.75)
+        return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
+    return Answer(DECLINED, "none", candidates=candidates, **common)
+
+
+def faq_answer(knowledge: Knowledge, faq_id: str, today: date) -> Answer | None:
+    """The answer for one FAQ entry (a "Did you mean" button was pressed); None if unknown."""
+    doc = knowledge.faq_by_id.get(faq_id)
+    return None if doc is None else Answer(ANSWERED, "faq", faq=doc, today=today)
+
+
+# --- building knowledge ----------------------------------------------------------------------
+
+
+def knowledge_from_content(content: Content) -> Knowledge:
+    titles = {s.id: s.title for s in content.sources}
+    return Knowledge(
+        faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, titles.get(f.source, "")) for f in content.faq],
+        events=[
+            EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, titles.get(e.source, ""))
+            for e in content.events
+        ],
+        topics=[TermDoc(t.id, t.name, t.keywords, t.thematic) for t in content.topics],
+        regions=[TermDoc(r.id, r.name, r.aliases) for r in content.regions],
+    )
+
+
+def knowledge_from_db(db: Database) -> Knowledge:
+    with db.session() as session:
+        titles = {s.id: s.title for s in content_store.sources(session).values()}
+        faqs = [
+            FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), titles.get(f.source, ""))
+            for f in sorted(content_store.all_faq(session), key=lambda f: f.id)
+        ]
+        events = []
+        for e in content_store.all_events(session):
+            start = PartialDate(e.start, e.start_precision, e.part)
+            end = PartialDate(e.end, e.end_precision or "day") if e.end else None
+            events.append(EventDoc(e.id, e.title, e.kind, start, end, tuple(e.topics or ()), e.theme, e.place, e.country, e.region,
+                                    titles.get(e.source, "")))
+        topics = [TermDoc(t.id, t.name, tuple(t.data.get("keywords", ())), bool(t.data.get("thematic"))) for t in content_store.terms(session, "topic")]
+        regions = [TermDoc(t.id, t.name, tuple(t.data.get("aliases", ()))) for t in content_store.terms(session, "region")]
+    events.sort(key=lambda e: (e.start.sort_day, e.id))
+    return Knowledge(faqs=faqs, events=events, topics=topics, regions=regions)
+
+
+# --- the service ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    days: int
+    counts: dict[str, int]
+    top_matched: list[tuple[str, int]]
+    unanswered: list[tuple[str, int]]
+
+
+class Questions:
+    """Answers questions from the content in the database and keeps an anonymous log."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._knowledge: Knowledge | None = None
+        self._built_at = 0.0
+
+    def knowledge(self) -> Knowledge:
+        # Content changes only on `gcmbot content load` or a restart: rebuild now and then.
+        if self._knowledge is None or time.monotonic() - self._built_at > KNOWLEDGE_TTL_SECONDS:
+            self._knowledge = knowledge_from_db(self.db)
+            self._built_at = time.monotonic()
+        return self._knowledge
+
+    def reload(self) -> None:
+        self._knowledge = None
+
+    def ask(self, text: str, *, now: datetime) -> Answer:
+        """Answer a question asked in a chat and log the outcome (the text only if declined)."""
+        answer = answer_question(text, self.knowledge(), now.date())
+        kept = text.strip()[:MAX_QUESTION_CHARS] if answer.outcome == DECLINED else None
+        with self.db.session() as session:
+            store.log_question(session, outcome=answer.outcome, matched=answer.matched, text=kept, now=now)
+        return answer
+
+    def faq(self, faq_id: str, *, now: datetime) -> Answer | None:
+        return faq_answer(self.knowledge(), faq_id, now.date())
+
+    def stats(self, *, now: datetime, days: int = STATS_DAYS) -> QuestionStats:
+        since = now - timedelta(days=days)
+        with self.db.session() as session:
+            store.forget_old_texts(session, now)
+            return QuestionStats(
+                days, store.counts_by_outcome(session, since), store.top_matched(session, since), store.top_unanswered(session, since)
+            )
