@@ -17,6 +17,7 @@ from gcmbot.bot.application import delivery_worker
 from gcmbot.cli import main as cli
 from gcmbot.models import AuditLog, Broadcast, OutboxMessage
 from gcmbot.services.broadcast import CLI_ACTOR
+from gcmbot.services.delivery import Limits
 from gcmbot.services.subscriptions import Segment
 from gcmbot.services.telegram_html import InvalidHTML, validate
 
@@ -230,9 +231,11 @@ async def test_resume_after_a_crash_sends_nothing_twice(services, fake_api):
     assert max(per_chat) == 1 and fake_api.stats["duplicates"] == 0
     [st] = services.broadcasts.status(broadcast_id)
     assert st.status == "done" and st.pending == 0
-    assert st.sent == sum(per_chat) > delivered_before  # the second worker continued where the first stopped
+    assert sum(per_chat) > delivered_before  # the second worker continued where the first stopped
     interrupted = [r for r in outbox_rows(services) if r.status == "failed"]
-    assert len(interrupted) <= 1 and all("at-most-once" in r.error for r in interrupted)
+    assert len(interrupted) <= Limits().concurrency and all("at-most-once" in r.error for r in interrupted)
+    # An interrupted row may or may not have reached Telegram: that is the at-most-once trade-off.
+    assert st.sent <= sum(per_chat) <= st.sent + len(interrupted)
     assert st.sent + len(interrupted) == 20  # nobody skipped
 
 
