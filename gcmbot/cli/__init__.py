@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from gcmbot.cli import ask, core, feeds, ops
+from gcmbot.cli import ask, broadcast, core, feeds, ops
 from gcmbot.config import ConfigError
 
 # Modules with add_commands(subparsers). Each subcommand sets `func(args) -> int`.
-COMMAND_MODULES = [core, ask, feeds, ops]
+COMMAND_MODULES = [core, ask, feeds, broadcast, ops]
 
 
 def build_parser() -> argparse.ArgumentParser:
