@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
 from gcmbot.services.alerts import Alerts
+from gcmbot.services.broadcast import BroadcastService
 from gcmbot.services.digest import DigestService
 from gcmbot.services.feeds import Feeds
 from gcmbot.services.leader import Leadership
@@ -26,6 +27,7 @@ class Services:
     settings: Settings
     db: Database
     subscriptions: Subscriptions
+    broadcasts: BroadcastService
     questions: Questions
     alerts: Alerts
     feeds: Feeds
@@ -52,6 +54,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         subscriptions=subscriptions,
         alerts=alerts,
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
+        broadcasts=BroadcastService(db, subscriptions),
         questions=Questions(db),
         digest=DigestService(db, subscriptions),
         leadership=Leadership(db),

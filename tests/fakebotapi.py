@@ -288,6 +288,7 @@ class FakeBotAPI:
             self._blocked: set = set()
             self._unknown: set = set()
             self._texts: set = set()
+            self._random_fault: tuple | None = None
             self._windows: dict[Any, deque] = defaultdict(deque)
             self._webhook = ""
             self._last_activity = time.monotonic()
@@ -379,6 +380,14 @@ class FakeBotAPI:
             self._faults.append({"method": method, "code": error_code, "times": times,
                                  "description": description, "chat_id": chat_id,
                                  "parameters": parameters or None})
+
+    def random_errors(self, rate: float, *, error_code: int = 502, description: str = "Bad Gateway",
+                      seed: int = 0) -> None:
+        """Fail a fraction ``rate`` of send calls at random (reproducibly, from ``seed``)."""
+        import random
+
+        with self._cond:
+            self._random_fault = (rate, error_code, description, random.Random(seed))
 
     def block(self, chat_id: Any) -> None:
         """Sends to chat_id answer 403 "Forbidden: bot was blocked by the user"."""
@@ -505,6 +514,9 @@ class FakeBotAPI:
                 if fault["times"] is not None:
                     fault["times"] -= 1
                 raise ApiError(fault["code"], fault["description"], fault["parameters"])
+        random_fault = self._random_fault
+        if random_fault and method in LIMITED_METHODS and random_fault[3].random() < random_fault[0]:
+            raise ApiError(random_fault[1], random_fault[2])
         if chat_id is not None and chat_id in self._unknown:
             raise ApiError(400, "Bad Request: chat not found")
         if method in SEND_METHODS and chat_id in self._blocked:

@@ -13,14 +13,14 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
-from aiolimiter import AsyncLimiter
 from icalendar import Calendar
 from sqlmodel import select
 
 from gcmbot.bot.application import delivery_worker
 from gcmbot.cli import main
 from gcmbot.models import Event, OutboxMessage
-from gcmbot.services.delivery import Limits
+from gcmbot.bot.sender import TelegramSender
+from gcmbot.services.delivery import DeliveryWorker, Limits
 from gcmbot.services.digest import (
     DigestContent,
     DigestService,
@@ -215,9 +215,8 @@ async def test_restart_in_the_middle_of_sending_gives_nobody_two(services, fake_
     assert services.digest.send_due(at(0, 9)).digests == len(chats)
 
     async with Bot("123:TEST", base_url=fake_api.base_url) as bot:
-        worker = delivery_worker(services, bot)
-        worker.limits = Limits(per_second=1000, private_interval=0, group_interval=0, concurrency=1)
-        worker._limiter = AsyncLimiter(10, 1)  # 10 a second: slow enough to crash midway
+        # 10 a second: slow enough to crash midway.
+        worker = DeliveryWorker(services.db, TelegramSender(bot), limits=Limits(per_second=10, private_interval=0, group_interval=0, concurrency=1))
         task = asyncio.create_task(worker.drain())
         await fake_api.wait_for(lambda: len(fake_api.sent()) >= 3)
         task.cancel()  # the process dies mid-run

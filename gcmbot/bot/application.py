@@ -12,7 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Callba
 from gcmbot.app import Services
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
-from gcmbot.bot.handlers import core, digest, feeds, questions, settings
+from gcmbot.bot.handlers import broadcast, core, digest, feeds, questions, settings
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.services.delivery import DeliveryWorker
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Feature modules, each with register(application). Order matters only for
 # catch-all handlers (questions), which register last.
-HANDLER_MODULES = [core, settings, digest, feeds, questions]
+HANDLER_MODULES = [core, settings, digest, feeds, broadcast, questions]
 
 
 def build_application(services: Services, *, rate_limit: bool = True) -> Application:
@@ -61,7 +61,10 @@ async def _post_stop(application: Application) -> None:
 def delivery_worker(services: Services, bot) -> DeliveryWorker:
     """The outbox worker, sending through `bot`, with subscriber bookkeeping on failures."""
     subs = services.subscriptions
-    return DeliveryWorker(services.db, TelegramSender(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat)
+    return DeliveryWorker(
+        services.db, TelegramSender(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat,
+        after_round=services.broadcasts.check_completion,
+    )
 
 
 async def start_delivery(application: Application) -> None:

@@ -20,6 +20,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("help", "What this bot can do"),
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
+    ("broadcast", "Send a message to the subscribers of a region / constituency / topic"),
+    ("broadcasts", "Recent broadcasts with sent / pending / failed counts"),
     ("stats", "What people ask, and the top questions the bot could not answer"),
     ("feeds", "State of the UN/IOM feeds: last success, last error, items, flagged"),
 ]

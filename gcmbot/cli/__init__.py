@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from gcmbot.cli import ask, core, digest, feeds, ops
+from gcmbot.cli import ask, broadcast, core, digest, feeds, ops
 from gcmbot.config import ConfigError
 
 # Modules with add_commands(subparsers). Each subcommand sets `func(args) -> int`.
-COMMAND_MODULES = [core, ask, feeds, digest, ops]
+COMMAND_MODULES = [core, ask, feeds, broadcast, digest, ops]
 
 
 def build_parser() -> argparse.ArgumentParser:

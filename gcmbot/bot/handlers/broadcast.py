@@ -1,0 +1,167 @@
+"""/broadcast (text → segment → preview → send) and /broadcasts, for the bot's admins only."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from gcmbot.bot.context import BotContext
+from gcmbot.bot.render import broadcast as render
+from gcmbot.services.broadcast import EmptySegment, InvalidHTML
+from gcmbot.services.subscriptions import KINDS, Segment
+
+DRAFT = "broadcast_draft"
+
+
+@dataclass
+class Draft:
+    """An admin's broadcast in the making, kept in chat_data of their private chat."""
+
+    token: str = field(default_factory=lambda: secrets.token_hex(3))
+    stage: str = "text"  # text → segment → confirm
+    text: str = ""
+    chosen: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
+
+    def segment(self) -> Segment:
+        get = lambda kind: frozenset(self.chosen[kind]) or None  # noqa: E731
+        return Segment(get("region"), get("constituency"), get("topic"))
+
+
+def _is_admin(update: Update, context: BotContext) -> bool:
+    user = update.effective_user
+    return context.services.settings.is_admin(user.id if user else None)
+
+
+def _options(context: BotContext) -> dict[str, dict[str, str]]:
+    return {kind: dict(context.services.broadcasts.options(kind)) for kind in KINDS}
+
+
+async def _refuse(update: Update, context: BotContext, command: str) -> None:
+    user = update.effective_user
+    context.services.broadcasts.refused(user.id if user else None, command)  # logged, never the text
+    if update.callback_query:
+        await update.callback_query.answer(render.NOT_ALLOWED, show_alert=True)
+    else:
+        await update.effective_message.reply_text(render.NOT_ALLOWED)
+
+
+async def broadcast_command(update: Update, context: BotContext) -> None:
+    if not _is_admin(update, context):
+        await _refuse(update, context, "/broadcast")
+        return
+    if update.effective_chat.type != ChatType.PRIVATE:
+        await update.effective_message.reply_text(render.PRIVATE_ONLY)
+        return
+    draft = context.chat_data[DRAFT] = Draft()
+    text, markup = render.ask_text(draft.token)
+    await update.effective_message.reply_html(text, reply_markup=markup)
+
+
+async def typed_text(update: Update, context: BotContext) -> None:
+    """The admin's message text, only while a draft waits for it (otherwise other handlers see it)."""
+    draft: Draft | None = context.chat_data.get(DRAFT)
+    if draft is None or draft.stage != "text" or not _is_admin(update, context):
+        return
+    try:
+        draft.text = context.services.broadcasts.validate(render.html_source(update.effective_message))
+    except InvalidHTML as exc:
+        await update.effective_message.reply_html(render.bad_html(str(exc)))
+        raise ApplicationHandlerStop from None
+    draft.stage = "segment"
+    count = context.services.broadcasts.count(draft.segment())
+    text, markup = render.segment_menu(draft.token, draft.chosen, _options(context), count)
+    await update.effective_message.reply_html(text, reply_markup=markup)
+    raise ApplicationHandlerStop
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if not _is_admin(update, context):
+        await _refuse(update, context, "broadcast button")
+        return
+    parts = (query.data or "").split(":")
+    draft: Draft | None = context.chat_data.get(DRAFT)
+    if draft is None or len(parts) < 3 or parts[1] != draft.token:
+        await query.answer(render.STALE)
+        return
+    action, args = parts[2], parts[3:]
+    options = _options(context)
+    if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
+            or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
+            or action in "ps" and not draft.text:
+        await query.answer(render.UNKNOWN)
+        return
+    await query.answer()
+    if action == "p":
+        await _preview(update, context, draft, options)
+    elif action == "s":
+        await _send(update, context, draft)
+    elif action == "x":
+        context.chat_data.pop(DRAFT, None)
+        await _edit(query, render.CANCELLED, None)
+    else:
+        await _edit(query, *_segment_screen(context, draft, action, args, options))
+
+
+def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options):
+    """Apply a segment button (v, t, a, m) and return the screen to show."""
+    draft.stage = "segment"
+    kind = render.KIND_CODES[args[0]] if args else None
+    if action == "t":
+        draft.chosen[kind] ^= {args[1]}
+    elif action == "a":
+        draft.chosen[kind] = set()
+    count = context.services.broadcasts.count(draft.segment())
+    if kind is None:
+        return render.segment_menu(draft.token, draft.chosen, options, count)
+    return render.choice_menu(draft.token, kind, draft.chosen[kind], options[kind], count)
+
+
+async def _preview(update: Update, context: BotContext, draft: Draft, options) -> None:
+    text, count = context.services.broadcasts.preview(draft.text, draft.segment())
+    draft.stage = "confirm"
+    await _edit(update.callback_query, render.segment_chosen(draft.chosen, options), None)
+    await update.effective_chat.send_message(text)  # exactly what recipients get
+    confirm_text, markup = render.confirm(draft.token, count)
+    await update.effective_chat.send_message(confirm_text, reply_markup=markup)
+
+
+async def _send(update: Update, context: BotContext, draft: Draft) -> None:
+    context.chat_data.pop(DRAFT, None)  # a second tap on Send finds no draft: never queued twice
+    try:
+        broadcast_id = context.services.broadcasts.enqueue(update.effective_user.id, draft.text, draft.segment())
+    except EmptySegment:
+        await _edit(update.callback_query, render.EMPTY, None)
+        return
+    [status] = context.services.broadcasts.status(broadcast_id)
+    await _edit(update.callback_query, render.queued(broadcast_id, status.recipients), None)
+
+
+async def _edit(query, text: str, markup) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+async def broadcasts_command(update: Update, context: BotContext) -> None:
+    if not _is_admin(update, context):
+        await _refuse(update, context, "/broadcasts")
+        return
+    service = context.services.broadcasts
+    await update.effective_message.reply_html(render.broadcasts_list([service.format_status(st) for st in service.status()]))
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("broadcast", broadcast_command))
+    application.add_handler(CommandHandler("broadcasts", broadcasts_command))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^b:"))
+    # Like the timezone prompt (group -1), it consumes a plain message only while a draft waits for
+    # text. Its own group -2: within one group PTB runs only the first handler whose filter matches.
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text), group=-2)

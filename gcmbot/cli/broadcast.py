@@ -1,0 +1,165 @@
+"""`gcmbot broadcast …`: queue an admin broadcast, follow it, or deliver it from here.
+
+    gcmbot broadcast --region africa --constituency trade-unions --text-file alert.html [--yes] [--send]
+    gcmbot broadcast status [ID]
+    gcmbot broadcast send ID          # deliver (or finish delivering) a queued broadcast from here
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import time
+from pathlib import Path
+
+from gcmbot.app import build_services
+from gcmbot.config import load_settings
+from gcmbot.services.broadcast import CLI_ACTOR, EmptySegment, InvalidChoice, InvalidHTML
+
+PROGRESS_EVERY = 5.0  # seconds between two progress lines of --send
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "broadcast",
+        help="send an admin message to a segment of subscribers; `broadcast status [ID]` follows it",
+        description="Queue a broadcast (HTML) to every active subscriber of a segment. With no segment flags it goes to "
+        "every active subscriber. The running bot delivers it within seconds; --send delivers it from here.",
+    )
+    p.add_argument("action", nargs="?", choices=["status", "send"], help="status: show broadcasts; send ID: deliver a queued broadcast from here")
+    p.add_argument("id", nargs="?", type=int, help="broadcast id (for status / send)")
+    p.add_argument("--region", action="append", default=[], metavar="ID", help="region id(s); repeat or comma-separate")
+    p.add_argument("--constituency", action="append", default=[], metavar="ID", help="constituency id(s); repeat or comma-separate")
+    p.add_argument("--topic", action="append", default=[], metavar="ID", help="topic id(s); repeat or comma-separate")
+    p.add_argument("--text-file", type=Path, metavar="FILE", help="the message, in Telegram HTML")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--send", action="store_true", help="deliver it from this process (when no bot is running), printing progress")
+    p.set_defaults(func=cmd_broadcast)
+
+
+def _ids(values: list[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _fail(message: str) -> int:
+    print(f"gcmbot: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_broadcast(args: argparse.Namespace) -> int:
+    if args.action == "status":
+        return _status(args.id)
+    if args.action == "send":
+        if args.id is None:
+            return _fail("broadcast send needs the broadcast id, e.g. gcmbot broadcast send 3")
+        return _deliver(args.id)
+    if args.id is not None:
+        return _fail(f"unexpected argument {args.id}: did you mean gcmbot broadcast status {args.id}?")
+    if args.text_file is None:
+        return _fail("--text-file FILE is required (the message in Telegram HTML)")
+    try:
+        text = args.text_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(f"cannot read {args.text_file}: {exc}")
+    text = text.strip()
+
+    services = build_services(load_settings())
+    try:
+        broadcasts = services.broadcasts
+        try:
+            segment = broadcasts.segment(regions=_ids(args.region), constituencies=_ids(args.constituency), topics=_ids(args.topic))
+            text, count = broadcasts.preview(text, segment)
+        except InvalidChoice as exc:
+            return _fail(str(exc))
+        except InvalidHTML as exc:
+            return _fail(f"{args.text_file}: {exc}")
+        if count == 0:
+            return _fail(f"no active subscriber matches this segment ({broadcasts.describe(segment)}); nothing queued")
+        if not args.yes:
+            print("----- preview (Telegram HTML, exactly as it will be sent) -----")
+            print(text)
+            print("----------------------------------------------------------------")
+            print(f"To: {broadcasts.describe(segment)}")
+            print(f"Recipients: {count}")
+            try:
+                answer = input("Queue this broadcast? [y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print("cancelled; nothing queued")
+                return 1
+        try:
+            user = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no user name is fine
+            user = "unknown"
+        try:
+            broadcast_id = broadcasts.enqueue(CLI_ACTOR, text, segment, via=f"cli:{user}")
+        except EmptySegment as exc:
+            return _fail(f"{exc}; nothing queued")
+        [st] = broadcasts.status(broadcast_id)
+        print(f"broadcast #{broadcast_id} queued for {st.recipients} recipient(s)")
+    finally:
+        services.close()
+    if args.send:
+        return _deliver(broadcast_id)
+    print(f"the running bot delivers it; follow it with: gcmbot broadcast status {broadcast_id}")
+    return 0
+
+
+def _status(broadcast_id: int | None) -> int:
+    services = build_services(load_settings())
+    try:
+        found = services.broadcasts.status(broadcast_id)
+        if broadcast_id is not None and not found:
+            return _fail(f"no broadcast #{broadcast_id}")
+        if not found:
+            print("no broadcasts yet")
+        for i, st in enumerate(found):
+            if i:
+                print()
+            print(services.broadcasts.format_status(st, html=False))
+        return 0
+    finally:
+        services.close()
+
+
+def _deliver(broadcast_id: int) -> int:
+    """Run a delivery worker here until the broadcast is done, printing progress."""
+    from telegram import Bot
+
+    from gcmbot.bot.application import delivery_worker
+
+    settings = load_settings()
+    token = settings.require_token()
+    services = build_services(settings)
+    try:
+        if not services.broadcasts.status(broadcast_id):
+            return _fail(f"no broadcast #{broadcast_id}")
+        kwargs = {"base_url": settings.bot_api_url.rstrip("/")} if settings.bot_api_url else {}
+        return asyncio.run(_deliver_async(services, Bot(token, **kwargs), broadcast_id, delivery_worker))
+    finally:
+        services.close()
+
+
+async def _deliver_async(services, bot, broadcast_id: int, make_worker) -> int:
+    broadcasts = services.broadcasts
+    async with bot:
+        worker = make_worker(services, bot)
+        worker.recover()
+        last_print = 0.0
+        while True:
+            handled = await worker.run_once()
+            worker.maintain()
+            [st] = broadcasts.status(broadcast_id)
+            if st.status == "done" or time.monotonic() - last_print >= PROGRESS_EVERY:
+                last_print = time.monotonic()
+                rate = f", {st.rate:.1f} msg/s" if st.rate else ""
+                print(f"#{broadcast_id}: sent {st.sent} / pending {st.pending} / failed {st.failed} / skipped {st.skipped} of {st.recipients}{rate}", flush=True)
+            if st.status == "done":
+                break
+            if not handled:
+                await asyncio.sleep(0.5)
+    print(broadcasts.format_status(st, html=False))
+    return 0

@@ -1,0 +1,278 @@
+"""Admin broadcasts: validate, preview, enqueue to a segment through the outbox, follow and report.
+
+A broadcast is one Broadcast row (the text, the segment, who and when: it is also
+the audit record) plus one outbox row per recipient, written in ONE transaction
+with dedup keys `broadcast:<id>:<chat_id>`, so a crash can never leave half a
+broadcast queued and no chat can be queued twice. The delivery worker sends the
+rows; `check_completion` (run by the worker after each round) notices when every
+row has ended (sent / failed / skipped), marks the broadcast done and queues a
+summary for the admin who sent it, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from gcmbot.models import utcnow
+from gcmbot.services import telegram_html
+from gcmbot.services.subscriptions import KINDS, InvalidChoice, Segment, Subscriptions
+from gcmbot.services.telegram_html import InvalidHTML
+from gcmbot.store import Database
+from gcmbot.store import audit as audit_store
+from gcmbot.store import broadcasts as store
+from gcmbot.store import outbox
+from gcmbot.store import subscribers as subscriber_store
+
+log = logging.getLogger(__name__)
+
+__all__ = ["BroadcastService", "BroadcastStatus", "EmptySegment", "InvalidChoice", "InvalidHTML", "CLI_ACTOR"]
+
+CLI_ACTOR = 0  # created_by for broadcasts sent from the command line (no Telegram user)
+PLURAL = {"region": "regions", "constituency": "constituencies", "topic": "topics"}
+TITLES = {"region": "Regions", "constituency": "Constituencies", "topic": "Topics"}
+ALL_OF = {"region": "all regions", "constituency": "all constituencies", "topic": "all topics"}
+
+
+class EmptySegment(ValueError):
+    """No active subscriber matches the segment: nothing to send."""
+
+
+def segment_to_json(segment: Segment) -> dict:
+    return {PLURAL[k]: sorted(segment.get(k)) for k in KINDS if segment.get(k) is not None}
+
+
+def segment_from_json(data: dict) -> Segment:
+    get = lambda kind: frozenset(data[PLURAL[kind]]) if data.get(PLURAL[kind]) is not None else None  # noqa: E731
+    return Segment(get("region"), get("constituency"), get("topic"))
+
+
+@dataclass(frozen=True)
+class BroadcastStatus:
+    id: int
+    created_at: datetime
+    created_by: int
+    segment: Segment
+    recipients: int
+    status: str  # queued, done
+    counts: dict[str, int]
+    rate: float | None  # messages per second while sending
+    completed_at: datetime | None
+    scheduled_at: datetime | None
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+    @property
+    def sent(self) -> int:
+        return self.count("sent")
+
+    @property
+    def pending(self) -> int:
+        return self.count("pending") + self.count("sending")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+
+def _rate(sent: int, first: datetime | None, last: datetime | None) -> float | None:
+    if sent < 2 or first is None or last is None:
+        return None
+    span = (last - first).total_seconds()
+    return (sent - 1) / span if span > 0 else None
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+class BroadcastService:
+    def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
+        self.db = db
+        self.subscriptions = subscriptions
+
+    # --- before queueing -------------------------------------------------------
+
+    @staticmethod
+    def validate(text: str) -> str:
+        """The text if Telegram will accept it as HTML; InvalidHTML (what and where) otherwise."""
+        return telegram_html.validate(text)
+
+    def options(self, kind: str) -> list[tuple[str, str]]:
+        return self.subscriptions.options(kind)
+
+    def segment(
+        self, *, regions: Iterable[str] | None = None, constituencies: Iterable[str] | None = None, topics: Iterable[str] | None = None
+    ) -> Segment:
+        """A segment from ids; an empty or missing dimension means "all". InvalidChoice names unknown ids."""
+        chosen = {"region": regions, "constituency": constituencies, "topic": topics}
+        values: dict[str, frozenset[str] | None] = {}
+        for kind in KINDS:
+            ids = [v.strip().lower() for v in (chosen[kind] or ()) if v.strip()]
+            if not ids:
+                values[kind] = None
+                continue
+            known = [i for i, _ in self.options(kind)]
+            unknown = [i for i in ids if i not in known]
+            if unknown:
+                raise InvalidChoice(f"unknown {kind} {', '.join(unknown)} (known: {', '.join(known)})")
+            values[kind] = frozenset(ids)
+        return Segment(values["region"], values["constituency"], values["topic"])
+
+    def describe(self, segment: Segment) -> str:
+        """Plain words for a segment: "Regions: Africa · Constituencies: all · Topics: all"."""
+        parts = []
+        for kind in KINDS:
+            values = segment.get(kind)
+            if values is None:
+                parts.append(f"{TITLES[kind]}: all")
+            else:
+                names = [name for vid, name in self.options(kind) if vid in values]
+                parts.append(f"{TITLES[kind]}: {', '.join(names)}")
+        return " · ".join(parts)
+
+    def count(self, segment: Segment) -> int:
+        return len(self._recipients(segment))
+
+    def preview(self, text: str, segment: Segment) -> tuple[str, int]:
+        """(the text exactly as recipients will get it, how many recipients). Raises InvalidHTML."""
+        return self.validate(text), self.count(segment)
+
+    def _recipients(self, segment: Segment, session=None) -> list[int]:
+        kwargs = {PLURAL[k]: segment.get(k) for k in KINDS}
+        if session is not None:
+            return subscriber_store.select_chat_ids(session, **kwargs)
+        return self.subscriptions.select_recipients(**kwargs)
+
+    # --- queueing ---------------------------------------------------------------
+
+    def enqueue(
+        self, admin_id: int, text: str, segment: Segment, scheduled_at: datetime | None = None, *, via: str = "chat", now: datetime | None = None
+    ) -> int:
+        """Queue a broadcast to every active subscriber of the segment. Returns its id.
+
+        The Broadcast row, one outbox row per recipient and the audit entry are
+        written in one transaction: all of it is queued, or none.
+        """
+        text = self.validate(text)
+        now = now or utcnow()
+        with self.db.session() as s:
+            chat_ids = self._recipients(segment, s)
+            if not chat_ids:
+                raise EmptySegment("no active subscriber matches this segment")
+            row = store.create(s, text=text, segment=segment_to_json(segment), created_by=admin_id, scheduled_at=scheduled_at, now=now)
+            queued = outbox.enqueue(
+                s,
+                [
+                    outbox.Outgoing(chat_id, "broadcast", f"broadcast:{row.id}:{chat_id}", text, broadcast_id=row.id, not_before=scheduled_at)
+                    for chat_id in chat_ids
+                ],
+            )
+            store.set_recipients(s, row.id, queued)
+            audit_store.record(
+                s, actor_id=admin_id, action="broadcast", now=now,
+                detail={"broadcast_id": row.id, "segment": segment_to_json(segment), "recipients": queued, "via": via,
+                        "scheduled_at": scheduled_at.isoformat() if scheduled_at else None},
+            )
+            broadcast_id = row.id
+        log.info("broadcast %d queued for %d recipient(s) by %s", broadcast_id, queued, "cli" if admin_id == CLI_ACTOR else admin_id)
+        return broadcast_id
+
+    def refused(self, user_id: int | None, command: str) -> None:
+        """A non-admin tried an admin command: kept in the audit log, without any text they sent."""
+        log.warning("user %s is not an admin and tried %s", user_id, command)
+        with self.db.session() as s:
+            audit_store.record(s, actor_id=user_id or 0, action="refused", detail={"command": command}, now=utcnow())
+
+    # --- following ----------------------------------------------------------------
+
+    def status(self, broadcast_id: int | None = None, *, limit: int = 10) -> list[BroadcastStatus]:
+        """One broadcast (a list of one, or empty if unknown), or the most recent ones, newest first."""
+        with self.db.session() as s:
+            if broadcast_id is not None:
+                row = store.get(s, broadcast_id)
+                rows = [row] if row is not None else []
+            else:
+                rows = store.recent(s, limit)
+            result = []
+            for row in rows:
+                d = store.delivery(s, row.id)
+                result.append(
+                    BroadcastStatus(
+                        id=row.id, created_at=row.created_at, created_by=row.created_by, segment=segment_from_json(row.segment),
+                        recipients=row.recipients, status=row.status, counts=d.counts,
+                        rate=_rate(d.counts.get("sent", 0), d.first_sent_at, d.last_sent_at),
+                        completed_at=row.completed_at, scheduled_at=row.scheduled_at,
+                    )
+                )
+            return result
+
+    def text_of(self, broadcast_id: int) -> str | None:
+        with self.db.session() as s:
+            row = store.get(s, broadcast_id)
+            return None if row is None else row.text
+
+    def check_completion(self, now: datetime | None = None) -> list[int]:
+        """Mark broadcasts whose every row has ended as done and queue their report. Returns their ids."""
+        now = now or utcnow()
+        done: list[int] = []
+        with self.db.session() as s:
+            candidates = [i for i in store.open_ids(s) if store.unfinished(s, i) == 0]
+        for broadcast_id in candidates:
+            with self.db.session() as s:
+                if not store.mark_done(s, broadcast_id, now):
+                    continue
+            done.append(broadcast_id)
+            [st] = self.status(broadcast_id)
+            with self.db.session() as s:
+                if st.created_by != CLI_ACTOR and store.mark_report_sent(s, broadcast_id):
+                    outbox.enqueue(s, [outbox.Outgoing(st.created_by, "admin", f"broadcast-report:{broadcast_id}", self.report(st))])
+            log.info("broadcast %d done: %d sent, %d failed, %d skipped", broadcast_id, st.sent, st.failed, st.skipped)
+        return done
+
+    # --- rendering (HTML for Telegram, plain for the terminal) ------------------------
+
+    def report(self, st: BroadcastStatus) -> str:
+        """The summary the admin gets when a broadcast has finished."""
+        took = ""
+        if st.completed_at and st.created_at:
+            start = st.scheduled_at or st.created_at
+            took = f"\nTook {_duration(max(0.0, (st.completed_at - start).total_seconds()))}"
+            took += f", {st.rate:.1f} messages/s." if st.rate else "."
+        lines = [
+            f"<b>Broadcast #{st.id} finished</b>",
+            escape(self.describe(st.segment)),
+            f"Sent: {st.sent} of {st.recipients}",
+            f"Failed: {st.failed}" + (" (see gcmbot broadcast status)" if st.failed else ""),
+            f"Skipped (chat blocked the bot or is gone): {st.skipped}",
+        ]
+        return "\n".join(lines) + took
+
+    def format_status(self, st: BroadcastStatus, *, html: bool = True) -> str:
+        """One broadcast in a few lines: for /broadcasts (HTML) and `gcmbot broadcast status` (plain)."""
+        b = (lambda t: f"<b>{t}</b>") if html else (lambda t: t)  # noqa: E731
+        esc = escape if html else (lambda t: t)  # noqa: E731
+        state = "done" if st.status == "done" else ("scheduled" if st.scheduled_at and st.sent == 0 and st.pending else "sending")
+        when = st.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        head = b(f"#{st.id}") + f" {when} — {state}"
+        if st.scheduled_at and state == "scheduled":
+            head += f" for {st.scheduled_at.strftime('%Y-%m-%d %H:%M UTC')}"
+        counts = f"sent {st.sent} / pending {st.pending} / failed {st.failed} / skipped {st.skipped} of {st.recipients}"
+        rate = f", {st.rate:.1f} msg/s" if st.rate else ""
+        by = "cli" if st.created_by == CLI_ACTOR else str(st.created_by)
+        return f"{head}\n{esc(self.describe(st.segment))}\n{counts}{rate} (by {by})"
