@@ -84,13 +84,14 @@ def measure(label: str, fn):
     return result
 
 
-def peak_memory(label: str, fn) -> None:
+def peak_memory(label: str, fn):
     """Peak Python memory of fn (tracemalloc slows it down, so it runs apart from the timing)."""
     tracemalloc.start()
-    fn()
+    result = fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"{label:<36} peak traced memory {peak / 2**20:6.1f} MiB")
+    return result
 
 
 def main() -> None:
@@ -114,7 +115,8 @@ def main() -> None:
 
         measure("2. idle tick (all done this week)", lambda: services.digest.send_due(NOW + timedelta(minutes=1)))
         add_items(services, NOW + timedelta(days=7), rng)
-        peak_memory("3. full tick a week later, memory", lambda: print("  ", services.digest.send_due(NOW + timedelta(days=7))))
+        later = peak_memory("3. full tick a week later, memory", lambda: services.digest.send_due(NOW + timedelta(days=7)))
+        print(f"   {later}")
         print(f"peak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
         services.close()
 
