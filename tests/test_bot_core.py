@@ -9,8 +9,9 @@ async def test_start_subscribes_at_once_and_says_how_to_narrow(running_bot, serv
     fake = running_bot
     fake.send_message(1001, "/start", language_code="es")
     [reply, *_] = await fake.wait_messages(1001, 1)
-    assert "subscribed" in reply["text"]
-    assert "all regions and all constituencies" in reply["text"]
+    # language_code=es: the welcome is in Spanish (issue 9)
+    assert "suscrito" in reply["text"]
+    assert "todas las regiones y todos los grupos" in reply["text"]
     assert "/settings" in reply["text"]
 
     sub = services.subscriptions.get(1001)

@@ -14,6 +14,7 @@ from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.handlers import broadcast, core, digest, feeds, questions, settings
 from gcmbot.bot.sender import TelegramSender
+from gcmbot.i18n import LANGUAGES
 from gcmbot.services.delivery import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,10 @@ def build_application(services: Services, *, rate_limit: bool = True) -> Applica
 
 
 async def _post_init(application: Application) -> None:
-    await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.COMMANDS])
+    await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.commands("en")])
+    for lang in LANGUAGES:
+        if lang != "en":
+            await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.commands(lang)], language_code=lang)
     if application.bot_data.get("delivery", True):
         await start_delivery(application)
 

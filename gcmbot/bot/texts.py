@@ -1,23 +1,30 @@
-"""Texts of the core commands, rendered as Telegram HTML. Everything variable is escaped."""
+"""Texts of the core commands, rendered as Telegram HTML. Everything variable is escaped.
+
+Texts are English msgids marked for translation (gcmbot.i18n); the functions take the
+chat's language. Module constants are English; show them with `tr(lang, CONSTANT)`.
+"""
 
 from __future__ import annotations
 
 from html import escape
 
-# (command, description) shown by /help and registered with setMyCommands.
+from gcmbot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translator
+
+# (command, description) shown by /help and registered with setMyCommands (per language).
 # Keep in step with the README's "Using the bot" section.
 COMMANDS: list[tuple[str, str]] = [
-    ("start", "Subscribe this chat to GCM updates"),
-    ("settings", "Choose regions, constituencies, topics, digest day and time"),
-    ("mysubscription", "Show what this chat receives"),
-    ("timezone", "Set your timezone, e.g. /timezone Africa/Nairobi"),
-    ("digest", "Show your digest now (a preview)"),
-    ("events", "Upcoming consultations and milestones"),
-    ("calendar", "Get the events as a calendar file (.ics)"),
-    ("stop", "Pause all messages (your choices are kept)"),
-    ("forget", "Delete everything stored about this chat"),
-    ("ask", "Ask a question about the compact (or just write it in a private chat)"),
-    ("help", "What this bot can do"),
+    ("start", N_("Subscribe this chat to GCM updates")),
+    ("settings", N_("Choose regions, constituencies, topics, digest day and time")),
+    ("mysubscription", N_("Show what this chat receives")),
+    ("timezone", N_("Set your timezone, e.g. /timezone Africa/Nairobi")),
+    ("lang", N_("Choose the bot's language, e.g. /lang fr")),
+    ("digest", N_("Show your digest now (a preview)")),
+    ("events", N_("Upcoming consultations and milestones")),
+    ("calendar", N_("Get the events as a calendar file (.ics)")),
+    ("stop", N_("Pause all messages (your choices are kept)")),
+    ("forget", N_("Delete everything stored about this chat")),
+    ("ask", N_("Ask a question about the compact (or just write it in a private chat)")),
+    ("help", N_("What this bot can do")),
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("broadcast", "Send a message to the subscribers of a region / constituency / topic"),
@@ -27,33 +34,57 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-def welcome(*, created: bool, restored: bool, narrowed: list[str]) -> str:
+def tr(lang: str | None, message: str) -> str:
+    """`message` (an English msgid) in `lang`."""
+    return translator(lang).gettext(message)
+
+
+def commands(lang: str | None = "en") -> list[tuple[str, str]]:
+    """COMMANDS with their descriptions in `lang` (for /help and setMyCommands)."""
+    _ = translator(lang).gettext
+    return [(cmd, _(desc)) for cmd, desc in COMMANDS]
+
+
+def welcome(*, created: bool, restored: bool, narrowed: list[str], lang: str | None = "en") -> str:
+    _ = translator(lang).gettext
     if created:
-        head = "<b>Welcome!</b> This chat is now subscribed to updates on the Global Compact for Migration."
+        head = _("<b>Welcome!</b> This chat is now subscribed to updates on the Global Compact for Migration.")
     elif restored:
-        head = "<b>Welcome back!</b> Your subscription is active again, with the choices you had before."
+        head = _("<b>Welcome back!</b> Your subscription is active again, with the choices you had before.")
     else:
-        head = "This chat is already subscribed."
+        head = _("This chat is already subscribed.")
     lines = [head]
     if narrowed:
-        lines.append("Following: " + ", ".join(escape(n) for n in narrowed) + ".")
+        lines.append(_("Following: {names}.").format(names=", ".join(escape(n) for n in narrowed)))
     elif created:
-        lines.append("You get a weekly digest for <b>all regions and all constituencies</b>.")
-    lines.append("Narrow it down with the menu below or /settings at any time; /help lists everything.")
+        lines.append(_("You get a weekly digest for <b>all regions and all constituencies</b>."))
+    lines.append(_("Narrow it down with the menu below or /settings at any time; /help lists everything."))
     return "\n\n".join(lines)
 
 
-def help_text(*, is_admin: bool) -> str:
-    lines = ["<b>gcmbot</b> keeps you up to date on the UN Global Compact for Migration: consultations, statements and new UN/IOM documents.", ""]
-    lines += [f"/{cmd} — {escape(desc)}" for cmd, desc in COMMANDS]
+def help_text(*, is_admin: bool, lang: str | None = "en") -> str:
+    _ = translator(lang).gettext
+    lines = [_("<b>gcmbot</b> keeps you up to date on the UN Global Compact for Migration: consultations, statements and new UN/IOM documents."), ""]
+    lines += [f"/{cmd} — {escape(desc)}" for cmd, desc in commands(lang)]
     if is_admin and ADMIN_COMMANDS:
         lines += ["", "<b>Admins</b>"] + [f"/{cmd} — {escape(desc)}" for cmd, desc in ADMIN_COMMANDS]
-    lines += ["", "Privacy: the bot stores only this chat's id and your choices. /forget deletes them."]
+    lines += ["", _("Privacy: the bot stores only this chat's id and your choices. /forget deletes them.")]
     return "\n".join(lines)
 
 
-STOPPED = "You will receive nothing more. Your choices are kept: /start resumes, /forget deletes everything."
-NOT_SUBSCRIBED = "This chat is not subscribed. Send /start to subscribe."
-BAD_START_LINK = "That start link has an option I do not know ({what}), so I subscribed you to everything. Use /settings to choose."
-ADMINS_ONLY = "Only the group's administrators can change the bot's settings here."
-UNKNOWN_BUTTON = "This button is not valid any more."
+def language_set(lang: str) -> str:
+    return translator(lang).gettext("The bot now speaks {language} in this chat.").format(language=LANGUAGE_NAMES[lang])
+
+
+def language_bad(code: str, lang: str | None) -> str:
+    return translator(lang).gettext(
+        "“{code}” is not a language I speak. Choose one of: {codes}. Nothing was changed."
+    ).format(code=escape(code[:16]), codes=", ".join(LANGUAGES))
+
+
+STOPPED = N_("You will receive nothing more. Your choices are kept: /start resumes, /forget deletes everything.")
+NOT_SUBSCRIBED = N_("This chat is not subscribed. Send /start to subscribe.")
+BAD_START_LINK = N_("That start link has an option I do not know ({what}), so I subscribed you to everything. Use /settings to choose.")
+ADMINS_ONLY = N_("Only the group's administrators can change the bot's settings here.")
+UNKNOWN_BUTTON = N_("This button is not valid any more.")
+CHOOSE_LANGUAGE = N_("Choose the language the bot speaks to this chat:")

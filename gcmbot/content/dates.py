@@ -7,6 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from babel.dates import format_date, format_interval, format_skeleton
+
+from gcmbot.i18n import N_, translator
+
 PARTS = ("early", "mid", "late")
 _PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -78,8 +82,17 @@ class PartialDate:
         return format_range(self, None)
 
 
-def format_range(start: PartialDate, end: PartialDate | None) -> str:
-    """Render like the documents do: "8–9 May 2017", "30 June – 1 July 2017", "late November 2017"."""
+_PART_TEXTS = {"early": N_("early {month}"), "mid": N_("mid {month}"), "late": N_("late {month}")}
+
+
+def format_range(start: PartialDate, end: PartialDate | None, locale: str | None = None) -> str:
+    """Render like the documents do: "8–9 May 2017", "30 June – 1 July 2017", "late November 2017".
+
+    With a `locale` other than English, Babel formats for it at the same precision:
+    "8–9 de mayo de 2017", "septiembre de 2017", "finales de noviembre de 2017".
+    """
+    if locale and locale != "en":
+        return _format_localized(start, end, locale)
     if start.precision == "year":
         return str(start.value.year) if not end or end.value.year == start.value.year else f"{start.value.year}–{end.value.year}"
     if start.precision == "month":
@@ -97,3 +110,27 @@ def format_range(start: PartialDate, end: PartialDate | None) -> str:
     if s.year == e.year:
         return f"{s.day} {calendar.month_name[s.month]} – {e.day} {calendar.month_name[e.month]} {s.year}"
     return f"{s.day} {calendar.month_name[s.month]} {s.year} – {e.day} {calendar.month_name[e.month]} {e.year}"
+
+
+def format_day(value: date, locale: str | None = None) -> str:
+    """A single day: "8 May 2017" / "8 de mayo de 2017" / "8 mai 2017"."""
+    if not locale or locale == "en":
+        return f"{value.day} {calendar.month_name[value.month]} {value.year}"
+    return format_date(value, "long", locale=locale)
+
+
+def _format_localized(start: PartialDate, end: PartialDate | None, locale: str) -> str:
+    if start.precision == "year":
+        if not end or end.value.year == start.value.year:
+            return str(start.value.year)
+        return f"{start.value.year}–{end.value.year}"
+    if start.precision == "month":
+        text = format_skeleton("yMMMM", start.value, locale=locale)
+        if start.part:
+            text = translator(locale).gettext(_PART_TEXTS[start.part]).format(month=text)
+        if end and (end.value.year, end.value.month) != (start.value.year, start.value.month):
+            text = f"{text} – {format_range(end, None, locale)}"
+        return text
+    if end is None or end.precision != "day" or end.value == start.value:
+        return format_day(start.value, locale)
+    return format_interval(start.value, end.value, "yMMMMd", locale=locale)

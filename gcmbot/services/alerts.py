@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from babel.dates import format_skeleton
+
+from gcmbot.i18n import translator
 from gcmbot.services.subscriptions import Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import feeds as store
@@ -21,6 +24,10 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 4096
 HEADER_ONE = "🆕 <b>New document</b>"
 HEADER_MANY = "🆕 <b>{n} new documents</b>"
+
+
+def _header(n: int, language: str) -> str:
+    return "🆕 <b>" + translator(language).ngettext("New document", "{n} new documents", n).format(n=n) + "</b>"
 
 
 @dataclass(frozen=True)
@@ -34,27 +41,31 @@ class AlertItem:
     regions: tuple[str, ...] = ()
 
 
-def _entry(item: AlertItem) -> str:
+def _entry(item: AlertItem, language: str = "en") -> str:
     title = escape(item.title)
     line = f'• <a href="{escape(item.link, quote=True)}">{title}</a>' if item.link else f"• <b>{title}</b>"
     meta = escape(item.source)
     if item.published_at:
-        meta += f" · {item.published_at.day} {item.published_at:%b %Y}"
+        if language == "en":
+            meta += f" · {item.published_at.day} {item.published_at:%b %Y}"
+        else:
+            meta += " · " + format_skeleton("yMMMd", item.published_at.date(), locale=language)
     return f"{line}\n  <i>{meta}</i>"
 
 
-def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS) -> str:
+def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS, language: str = "en") -> str:
     """One message listing the items (newest first), under Telegram's limit: "… and N more" if needed."""
     items = sorted(items, key=lambda i: (i.published_at is not None, i.published_at, i.id), reverse=True)
-    head = HEADER_ONE if len(items) == 1 else HEADER_MANY.format(n=len(items))
+    more = translator(language).gettext("… and {n} more")
+    head = _header(len(items), language)
     parts = [head]
     size = len(head)
     for n, item in enumerate(items):
-        entry = _entry(item)
+        entry = _entry(item, language)
         last = n == len(items) - 1
-        reserve = 0 if last else len(f"\n\n… and {len(items)} more")
+        reserve = 0 if last else len("\n\n" + more.format(n=len(items)))
         if size + 2 + len(entry) + reserve > limit:
-            parts.append(f"… and {len(items) - n} more")
+            parts.append(more.format(n=len(items) - n))
             break
         parts.append(entry)
         size += 2 + len(entry)
@@ -71,7 +82,7 @@ def plan_alerts(subscribers: Sequence[Subscription], items: Sequence[AlertItem])
         if not mine:
             continue
         ids = sorted(i.id for i in mine)
-        messages.append(Outgoing(sub.chat_id, "alert", f"alert:{sub.chat_id}:{ids[0]}-{ids[-1]}:{len(ids)}", render_alert(mine)))
+        messages.append(Outgoing(sub.chat_id, "alert", f"alert:{sub.chat_id}:{ids[0]}-{ids[-1]}:{len(ids)}", render_alert(mine, language=sub.language)))
     return messages
 
 

@@ -34,7 +34,8 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gcmbot.content.dates import PartialDate, format_range
+from gcmbot.content.dates import PartialDate, format_day, format_range
+from gcmbot.i18n import N_, translator
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import digest as store
@@ -101,8 +102,10 @@ def safe_url(url: str | None, max_len: int = 600) -> str | None:
     return href if len(href) <= max_len else None
 
 
-def fmt_day(value: date) -> str:
-    return f"{value.day} {value.strftime('%B')} {value.year}"
+def fmt_day(value: date, language: str = "en") -> str:
+    if language == "en":
+        return f"{value.day} {value.strftime('%B')} {value.year}"
+    return format_day(value, language)
 
 
 def event_dates(event) -> tuple[PartialDate, PartialDate | None]:
@@ -111,10 +114,19 @@ def event_dates(event) -> tuple[PartialDate, PartialDate | None]:
     return start, end
 
 
-def event_when(event) -> str:
+def event_when(event, language: str = "en") -> str:
     """"8–9 May 2017", "September 2017", "late November 2017": the precision the content gives."""
     start, end = event_dates(event)
-    return format_range(start, end)
+    return format_range(start, end, language)
+
+
+def localized(entry, field: str, language: str = "en") -> str:
+    """A content field in `language` where the entry has a translation, else English (never marked)."""
+    value = getattr(entry, field, None) or ""
+    if language != "en":
+        translations = getattr(entry, "translations", None) or {}
+        value = (translations.get(field) or {}).get(language) or value
+    return value
 
 
 def event_last_day(event) -> date:
@@ -222,27 +234,31 @@ def past_events(segment: Segment, events: Iterable, today: date) -> list:
 
 # --- rendering (pure) ----------------------------------------------------------------
 
-FOOTER = "⚙️ Change what you receive: /settings · Pause everything: /stop"
+FOOTER = N_("⚙️ Change what you receive: /settings · Pause everything: /stop")
 
 
-def render_event(event, *, full: bool = True) -> str:
+def render_event(event, *, full: bool = True, language: str = "en") -> str:
+    _ = translator(language).gettext
     place, country = event.place or "", event.country or ""
     where = country if place in country else place if country in place else f"{place}, {country}"
-    lines = [f"• <b>{esc(event.title, 400)}</b>"]
-    meta = f"🗓 {esc(event_when(event))}"
+    lines = [f"• <b>{esc(localized(event, 'title', language), 400)}</b>"]
+    meta = f"🗓 {esc(event_when(event, language))}"
     if where:
         meta += f" · 📍 {esc(where, 200)}"
     lines.append(meta)
     if full:
-        if event.theme:
-            lines.append(esc(event.theme, 700))
-        if event.participation:
-            lines.append(f"<i>How civil society can take part:</i> {esc(event.participation, 700)}")
+        theme = localized(event, "theme", language)
+        if theme:
+            lines.append(esc(theme, 700))
+        participation = localized(event, "participation", language)
+        if participation:
+            lines.append("<i>" + _("How civil society can take part:") + f"</i> {esc(participation, 700)}")
     return "\n".join(lines)
 
 
-def render_statement(statement) -> str:
-    date_text = str(PartialDate(statement.date, statement.date_precision or "day"))
+def render_statement(statement, language: str = "en") -> str:
+    start = PartialDate(statement.date, statement.date_precision or "day")
+    date_text = format_range(start, None, language)
     href = safe_url(statement.url)
     title = esc(statement.title, 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• <b>{title}</b>"
@@ -253,22 +269,24 @@ def render_statement(statement) -> str:
     return "\n".join(lines)
 
 
-def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC", when: date | None = None) -> str:
+def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC", when: date | None = None, language: str = "en") -> str:
     href = safe_url(item.link)
     title = esc(item.title or "(untitled)", 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• {title}"
     when = when or _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
-    meta = " · ".join(x for x in (esc(feed_names.get(item.feed_id, item.feed_id), 120), fmt_day(when)) if x)
+    meta = " · ".join(x for x in (esc(feed_names.get(item.feed_id, item.feed_id), 120), fmt_day(when, language)) if x)
     return f"{head}\n{meta}"
 
 
-def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *, limit: int = LIMIT) -> list[str]:
+def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *, limit: int = LIMIT, language: str = "en") -> list[str]:
     """Put blocks into as few messages as fit `limit`, splitting only between blocks.
 
     Every block is complete HTML (its tags open and close inside it), so a split
     can never fall inside a tag. A section that goes on in the next message
     repeats its title with "(continued)". Messages after the first get "Part k of n".
     """
+    _ = translator(language).gettext
+    continued = _("(continued)")
     room = limit - _PART_LABEL_ROOM
     messages: list[list[str]] = [[head]]
     sizes = [tg_len(head)]
@@ -278,7 +296,7 @@ def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *,
             messages.append([])
             sizes.append(0)
             if continued_header:
-                piece = f"{continued_header} <i>(continued)</i>\n\n{piece}"
+                piece = f"{continued_header} <i>{continued}</i>\n\n{piece}"
         if messages[-1]:
             sizes[-1] += 2
         messages[-1].append(piece)
@@ -293,13 +311,15 @@ def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *,
     add(foot)
     texts = ["\n\n".join(parts) for parts in messages]
     if len(texts) > 1:
-        texts = [texts[0]] + [f"<i>Part {i} of {len(texts)}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)]
+        label = _("Part {part} of {parts}")
+        texts = [texts[0]] + [f"<i>{label.format(part=i, parts=len(texts))}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)]
     return texts
 
 
-def digest_head(today: date, *, preview: bool = False) -> str:
-    title = "Preview of your weekly digest" if preview else "Your weekly digest"
-    return f"📰 <b>{title}: Global Compact for Migration</b>\n{fmt_day(today)}"
+def digest_head(today: date, *, preview: bool = False, language: str = "en") -> str:
+    _ = translator(language).gettext
+    title = _("Preview of your weekly digest: Global Compact for Migration") if preview else _("Your weekly digest: Global Compact for Migration")
+    return f"📰 <b>{title}</b>\n{fmt_day(today, language)}"
 
 
 def render_digest(
@@ -315,7 +335,7 @@ def render_digest(
 ) -> list[str]:
     """Telegram HTML messages (each within `limit`) for a digest; [] when empty and not wanted.
 
-    `language` is accepted for the day the texts are translated; they are English today.
+    Headings, dates and translated content fields are in `language` (English where missing).
     `blocks` is an optional memo of rendered items shared between many digests of one run.
     """
     feed_names = feed_names or {}
@@ -329,50 +349,57 @@ def render_digest(
 
     def feed_block(item):
         when = _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
-        return cached(("f", item.feed_id, item.id, when), lambda: render_feed_item(item, feed_names=feed_names, when=when))
+        return cached(("f", item.feed_id, item.id, when, language), lambda: render_feed_item(item, feed_names=feed_names, when=when, language=language))
 
-    head = digest_head(content.today, preview=preview)
+    _ = translator(language).gettext
+    head = digest_head(content.today, preview=preview, language=language)
+    footer = _(FOOTER)
     if content.empty:
         if not send_empty:
             return []
-        return [f"{head}\n\nNothing new this week for your choices.\n\n{FOOTER}"]
+        nothing = _("Nothing new this week for your choices.")
+        return [f"{head}\n\n{nothing}\n\n{footer}"]
     sections = [
-        (f"📅 <b>Coming up in the next {content.weeks} weeks</b>", [cached(("e", e.id), lambda e=e: render_event(e)) for e in content.events]),
-        ("🗣 <b>New statements</b>", [cached(("s", s.id), lambda s=s: render_statement(s)) for s in content.statements]),
-        ("📄 <b>New UN and IOM documents</b>", [feed_block(i) for i in content.feed_items]),
+        ("📅 <b>" + _("Coming up in the next {weeks} weeks").format(weeks=content.weeks) + "</b>",
+         [cached(("e", e.id, language), lambda e=e: render_event(e, language=language)) for e in content.events]),
+        ("🗣 <b>" + _("New statements") + "</b>", [cached(("s", s.id, language), lambda s=s: render_statement(s, language)) for s in content.statements]),
+        ("📄 <b>" + _("New UN and IOM documents") + "</b>", [feed_block(i) for i in content.feed_items]),
     ]
-    return pack(head, sections, FOOTER, limit=limit)
+    return pack(head, sections, footer, limit=limit, language=language)
 
 
-def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT) -> str:
+def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT, language: str = "en") -> str:
     """The /events message: compact items, trimmed with "… and N more" to fit one message."""
-    title = "🗂 <b>Past consultations and milestones</b>" if past else "📅 <b>Upcoming consultations and milestones</b>"
+    _ = translator(language).gettext
+    title = "🗂 <b>" + _("Past consultations and milestones") + "</b>" if past else "📅 <b>" + _("Upcoming consultations and milestones") + "</b>"
     if not events:
-        none = "No past events for your choices." if past else "Nothing scheduled for your choices yet."
+        none = _("No past events for your choices.") if past else _("Nothing scheduled for your choices yet.")
         return f"{title}\n\n{none}"
     tail_room = 120
     parts, size = [title], tg_len(title)
     shown = 0
     for event in events:
-        block = render_event(event, full=False)
+        block = render_event(event, full=False, language=language)
         if size + 2 + tg_len(block) > limit - tail_room:
             break
         parts.append(block)
         size += 2 + tg_len(block)
         shown += 1
     if shown < len(events):
-        parts.append(f"… and {len(events) - shown} more. /calendar has them all.")
+        parts.append(_("… and {n} more. /calendar has them all.").format(n=len(events) - shown))
     else:
-        parts.append("/calendar adds them to your calendar app.")
+        parts.append(_("/calendar adds them to your calendar app."))
     return "\n\n".join(parts)
 
 
-def render_reminder(event, days_left: int) -> str:
-    when = "tomorrow" if days_left == 1 else f"in {days_left} days"
+def render_reminder(event, days_left: int, language: str = "en") -> str:
+    tr = translator(language)
+    heading = tr.gettext("Reminder:")
+    when = tr.gettext("tomorrow") if days_left == 1 else tr.ngettext("in {n} day", "in {n} days", days_left).format(n=days_left)
     return (
-        f"⏰ <b>Reminder:</b> {esc(event_when(event))} ({when})\n\n"
-        f"{render_event(event)}\n\n"
-        "/events lists what is coming up · /settings turns reminders off"
+        f"⏰ <b>{heading}</b> {esc(event_when(event, language))} ({when})\n\n"
+        f"{render_event(event, language=language)}\n\n"
+        + tr.gettext("/events lists what is coming up · /settings turns reminders off")
     )
 
 
@@ -650,10 +677,11 @@ class DigestService:
             return
         queued = self._queued(d.key for d in due)
         due = [d for d in due if d.key not in queued]
-        texts: dict[tuple[str, int], str] = {}
+        texts: dict[tuple[str, int, str], str] = {}
         messages = []
         for d in due:
-            text = texts.get((d.event.id, d.days_left)) or texts.setdefault((d.event.id, d.days_left), render_reminder(d.event, d.days_left))
+            key = (d.event.id, d.days_left, d.subscription.language)
+            text = texts.get(key) or texts.setdefault(key, render_reminder(d.event, d.days_left, d.subscription.language))
             messages.append(outbox.Outgoing(d.subscription.chat_id, "reminder", d.key, text))
         with self.db.session() as s:
             report.reminders = outbox.enqueue(s, messages)
@@ -687,11 +715,11 @@ class DigestService:
         return render_digest(selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True)
 
     def events_text(self, chat_id: int | None, now: datetime, *, past: bool = False) -> str:
-        segment, tz, _ = self._who(chat_id)
+        segment, tz, language = self._who(chat_id)
         today = local_today(now, tz)
         events = self._events()
         chosen = past_events(segment, events, today) if past else upcoming_events(segment, events, today)
-        return render_events_list(chosen, past=past)
+        return render_events_list(chosen, past=past, language=language)
 
     def calendar(self, chat_id: int | None, now: datetime) -> bytes:
         from gcmbot.services.calendar import build_ics

@@ -91,6 +91,13 @@ def _snapshot(sub, chosen: dict[str, set[str]]) -> Subscription:
     )
 
 
+def _translated(data: dict | None, field: str, language: str | None) -> str | None:
+    if not language or language == "en" or not data:
+        return None
+    value = (data.get("translations") or {}).get(field)
+    return value.get(language) if isinstance(value, dict) else None
+
+
 @dataclass(frozen=True)
 class StartResult:
     subscription: Subscription
@@ -118,10 +125,11 @@ class Subscriptions:
             raise NotSubscribed(chat_id)
         return found
 
-    def options(self, kind: str) -> list[tuple[str, str]]:
-        """(id, name) of every choice of a kind, in content order."""
+    def options(self, kind: str, language: str | None = None) -> list[tuple[str, str]]:
+        """(id, name) of every choice of a kind, in content order; names in `language` where the
+        content has them (the `translations` of the term), else English."""
         with self.db.session() as s:
-            return [(t.id, t.name) for t in content_store.terms(s, kind)]
+            return [(t.id, _translated(t.data, "name", language) or t.name) for t in content_store.terms(s, kind)]
 
     def timezones_for_regions(self) -> list[tuple[str, list[str]]]:
         with self.db.session() as s:

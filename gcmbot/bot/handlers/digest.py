@@ -11,6 +11,8 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.lang import chat_language
+from gcmbot.bot.texts import tr
 from gcmbot.bot.render import digest as render
 
 log = logging.getLogger(__name__)
@@ -24,24 +26,24 @@ async def digest_command(update: Update, context: BotContext) -> None:
     texts = context.services.digest.preview(update.effective_chat.id, _now())
     for text in texts:
         await update.effective_message.reply_html(text)
-    await update.effective_message.reply_text(render.PREVIEW_NOTE)
+    await update.effective_message.reply_text(tr(chat_language(update, context), render.PREVIEW_NOTE))
 
 
 async def events_command(update: Update, context: BotContext) -> None:
     text = context.services.digest.events_text(update.effective_chat.id, _now())
-    await update.effective_message.reply_html(text, reply_markup=render.events_keyboard(past=False))
+    await update.effective_message.reply_html(text, reply_markup=render.events_keyboard(past=False, lang=chat_language(update, context)))
 
 
 async def events_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query.data not in (render.PAST, render.UPCOMING) or query.message is None:
-        await query.answer(render.UNKNOWN_BUTTON)
+        await query.answer(tr(chat_language(update, context), render.UNKNOWN_BUTTON))
         return
     past = query.data == render.PAST
     text = context.services.digest.events_text(query.message.chat.id, _now(), past=past)
     await query.answer()
     try:
-        await query.edit_message_text(text, reply_markup=render.events_keyboard(past=past))
+        await query.edit_message_text(text, reply_markup=render.events_keyboard(past=past, lang=chat_language(update, context)))
     except BadRequest as exc:
         if "not modified" not in str(exc):
             raise
@@ -50,7 +52,7 @@ async def events_button(update: Update, context: BotContext) -> None:
 async def calendar_command(update: Update, context: BotContext) -> None:
     data = context.services.digest.calendar(update.effective_chat.id, _now())
     await update.effective_message.reply_document(
-        InputFile(data, filename=render.CALENDAR_FILE), caption=render.CALENDAR_CAPTION
+        InputFile(data, filename=render.CALENDAR_FILE), caption=tr(chat_language(update, context), render.CALENDAR_CAPTION)
     )
 
 

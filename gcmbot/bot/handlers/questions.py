@@ -8,6 +8,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.lang import chat_language
+from gcmbot.bot.texts import tr
 from gcmbot.bot.permissions import admin_only
 from gcmbot.bot.render import answers as render
 from gcmbot.models import utcnow
@@ -18,7 +20,8 @@ log = logging.getLogger(__name__)
 async def _answer(update: Update, context: BotContext, text: str) -> None:
     answer = context.services.questions.ask(text, now=utcnow())
     log.debug("question answered: outcome=%s matched=%s", answer.outcome, answer.matched)  # never the text
-    await update.effective_message.reply_html(render.answer_html(answer), reply_markup=render.suggestions_markup(answer))
+    lang = chat_language(update, context)
+    await update.effective_message.reply_html(render.answer_html(answer, lang), reply_markup=render.suggestions_markup(answer, lang))
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -29,7 +32,7 @@ async def on_text(update: Update, context: BotContext) -> None:
 async def ask_command(update: Update, context: BotContext) -> None:
     question = " ".join(context.args or []).strip()
     if not question:
-        await update.effective_message.reply_text(render.ASK_USAGE)
+        await update.effective_message.reply_text(tr(chat_language(update, context), render.ASK_USAGE))
         return
     await _answer(update, context, question)
 
@@ -40,10 +43,10 @@ async def on_suggestion(update: Update, context: BotContext) -> None:
     faq_id = render.parse_callback(query.data)
     answer = context.services.questions.faq(faq_id, now=utcnow()) if faq_id else None
     if answer is None:
-        await query.answer(render.UNKNOWN_ENTRY)
+        await query.answer(tr(chat_language(update, context), render.UNKNOWN_ENTRY))
         return
     await query.answer()
-    await query.message.reply_html(render.answer_html(answer))
+    await query.message.reply_html(render.answer_html(answer, chat_language(update, context)))
 
 
 @admin_only

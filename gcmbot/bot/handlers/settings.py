@@ -9,7 +9,9 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
+from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import forget_cached_admins, may_change_settings
 from gcmbot.bot.render import settings as render
 from gcmbot.services.subscriptions import InvalidChoice, NotSubscribed, Subscription
@@ -18,9 +20,14 @@ log = logging.getLogger(__name__)
 AWAITING_TIMEZONE = "awaiting_timezone"
 
 
-def _options(context: BotContext) -> dict[str, dict[str, str]]:
+def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
     subs = context.services.subscriptions
-    return {kind: dict(subs.options(kind)) for kind in ("region", "constituency", "topic")}
+    return {kind: dict(subs.options(kind, lang)) for kind in ("region", "constituency", "topic")}
+
+
+def _say(update: Update, context: BotContext, message: str) -> str:
+    """A module text in the chat's language."""
+    return texts.tr(chat_language(update, context), message)
 
 
 async def open_menu(update: Update, context: BotContext) -> None:
@@ -28,33 +35,34 @@ async def open_menu(update: Update, context: BotContext) -> None:
     chat_id = update.effective_chat.id
     subs = context.services.subscriptions
     if subs.get(chat_id) is None:
-        await update.effective_message.reply_text(render.NOT_SUBSCRIBED)
+        await update.effective_message.reply_text(_say(update, context, render.NOT_SUBSCRIBED))
         return
     subs.new_menu_token(chat_id)
-    text, markup = render.main_menu(subs.require(chat_id), _options(context))
+    sub = subs.require(chat_id)
+    text, markup = render.main_menu(sub, _options(context, sub.language))
     await update.effective_message.reply_html(text, reply_markup=markup)
 
 
 async def settings_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(render.ADMINS_ONLY)
+        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
         return
     await open_menu(update, context)
 
 
 async def mysubscription(update: Update, context: BotContext) -> None:
     sub = context.services.subscriptions.get(update.effective_chat.id)
-    text = render.NOT_SUBSCRIBED if sub is None else render.summary(sub, _options(context))
+    text = _say(update, context, render.NOT_SUBSCRIBED) if sub is None else render.summary(sub, _options(context, sub.language))
     await update.effective_message.reply_html(text)
 
 
 async def timezone_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(render.ADMINS_ONLY)
+        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
         return
     if not context.args:
         context.chat_data[AWAITING_TIMEZONE] = True
-        await update.effective_message.reply_text("Send the name of your timezone, like Africa/Nairobi.")
+        await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_ASK))
         return
     await _set_timezone(update, context, " ".join(context.args))
 
@@ -75,24 +83,47 @@ async def _set_timezone(update: Update, context: BotContext, name: str) -> None:
     try:
         sub = context.services.subscriptions.set_timezone(update.effective_chat.id, name)
     except InvalidChoice:
-        await update.effective_message.reply_text(render.TIMEZONE_BAD.format(text=name.strip()[:64]))
+        await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_BAD).format(text=name.strip()[:64]))
     except NotSubscribed:
-        await update.effective_message.reply_text(render.NOT_SUBSCRIBED)
+        await update.effective_message.reply_text(_say(update, context, render.NOT_SUBSCRIBED))
     else:
-        await update.effective_message.reply_text(render.TIMEZONE_SET.format(zone=sub.timezone))
+        await update.effective_message.reply_text(texts.tr(sub.language, render.TIMEZONE_SET).format(zone=sub.timezone))
 
 
 async def forget_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(render.ADMINS_ONLY)
+        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
         return
     subs = context.services.subscriptions
     if subs.get(update.effective_chat.id) is None:
-        await update.effective_message.reply_text(render.NOTHING_STORED)
+        await update.effective_message.reply_text(_say(update, context, render.NOTHING_STORED))
         return
     token = subs.new_menu_token(update.effective_chat.id)
-    text, markup = render.forget_confirm(token)
+    text, markup = render.forget_confirm(token, chat_language(update, context))
     await update.effective_message.reply_html(text, reply_markup=markup)
+
+
+async def lang_command(update: Update, context: BotContext) -> None:
+    """/lang fr switches; /lang alone shows the language buttons; a bad code changes nothing."""
+    if not await may_change_settings(update, context):
+        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
+        return
+    subs, chat_id = context.services.subscriptions, update.effective_chat.id
+    if subs.get(chat_id) is None:
+        await update.effective_message.reply_text(_say(update, context, render.NOT_SUBSCRIBED))
+        return
+    if not context.args:
+        subs.new_menu_token(chat_id)
+        text, markup = render.language_menu(subs.require(chat_id))
+        await update.effective_message.reply_html(text, reply_markup=markup)
+        return
+    code = context.args[0].strip().lower()
+    try:
+        sub = subs.set_language(chat_id, code)
+    except InvalidChoice:
+        await update.effective_message.reply_html(texts.language_bad(code, chat_language(update, context)))
+        return
+    await update.effective_message.reply_text(texts.language_set(sub.language))
 
 
 # --- button presses -----------------------------------------------------------
@@ -105,16 +136,16 @@ async def on_button(update: Update, context: BotContext) -> None:
     subs = context.services.subscriptions
     sub = subs.get(chat_id) if chat_id is not None else None
     if sub is None or len(parts) < 3 or parts[1] != sub.menu_token:
-        await query.answer(render.STALE if sub is not None else render.NOT_SUBSCRIBED, show_alert=False)
+        await query.answer(_say(update, context, render.STALE if sub is not None else render.NOT_SUBSCRIBED), show_alert=False)
         return
     if not await may_change_settings(update, context):
-        await query.answer(render.ADMINS_ONLY, show_alert=True)
+        await query.answer(_say(update, context, render.ADMINS_ONLY), show_alert=True)
         return
     action, args = parts[2], parts[3:]
     try:
         screen = _apply(context, sub, action, args)
     except (InvalidChoice, KeyError, ValueError, IndexError):
-        await query.answer(render.UNKNOWN)
+        await query.answer(_say(update, context, render.UNKNOWN))
         return
     if screen is None:  # /forget confirmed or cancelled
         await query.answer()
@@ -131,7 +162,7 @@ async def on_button(update: Update, context: BotContext) -> None:
 def _apply(context: BotContext, sub: Subscription, action: str, args: list[str]):
     """Do what a button says and return the screen to show next: (text, markup or None)."""
     subs, chat_id = context.services.subscriptions, sub.chat_id
-    options = _options(context)
+    options = _options(context, sub.language)
     if action == "m":
         return render.main_menu(sub, options)
     if action == "v":
@@ -173,9 +204,9 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
             deleted = subs.forget(chat_id)
             context.chat_data.clear()
             forget_cached_admins(context, chat_id)
-            return render.forgotten(deleted), None
+            return render.forgotten(deleted, sub.language), None
         if args[0] == "no":
-            return render.FORGET_CANCELLED, None
+            return texts.tr(sub.language, render.FORGET_CANCELLED), None
     raise InvalidChoice(action)
 
 
@@ -191,7 +222,8 @@ async def on_membership(update: Update, context: BotContext) -> None:
             log.info("bot removed or blocked; subscriber marked inactive (chat type %s)", change.chat.type)
         forget_cached_admins(context, chat_id)
     elif change.chat.type != "private" and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        await context.bot.send_message(chat_id, render.ADDED_TO_GROUP)
+        user = change.from_user
+        await context.bot.send_message(chat_id, texts.tr(user.language_code if user else None, render.ADDED_TO_GROUP))
 
 
 async def on_migrate(update: Update, context: BotContext) -> None:
@@ -205,6 +237,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("mysubscription", mysubscription))
     application.add_handler(CommandHandler("timezone", timezone_command))
     application.add_handler(CommandHandler("forget", forget_command))
+    application.add_handler(CommandHandler("lang", lang_command))
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^s:"))
     application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
 from gcmbot.content.dates import format_range
+from gcmbot.i18n import N_, translator
 from gcmbot.services.knowledge import EventDoc
 from gcmbot.services.questions import ANSWERED, SUGGESTED, Answer, QuestionStats
 
@@ -23,34 +24,48 @@ MAX_CHARS = 4000
 
 # Questions about the bot itself: intent → answer (HTML). Keep in step with texts.COMMANDS.
 INTENT_TEXTS = {
-    "stop": "To stop all messages, send /stop. Your choices are kept, and /start resumes. To delete everything, send /forget.",
-    "forget": "The bot stores only this chat's id and your choices — no names, no messages. Send /forget to delete all of it.",
-    "settings": "Send /settings to choose your regions, constituencies, topics, timezone and digest day and time.",
-    "digest": "Everyone subscribed gets a weekly digest. Choose its day and time, or turn it off, with /settings; /mysubscription shows what you get now.",
-    "subscription": "Send /mysubscription to see what this chat receives, and /settings to change it.",
-    "start": "Send /start to subscribe this chat, then /settings to choose regions and topics.",
-    "help": "Send /help for the list of commands. You can also ask me questions about the Global Compact for Migration, here or with /ask in groups.",
+    "stop": N_("To stop all messages, send /stop. Your choices are kept, and /start resumes. To delete everything, send /forget."),
+    "forget": N_("The bot stores only this chat's id and your choices — no names, no messages. Send /forget to delete all of it."),
+    "settings": N_("Send /settings to choose your regions, constituencies, topics, timezone and digest day and time."),
+    "digest": N_("Everyone subscribed gets a weekly digest. Choose its day and time, or turn it off, with /settings; /mysubscription shows what you get now."),
+    "subscription": N_("Send /mysubscription to see what this chat receives, and /settings to change it."),
+    "start": N_("Send /start to subscribe this chat, then /settings to choose regions and topics."),
+    "help": N_("Send /help for the list of commands. You can also ask me questions about the Global Compact for Migration, here or with /ask in groups."),
 }
-DECLINED = (
+DECLINED = N_(
     "Sorry, I don't know the answer to that. I can answer questions about the Global Compact for "
     "Migration process and its events. Try /events for the calendar, or /help."
 )
-NOT_SURE = "I'm not sure what you mean. Did you mean:"
-ASK_USAGE = "Ask me a question after the command, like: /ask when is the Geneva consultation"
-UNKNOWN_ENTRY = "That question is no longer in my list. Ask again in your own words."
-MORE_EVENTS = "…and {n} more. /events lists them all."
-NO_UPCOMING = "No upcoming event of that kind is on record; the most recent one was:"
+NOT_SURE = N_("I'm not sure what you mean. Did you mean:")
+ASK_USAGE = N_("Ask me a question after the command, like: /ask when is the Geneva consultation")
+UNKNOWN_ENTRY = N_("That question is no longer in my list. Ask again in your own words.")
+MORE_EVENTS = N_("…and {n} more. /events lists them all.")
+NO_UPCOMING = N_("No upcoming event of that kind is on record; the most recent one was:")
+
+# (precision is a day, tense) → phrase; other precisions say "in September 2018".
+_WHEN = {
+    (True, "past"): N_("took place on {when}"),
+    (True, "now"): N_("is taking place on {when}"),
+    (True, "future"): N_("takes place on {when}"),
+    (False, "past"): N_("took place in {when}"),
+    (False, "now"): N_("is taking place in {when}"),
+    (False, "future"): N_("is planned for {when}"),
+}
 
 
-def when_phrase(event: EventDoc, today: date) -> str:
+def when_phrase(event: EventDoc, today: date, lang: str = "en") -> str:
     """"took place on 8–9 May 2017", "takes place in September 2018", "is taking place …"."""
-    span = format_range(event.start, event.end)
-    prep = "on" if event.start.precision == "day" else "in"
-    verb = {"past": "took place", "now": "is taking place", "future": "takes place"}[event.tense(today)]
-    if event.start.precision != "day" and event.tense(today) == "future":
-        verb = "is planned for"
-        prep = ""
-    return f"{verb} {prep} {span}".replace("  ", " ")
+    span = format_range(event.start, event.end, lang)
+    phrase = _WHEN[(event.start.precision == "day", event.tense(today))]
+    return translator(lang).gettext(phrase).format(when=span)
+
+
+def _field(entry, name: str, lang: str) -> str:
+    """A content field in `lang` where the entry has it (its `translations`), else English."""
+    value = getattr(entry, name, "") or ""
+    if lang != "en":
+        value = ((getattr(entry, "translations", None) or {}).get(name) or {}).get(lang) or value
+    return value
 
 
 def _place(event: EventDoc) -> str:
@@ -63,41 +78,49 @@ def _place(event: EventDoc) -> str:
     return place
 
 
-def _event_html(event: EventDoc, today: date) -> str:
+def _event_html(event: EventDoc, today: date, lang: str = "en") -> str:
+    _ = translator(lang).gettext
     place = _place(event)
-    where = f" in {html.escape(place)}" if place else " (place to be confirmed)" if "confirm" in event.place.lower() else ""
-    lines = [f"<b>{html.escape(event.title)}</b> {html.escape(when_phrase(event, today))}{where}."]
-    if event.theme:
-        lines.append(f"Theme: {html.escape(event.theme)}")
+    if place:
+        where = " " + _("in {place}").format(place=html.escape(place))
+    else:
+        where = " " + _("(place to be confirmed)") if "confirm" in event.place.lower() else ""
+    title = html.escape(_field(event, "title", lang))
+    lines = [f"<b>{title}</b> {html.escape(when_phrase(event, today, lang))}{where}."]
+    theme = _field(event, "theme", lang)
+    if theme:
+        lines.append(_("Theme: {theme}").format(theme=html.escape(theme)))
     if event.source:
-        lines.append(f"Source: <i>{html.escape(event.source)}</i>")
+        lines.append(_("Source: {source}").format(source=f"<i>{html.escape(event.source)}</i>"))
     return "\n".join(lines)
 
 
-def answer_html(answer: Answer) -> str:
-    """The message text, Telegram HTML, under 4096 characters."""
+def answer_html(answer: Answer, lang: str = "en") -> str:
+    """The message text, Telegram HTML, under 4096 characters, in `lang` where texts and content have it."""
+    _ = translator(lang).gettext
     if answer.kind == "bot" and answer.intent:
-        return INTENT_TEXTS.get(answer.intent, INTENT_TEXTS["help"])
+        return _(INTENT_TEXTS.get(answer.intent, INTENT_TEXTS["help"]))
     if answer.kind == "events" and answer.events:
-        parts = [NO_UPCOMING] if answer.no_upcoming else []
-        parts += [_event_html(e, answer.today) for e in answer.events]
+        parts = [_(NO_UPCOMING)] if answer.no_upcoming else []
+        parts += [_event_html(e, answer.today, lang) for e in answer.events]
         if answer.more_events:
-            parts.append(MORE_EVENTS.format(n=answer.more_events))
+            parts.append(_(MORE_EVENTS).format(n=answer.more_events))
         return _fit("\n\n".join(parts))
     if answer.outcome == ANSWERED and answer.faq:
-        text = f"<b>{html.escape(answer.faq.question)}</b>\n\n{html.escape(answer.faq.answer)}"
+        question, text = _field(answer.faq, "question", lang), _field(answer.faq, "answer", lang)
+        text = f"<b>{html.escape(question)}</b>\n\n{html.escape(text)}"
         if answer.faq.source:
-            text += f"\n\nSource: <i>{html.escape(answer.faq.source)}</i>"
+            text += "\n\n" + _("Source: {source}").format(source=f"<i>{html.escape(answer.faq.source)}</i>")
         return _fit(text)
     if answer.outcome == SUGGESTED and answer.suggestions:
-        return NOT_SURE
-    return DECLINED
+        return _(NOT_SURE)
+    return _(DECLINED)
 
 
-def suggestions_markup(answer: Answer) -> Markup | None:
+def suggestions_markup(answer: Answer, lang: str = "en") -> Markup | None:
     if answer.outcome != SUGGESTED or not answer.suggestions:
         return None
-    return Markup([[Button(_label(c.question), callback_data=f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions])
+    return Markup([[Button(_label(_field(c, "question", lang)), callback_data=f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions])
 
 
 def parse_callback(data: str | None) -> str | None:

@@ -5,20 +5,23 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
+from gcmbot.i18n import N_, translator
+
 # Callback data of the /events buttons: exactly these two values are valid.
 PAST, UPCOMING = "ev:past", "ev:up"
 
 
-def events_keyboard(*, past: bool) -> Markup:
+def events_keyboard(*, past: bool, lang: str = "en") -> Markup:
+    _ = translator(lang).gettext
     if past:
-        return Markup([[Button("📅 Upcoming events", callback_data=UPCOMING)]])
-    return Markup([[Button("🗂 Past events", callback_data=PAST)]])
+        return Markup([[Button("📅 " + _("Upcoming events"), callback_data=UPCOMING)]])
+    return Markup([[Button("🗂 " + _("Past events"), callback_data=PAST)]])
 
 
 CALENDAR_FILE = "gcm-events.ics"
-CALENDAR_CAPTION = (
+CALENDAR_CAPTION = N_(
     "Consultations and milestones for your choices. Open the file to add them to your calendar app. "
     "Events known only to the month span it and say “dates tbc”."
 )
-PREVIEW_NOTE = "This preview does not replace your weekly digest."
-UNKNOWN_BUTTON = "This button is not valid."
+PREVIEW_NOTE = N_("This preview does not replace your weekly digest.")
+UNKNOWN_BUTTON = N_("This button is not valid.")

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from html import escape
 
+from babel.dates import get_day_names
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
+from gcmbot.i18n import LANGUAGE_NAMES, N_, translator
 from gcmbot.services.subscriptions import Subscription
 
 KIND_CODES = {"r": "region", "c": "constituency", "t": "topic"}
 CODE_OF = {v: k for k, v in KIND_CODES.items()}
-KIND_TITLES = {"region": "Regions", "constituency": "Constituencies", "topic": "Topics"}
-ALL_LABEL = {"region": "All regions", "constituency": "All constituencies", "topic": "All topics"}
+KIND_TITLES = {"region": N_("Regions"), "constituency": N_("Constituencies"), "topic": N_("Topics")}
+ALL_LABEL = {"region": N_("All regions"), "constituency": N_("All constituencies"), "topic": N_("All topics")}
+ALL_LOWER = {"region": N_("all regions"), "constituency": N_("all constituencies"), "topic": N_("all topics")}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}
 HOURS = (6, 7, 8, 9, 10, 12, 14, 16, 18, 20)
 CHECK = "✅ "
 
@@ -35,79 +37,103 @@ def _names(values, options: dict[str, str]) -> str:
     return ", ".join(escape(options.get(v, v)) for v in sorted(values, key=lambda v: list(options).index(v) if v in options else 99))
 
 
+def _t(sub: Subscription):
+    return translator(sub.language).gettext
+
+
+def weekday_name(index: int, lang: str, width: str = "wide") -> str:
+    """Monday is 0; names from Babel for the locale ("lunes", "lundi", "الاثنين")."""
+    if lang == "en" or not lang:
+        return WEEKDAYS[index] if width == "wide" else WEEKDAYS[index][:3]
+    return get_day_names(width, locale=lang)[index]
+
+
 def choice_summary(sub: Subscription, kind: str, options: dict[str, str]) -> str:
+    _ = _t(sub)
     values = sub.segment.get(kind)
-    return ALL_LABEL[kind].lower() if values is None else (_names(values, options) or "none")
+    return _(ALL_LOWER[kind]) if values is None else (_names(values, options) or _("none"))
 
 
 def digest_summary(sub: Subscription) -> str:
+    _ = _t(sub)
     if sub.digest_weekday is None:
-        return "off"
-    return f"{WEEKDAYS[sub.digest_weekday]}s at {sub.digest_hour:02d}:00 ({escape(sub.timezone)})"
+        return _("off")
+    return _("{weekday}s at {time} ({zone})").format(
+        weekday=weekday_name(sub.digest_weekday, sub.language), time=f"{sub.digest_hour:02d}:00", zone=escape(sub.timezone)
+    )
 
 
 def summary(sub: Subscription, options: dict[str, dict[str, str]]) -> str:
-    onoff = lambda flag: "on" if flag else "off"  # noqa: E731
-    status = {"active": "active", "stopped": "stopped (/start resumes)", "inactive": "inactive"}.get(sub.status, sub.status)
+    _ = _t(sub)
+    onoff = lambda flag: _("on") if flag else _("off")  # noqa: E731
+    status = {"active": _("active"), "stopped": _("stopped (/start resumes)"), "inactive": _("inactive")}.get(sub.status, sub.status)
+    reminders = onoff(sub.reminders)
+    if sub.reminders:
+        reminders += " " + _("({days} days before)").format(days=sub.reminder_days)
     lines = [
-        "<b>Your subscription</b>",
-        f"Status: {status}",
-        f"Regions: {choice_summary(sub, 'region', options['region'])}",
-        f"Constituencies: {choice_summary(sub, 'constituency', options['constituency'])}",
-        f"Topics: {choice_summary(sub, 'topic', options['topic'])}",
-        f"Weekly digest: {digest_summary(sub)}",
-        f"Instant alerts for new documents: {onoff(sub.alerts)}",
-        f"Reminders before events: {onoff(sub.reminders)}" + (f" ({sub.reminder_days} days before)" if sub.reminders else ""),
-        f"Language: {LANGUAGE_NAMES.get(sub.language, sub.language)}",
+        _("<b>Your subscription</b>"),
+        _("Status: {status}").format(status=status),
+        _("Regions: {names}").format(names=choice_summary(sub, "region", options["region"])),
+        _("Constituencies: {names}").format(names=choice_summary(sub, "constituency", options["constituency"])),
+        _("Topics: {names}").format(names=choice_summary(sub, "topic", options["topic"])),
+        _("Weekly digest: {when}").format(when=digest_summary(sub)),
+        _("Instant alerts for new documents: {onoff}").format(onoff=onoff(sub.alerts)),
+        _("Reminders before events: {onoff}").format(onoff=reminders),
+        _("Language: {language}").format(language=LANGUAGE_NAMES.get(sub.language, sub.language)),
     ]
     return "\n".join(lines)
 
 
 def main_menu(sub: Subscription, options: dict[str, dict[str, str]]) -> tuple[str, Markup]:
+    _ = _t(sub)
     t = sub.menu_token
-    text = summary(sub, options) + "\n\nWhat would you like to change?"
+    text = summary(sub, options) + "\n\n" + _("What would you like to change?")
     keyboard = [
-        [Button("🌍 Regions", callback_data=cb(t, "v", "r")), Button("👥 Constituencies", callback_data=cb(t, "v", "c"))],
-        [Button("🏷 Topics", callback_data=cb(t, "v", "t")), Button("📬 Digest & alerts", callback_data=cb(t, "d"))],
-        [Button("🕒 Timezone", callback_data=cb(t, "z")), Button("🗣 Language", callback_data=cb(t, "l"))],
-        [Button("Done", callback_data=cb(t, "done"))],
+        [Button("🌍 " + _("Regions"), callback_data=cb(t, "v", "r")), Button("👥 " + _("Constituencies"), callback_data=cb(t, "v", "c"))],
+        [Button("🏷 " + _("Topics"), callback_data=cb(t, "v", "t")), Button("📬 " + _("Digest & alerts"), callback_data=cb(t, "d"))],
+        [Button("🕒 " + _("Timezone"), callback_data=cb(t, "z")), Button("🗣 " + _("Language"), callback_data=cb(t, "l"))],
+        [Button(_("Done"), callback_data=cb(t, "done"))],
     ]
     return text, Markup(keyboard)
 
 
 def choice_menu(sub: Subscription, kind: str, options: dict[str, str]) -> tuple[str, Markup]:
+    _ = _t(sub)
     t, code = sub.menu_token, CODE_OF[kind]
     chosen = sub.segment.get(kind)
     buttons = [
         Button((CHECK if chosen is not None and value in chosen else "") + name, callback_data=cb(t, "t", code, value))
         for value, name in options.items()
     ]
-    keyboard = [[Button((CHECK if chosen is None else "") + ALL_LABEL[kind], callback_data=cb(t, "a", code))]]
+    keyboard = [[Button((CHECK if chosen is None else "") + _(ALL_LABEL[kind]), callback_data=cb(t, "a", code))]]
     keyboard += _rows(buttons, 2)
-    keyboard.append([Button("« Back", callback_data=cb(t, "m"))])
-    text = f"<b>{KIND_TITLES[kind]}</b>\nTap to select or unselect; you can pick several. Now: {choice_summary(sub, kind, options)}."
+    keyboard.append([Button(_("« Back"), callback_data=cb(t, "m"))])
+    text = f"<b>{_(KIND_TITLES[kind])}</b>\n" + _("Tap to select or unselect; you can pick several. Now: {names}.").format(
+        names=choice_summary(sub, kind, options)
+    )
     return text, Markup(keyboard)
 
 
 def digest_menu(sub: Subscription) -> tuple[str, Markup]:
+    _ = _t(sub)
     t = sub.menu_token
     mark = lambda cond, label: (CHECK if cond else "") + label  # noqa: E731
-    days = [Button(mark(sub.digest_weekday == i, day[:3]), callback_data=cb(t, "dw", i)) for i, day in enumerate(WEEKDAYS)]
-    days.append(Button(mark(sub.digest_weekday is None, "Off"), callback_data=cb(t, "dw", "off")))
+    days = [Button(mark(sub.digest_weekday == i, weekday_name(i, sub.language, "abbreviated")), callback_data=cb(t, "dw", i)) for i in range(7)]
+    days.append(Button(mark(sub.digest_weekday is None, _("Off")), callback_data=cb(t, "dw", "off")))
     hours = [Button(mark(sub.digest_hour == h, f"{h:02d}:00"), callback_data=cb(t, "dh", h)) for h in HOURS]
     flags = [
-        Button(mark(sub.alerts, "Instant alerts"), callback_data=cb(t, "f", "alerts")),
-        Button(mark(sub.reminders, "Event reminders"), callback_data=cb(t, "f", "reminders")),
+        Button(mark(sub.alerts, _("Instant alerts")), callback_data=cb(t, "f", "alerts")),
+        Button(mark(sub.reminders, _("Event reminders")), callback_data=cb(t, "f", "reminders")),
     ]
     keyboard = _rows(days, 4) + _rows(hours, 5) + [flags]
-    keyboard.append([Button(mark(sub.send_empty_digest, "Send digest even when nothing is new"), callback_data=cb(t, "f", "empty"))])
-    keyboard.append([Button("« Back", callback_data=cb(t, "m"))])
-    text = (
-        "<b>Digest and alerts</b>\n"
-        f"Weekly digest: {digest_summary(sub)}. Pick a day and an hour (your timezone), or Off.\n"
-        "Instant alerts: a message as soon as a new UN/IOM document matches your choices.\n"
-        "Event reminders: a message a few days before a consultation you follow."
-    )
+    keyboard.append([Button(mark(sub.send_empty_digest, _("Send digest even when nothing is new")), callback_data=cb(t, "f", "empty"))])
+    keyboard.append([Button(_("« Back"), callback_data=cb(t, "m"))])
+    text = "\n".join([
+        _("<b>Digest and alerts</b>"),
+        _("Weekly digest: {when}. Pick a day and an hour (your timezone), or Off.").format(when=digest_summary(sub)),
+        _("Instant alerts: a message as soon as a new UN/IOM document matches your choices."),
+        _("Event reminders: a message a few days before a consultation you follow."),
+    ])
     return text, Markup(keyboard)
 
 
@@ -119,45 +145,51 @@ def timezone_menu(sub: Subscription, zones_by_region: list[tuple[str, list[str]]
     if "UTC" not in zones:
         zones.insert(0, "UTC")
     buttons = [Button((CHECK if z == sub.timezone else "") + z, callback_data=cb(t, "zs", z)) for z in zones if len(cb(t, "zs", z)) <= 64]
-    keyboard = _rows(buttons, 2) + [[Button("« Back", callback_data=cb(t, "m"))]]
-    text = (
-        f"<b>Timezone</b>\nNow: {escape(sub.timezone)}. Pick one below, or send its name as a message, "
+    _ = _t(sub)
+    keyboard = _rows(buttons, 2) + [[Button(_("« Back"), callback_data=cb(t, "m"))]]
+    text = _(
+        "<b>Timezone</b>\nNow: {zone}. Pick one below, or send its name as a message, "
         "like <code>Africa/Nairobi</code> or <code>America/Mexico_City</code>."
-    )
+    ).format(zone=escape(sub.timezone))
     return text, Markup(keyboard)
 
 
 def language_menu(sub: Subscription) -> tuple[str, Markup]:
+    _ = _t(sub)
     t = sub.menu_token
     buttons = [Button((CHECK if code == sub.language else "") + name, callback_data=cb(t, "ls", code)) for code, name in LANGUAGE_NAMES.items()]
-    return "<b>Language</b>\nThe language the bot speaks to this chat.", Markup([buttons, [Button("« Back", callback_data=cb(t, "m"))]])
+    text = _("<b>Language</b>\nThe language the bot speaks to this chat.")
+    return text, Markup([buttons, [Button(_("« Back"), callback_data=cb(t, "m"))]])
 
 
 def done(sub: Subscription, options: dict[str, dict[str, str]]) -> str:
-    return summary(sub, options) + "\n\nAll set. /settings changes this at any time; /stop pauses everything."
+    return summary(sub, options) + "\n\n" + _t(sub)("All set. /settings changes this at any time; /stop pauses everything.")
 
 
-def forget_confirm(token: str) -> tuple[str, Markup]:
-    text = (
+def forget_confirm(token: str, lang: str = "en") -> tuple[str, Markup]:
+    _ = translator(lang).gettext
+    text = _(
         "This deletes <b>everything</b> stored about this chat: the subscription, every choice, "
         "and any messages waiting to be sent. It cannot be undone."
     )
-    return text, Markup([[Button("Delete everything", callback_data=cb(token, "fg", "yes")), Button("Cancel", callback_data=cb(token, "fg", "no"))]])
+    return text, Markup([[Button(_("Delete everything"), callback_data=cb(token, "fg", "yes")), Button(_("Cancel"), callback_data=cb(token, "fg", "no"))]])
 
 
-def forgotten(deleted: dict[str, int]) -> str:
+def forgotten(deleted: dict[str, int], lang: str = "en") -> str:
+    _ = translator(lang).gettext
     parts = [f"{n} {what}" for what, n in deleted.items() if n]
     if not parts:
-        return "Nothing was stored about this chat."
-    return "Deleted: " + ", ".join(parts) + ". Nothing about this chat is stored any more. /start subscribes again."
+        return _("Nothing was stored about this chat.")
+    return _("Deleted: {what}. Nothing about this chat is stored any more. /start subscribes again.").format(what=", ".join(parts))
 
 
-TIMEZONE_SET = "Timezone set to {zone}."
-TIMEZONE_BAD = "“{text}” is not a timezone name I know. Send a name like Africa/Nairobi or Europe/Madrid, or pick one from /settings → Timezone. Nothing was changed."
-STALE = "This menu is out of date. Send /settings for a fresh one."
-UNKNOWN = "Unknown option; nothing was changed."
-ADMINS_ONLY = "Only the group's administrators can change the bot's settings here."
-NOT_SUBSCRIBED = "This chat is not subscribed. Send /start to subscribe."
-FORGET_CANCELLED = "Cancelled. Nothing was deleted."
-NOTHING_STORED = "Nothing is stored about this chat."
-ADDED_TO_GROUP = "Hello! I send updates on the Global Compact for Migration. A group administrator can send /start to subscribe this group."
+TIMEZONE_ASK = N_("Send the name of your timezone, like Africa/Nairobi.")
+TIMEZONE_SET = N_("Timezone set to {zone}.")
+TIMEZONE_BAD = N_("“{text}” is not a timezone name I know. Send a name like Africa/Nairobi or Europe/Madrid, or pick one from /settings → Timezone. Nothing was changed.")
+STALE = N_("This menu is out of date. Send /settings for a fresh one.")
+UNKNOWN = N_("Unknown option; nothing was changed.")
+ADMINS_ONLY = N_("Only the group's administrators can change the bot's settings here.")
+NOT_SUBSCRIBED = N_("This chat is not subscribed. Send /start to subscribe.")
+FORGET_CANCELLED = N_("Cancelled. Nothing was deleted.")
+NOTHING_STORED = N_("Nothing is stored about this chat.")
+ADDED_TO_GROUP = N_("Hello! I send updates on the Global Compact for Migration. A group administrator can send /start to subscribe this group.")
