@@ -83,6 +83,8 @@ class Event(SQLModel, table=True):
     participation: str = ""
     source: str = ""
     note: str = ""
+    # {field: {language: text}} from the content's `translations` (English is the field itself).
+    translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class Statement(SQLModel, table=True):
@@ -107,6 +109,7 @@ class FaqEntry(SQLModel, table=True):
     answer: str
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = ""
+    translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class Source(SQLModel, table=True):

@@ -132,6 +132,7 @@ def test_digest_preview_in_french_with_french_dates(services):
     assert "1 mai 2017" in message  # the day of the digest
     assert "8–9 mai 2017" in message and "22–23 mai 2017" in message
     assert "Comment la société civile peut participer" in message
+    assert "Consultation thématique 1 : droits humains" in message  # the event title, translated in the content
     assert "Modifier ce que vous recevez" in message
     assert "May 2017" not in message and "Your weekly digest" not in message
 
@@ -224,3 +225,76 @@ async def test_question_in_spanish_is_answered_in_spanish(running_bot, services)
     await fake.wait_for(lambda: "2017" in (fake.sent(9204)[-1].get("text") or ""))
     answer = fake.sent(9204)[-1]["text"]
     assert "de mayo de 2017" in answer and ("se celebró" in answer or "se celebra" in answer)
+    assert "Consulta temática 1" in answer
+
+    fake.send_message(9204, "¿Qué son los cortafuegos?", language_code="es")
+    await fake.wait_for(lambda: "cortafuegos" in (fake.sent(9204)[-1].get("text") or "").lower() and fake.sent(9204)[-1]["text"] != "¿Qué son los cortafuegos?")
+    assert "<b>¿Qué son los cortafuegos?</b>" in fake.sent(9204)[-1]["text"]
+    assert "Fuente:" in fake.sent(9204)[-1]["text"]
+
+
+async def test_french_user_without_translation_gets_english_content_silently(running_bot, services):
+    fake = running_bot
+    fake.send_message(9205, "/start", language_code="fr")
+    await fake.wait_for(lambda: any(m.get("reply_markup") for m in fake.sent(9205)))
+    fake.send_message(9205, "What is the role of IOM in the compact?", language_code="fr")  # no French text in the content
+    await fake.wait_for(lambda: "IOM" in (fake.sent(9205)[-1].get("text") or "") and "Source" in fake.sent(9205)[-1]["text"])
+    text = fake.sent(9205)[-1]["text"]
+    assert "Source :" in text and "missing" not in text.lower() and "traduction" not in text.lower()
+
+
+async def test_settings_menu_shows_the_taxonomy_in_the_subscribers_language(running_bot, services):
+    fake = running_bot
+    fake.send_message(9206, "/start", language_code="ar")
+    await fake.wait_for(lambda: any(m.get("reply_markup") for m in fake.sent(9206)))
+    menu = _menu(fake, 9206)
+    assert "اشتراكك" in menu["text"] and "جميع المناطق" in menu["text"]
+    data = next(b["callback_data"] for row in menu["reply_markup"]["inline_keyboard"] for b in row if "المناطق" in b["text"])
+    fake.press_button(9206, menu["message_id"], data)
+    await fake.wait_for(lambda: "أفريقيا" in str(next(m for m in fake.sent(9206) if m["message_id"] == menu["message_id"]).get("reply_markup")))
+
+
+# --- content files: translations ----------------------------------------------------------------
+
+
+def test_content_translations_are_loaded_and_bad_keys_reported_with_file_and_line(tmp_path):
+    from gcmbot.content.loader import check_content
+
+    content, problems = check_content(ROOT / "content")
+    assert problems == []
+    africa = next(t for t in content.regions if t.id == "africa")
+    assert africa.translations["name"] == {"es": "África", "fr": "Afrique", "ar": "أفريقيا"}
+    assert all({"es", "fr", "ar"} <= set(t.translations.get("name", {})) for t in (*content.regions, *content.constituencies, *content.topics))
+    assert all({"es", "fr"} <= set(e.translations.get("title", {})) for e in content.events)
+    assert sum(1 for f in content.faq if {"es", "fr"} <= set(f.translations.get("answer", {}))) >= 15
+
+    for f in (ROOT / "content").glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    regions = (tmp_path / "regions.yaml").read_text(encoding="utf-8")
+    regions = regions.replace("    es:\n      name: África", "    de:\n      name: Afrika\n    es:\n      nombre: África", 1)
+    (tmp_path / "regions.yaml").write_text(regions, encoding="utf-8")
+    _, problems = check_content(tmp_path)
+    messages = [str(p) for p in problems]
+    assert any(m.startswith("regions.yaml:") and "'de' is not one of en, es, fr, ar" in m for m in messages), messages
+    assert any(m.startswith("regions.yaml:") and "translations.es.nombre" in m for m in messages), messages
+    line = next(p.line for p in problems if "'de'" in p.message)
+    assert (tmp_path / "regions.yaml").read_text(encoding="utf-8").splitlines()[line - 1].strip() == "de:"
+
+
+def test_migration_adds_and_removes_the_translations_columns(tmp_path):
+    from sqlalchemy import inspect
+
+    from gcmbot.store import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    db.upgrade(ROOT / "migrations")
+    assert "translations" in {c["name"] for c in inspect(db.engine).get_columns("event")}
+    from alembic import command
+
+    from gcmbot.store.db import _alembic_config
+
+    command.downgrade(_alembic_config(db, ROOT / "migrations"), "0001")
+    assert "translations" not in {c["name"] for c in inspect(db.engine).get_columns("event")}
+    db.upgrade(ROOT / "migrations")
+    assert "translations" in {c["name"] for c in inspect(db.engine).get_columns("faqentry")}
+    db.dispose()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.i18n import LANGUAGES
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EVENT_KINDS = (
@@ -69,6 +70,8 @@ class Term:
     timezones: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     thematic: bool = False
+    # {field: {language: text}}: the `translations` of the entry (English is the field itself)
+    translations: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class EventSpec:
     participation: str = ""
     source: str = ""
     note: str = ""
+    # {field: {language: text}}: the `translations` of the entry (English is the field itself)
+    translations: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class FaqSpec:
     alternatives: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     source: str = ""
+    # {field: {language: text}}: the `translations` of the entry (English is the field itself)
+    translations: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -223,6 +230,44 @@ class _Entries:
             return ()
         return tuple(str(v).strip() for v in value if str(v).strip())
 
+    def translations(self, entry: dict, fields: tuple[str, ...]) -> dict:
+        """`translations: {es: {title: …}, fr: {…}}` → {"title": {"es": …, "fr": …}}; problems for
+        unknown languages or fields, and for anything that is not text."""
+        value = entry.get("translations")
+        if value is None:
+            return {}
+        line = self.line(entry, "translations")
+        if not isinstance(value, dict):
+            self.problem(line, f"{entry['id']}: 'translations' must map languages ({', '.join(LANGUAGES)}) to fields")
+            return {}
+        result: dict[str, dict[str, str]] = {}
+        for lang, texts in value.items():
+            if lang in ("__line__", "__lines__"):
+                continue
+            at = value.get("__lines__", {}).get(lang, line)
+            if lang not in LANGUAGES:
+                self.problem(at, f"{entry['id']}: translation language {lang!r} is not one of {', '.join(LANGUAGES)}")
+                continue
+            if not isinstance(texts, dict):
+                self.problem(at, f"{entry['id']}: translations.{lang} must map fields ({', '.join(fields)}) to text")
+                continue
+            for name, text in texts.items():
+                if name in ("__line__", "__lines__"):
+                    continue
+                where = texts.get("__lines__", {}).get(name, at)
+                if name not in fields:
+                    self.problem(where, f"{entry['id']}: translations.{lang}.{name}: only {', '.join(fields)} can be translated here")
+                elif name == "alternatives":
+                    if not isinstance(text, list) or any(isinstance(t, (dict, list)) for t in text):
+                        self.problem(where, f"{entry['id']}: translations.{lang}.alternatives must be a list of phrasings")
+                    elif lang != "en":
+                        result.setdefault(name, {})[lang] = [str(t).strip() for t in text if str(t).strip()]
+                elif isinstance(text, (dict, list)) or text is None or not str(text).strip():
+                    self.problem(where, f"{entry['id']}: translations.{lang}.{name} must be text")
+                elif lang != "en":  # English is the field itself
+                    result.setdefault(name, {})[lang] = str(text).strip()
+        return result
+
     def choice(self, entry: dict, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
         value = entry.get(key, default)
         if value not in allowed:
@@ -301,13 +346,15 @@ def check_content(directory: Path) -> tuple[Content, list[Problem]]:
             except (ZoneInfoNotFoundError, ValueError):
                 f.problem(f.line(e, "timezones"), f"{e['id']}: {zone!r} is not an IANA timezone name")
         content.regions.append(
-            Term("region", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"), zones)
+            Term("region", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"), zones,
+                 translations=f.translations(e, ("name", "description")))
         )
     region_ids = {r.id for r in content.regions}
 
     f = read("constituencies")
     content.constituencies = [
-        Term("constituency", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"))
+        Term("constituency", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"),
+             translations=f.translations(e, ("name", "description")))
         for e in f.entries
     ]
 
@@ -316,6 +363,7 @@ def check_content(directory: Path) -> tuple[Content, list[Problem]]:
         Term(
             "topic", e["id"], f.text(e, "name", required=True), f.text(e, "description"),
             keywords=tuple(k.lower() for k in f.texts(e, "keywords")), thematic=f.flag(e, "thematic", False),
+            translations=f.translations(e, ("name", "description")),
         )
         for e in f.entries
     ]
@@ -336,6 +384,7 @@ def check_content(directory: Path) -> tuple[Content, list[Problem]]:
                 (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],
                 f.text(e, "organiser"), f.text(e, "participation"),
                 (f.refs(e, "source", source_ids, "source") or ("",))[0], f.text(e, "note"),
+                translations=f.translations(e, ("title", "theme", "participation")),
             )
         )
 
@@ -357,6 +406,7 @@ def check_content(directory: Path) -> tuple[Content, list[Problem]]:
         FaqSpec(
             e["id"], f.text(e, "question", required=True), f.text(e, "answer", required=True), f.texts(e, "alternatives"),
             f.refs(e, "topics", topic_ids, "topic"), (f.refs(e, "source", source_ids, "source") or ("",))[0],
+            translations=f.translations(e, ("question", "answer", "alternatives")),
         )
         for e in f.entries
     ]

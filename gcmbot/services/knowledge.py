@@ -25,6 +25,21 @@ class FaqDoc:
     answer: str
     alternatives: tuple[str, ...] = ()
     source: str = ""  # source document title
+    translations: dict = field(default_factory=dict, hash=False, compare=False)  # {field: {lang: text}}
+
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """The question in the other languages the content has."""
+        return tuple((self.translations.get("question") or {}).values())
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """Other phrasings to match, in every language the content has."""
+        more: list[str] = list(self.alternatives)
+        more += (self.translations.get("question") or {}).values()
+        for alts in (self.translations.get("alternatives") or {}).values():
+            more += alts
+        return tuple(more)
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class EventDoc:
     country: str = ""
     region: str = "global"
     source: str = ""  # source document title
+    translations: dict = field(default_factory=dict, hash=False, compare=False)  # {field: {lang: text}}
 
     @property
     def last_day(self) -> date:
@@ -124,10 +140,12 @@ SYNONYMS = {
     "negociations": "negotiations", "adopcion": "adoption", "tematica": "thematic", "thematique": "thematic",
     "regionale": "regional", "cumbre": "summit", "sommet": "summit",
     "stock": "stock", "wen": "when", "wher": "where",
+    "متى": "when", "اين": "where", "مشاورة": "consultation", "المشاورة": "consultation", "مشاورات": "consultations",
 }
 # City names in other languages → the name used in events.yaml (folded).
 PLACE_ALIASES = {
-    "ginebra": "geneva", "geneve": "geneva", "genf": "geneva", "ginevra": "geneva",
+    "ginebra": "geneva", "geneve": "geneva", "genf": "geneva", "ginevra": "geneva", "جنيف": "geneva",
+    "نيويورك": "new york", "فيينا": "vienna",
     "nueva york": "new york", "nyc": "new york", "viena": "vienna", "vienne": "vienna", "wien": "vienna",
     "mexique": "mexico", "puerto vallarta": "puerto vallarta", "suiza": "switzerland", "suisse": "switzerland",
     "alemania": "germany", "allemagne": "germany", "austria": "austria", "autriche": "austria",
@@ -231,17 +249,20 @@ class Knowledge:
     def __post_init__(self) -> None:
         self.faq_by_id = {f.id: f for f in self.faqs}
         # Phrasings (question + alternatives) each a document; whole entries another index.
-        self._phrasing_owner: list[int] = []
-        phrasings: list[list[str]] = []
-        for i, f in enumerate(self.faqs):
-            for text in (f.question, *f.alternatives):
-                phrasings.append(terms(text))
-                self._phrasing_owner.append(i)
-        self._phrasings = BM25(phrasings)
-        self._phrasing_sets = [set(p) for p in phrasings]
+        # Translated phrasings get their own index, so they never change how English is weighed.
+        self._phrasing_indexes = []
+        for texts_of in (lambda f: (f.question, *f.alternatives), lambda f: f.phrasings[len(f.alternatives):]):
+            owner: list[int] = []
+            phrasings: list[list[str]] = []
+            for i, f in enumerate(self.faqs):
+                for text in texts_of(f):
+                    phrasings.append(terms(text))
+                    owner.append(i)
+            self._phrasing_indexes.append((BM25(phrasings), owner, [set(p) for p in phrasings]))
+        # Whole entries (English); the words of translated phrasings count as evidence for their entry.
         entries = [terms(" ".join((f.question, *f.alternatives, f.answer))) for f in self.faqs]
         self._entries = BM25(entries)
-        self._entry_sets = [set(e) for e in entries]
+        self._entry_sets = [set(e) | set(terms(" ".join(f.phrasings[len(f.alternatives):]))) for e, f in zip(entries, self.faqs)]
         idf = self._entries.idf
         self._max_idf = max(idf.values(), default=1.0)
 
@@ -273,7 +294,7 @@ class Knowledge:
         # Spelling: every word the bot could recognise.
         vocab: Counter = Counter()
         for f in self.faqs:
-            vocab.update(words(" ".join((f.question, *f.alternatives, f.answer))))
+            vocab.update(words(" ".join((f.question, *f.phrasings, f.answer))))
         for e in self.events:
             vocab.update(words(" ".join((e.title, e.theme, e.place, e.country))))
         for t in (*self.topics, *self.regions):
@@ -351,18 +372,18 @@ class Knowledge:
         weight = {t: idf.get(t, UNKNOWN_WEIGHT * self._max_idf) for t in query}
         trust = {t: 0.5 if t in corrected else 1.0 for t in query}
         total = sum(weight.values())
-        bm_ph = self._phrasings.scores(query)
         bm_entry = self._entries.scores(query)
         best_ph: dict[int, float] = {}
         cover_ph: dict[int, float] = {}
         qset = set(query)
-        for p, s in bm_ph.items():
-            i = self._phrasing_owner[p]
-            best_ph[i] = max(best_ph.get(i, 0.0), s)
-            terms_p = self._phrasing_sets[p]
-            cov = sum(w for t, w in weight.items() if t in terms_p) / total
-            # A phrasing that says much more than the question matches it less well.
-            cover_ph[i] = max(cover_ph.get(i, 0.0), cov - 0.04 * len(terms_p - qset))
+        for index, owner, sets in self._phrasing_indexes:
+            for p, s in index.scores(query).items():
+                i = owner[p]
+                best_ph[i] = max(best_ph.get(i, 0.0), s)
+                terms_p = sets[p]
+                cov = sum(w for t, w in weight.items() if t in terms_p) / total
+                # A phrasing that says much more than the question matches it less well.
+                cover_ph[i] = max(cover_ph.get(i, 0.0), cov - 0.04 * len(terms_p - qset))
         out = []
         for i in set(best_ph) | set(bm_entry):
             entry = self._entry_sets[i]

@@ -96,9 +96,10 @@ def faq_answer(knowledge: Knowledge, faq_id: str, today: date) -> Answer | None:
 def knowledge_from_content(content: Content) -> Knowledge:
     titles = {s.id: s.title for s in content.sources}
     return Knowledge(
-        faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, titles.get(f.source, "")) for f in content.faq],
+        faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, titles.get(f.source, ""), f.translations) for f in content.faq],
         events=[
-            EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, titles.get(e.source, ""))
+            EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, titles.get(e.source, ""),
+                     e.translations)
             for e in content.events
         ],
         topics=[TermDoc(t.id, t.name, t.keywords, t.thematic) for t in content.topics],
@@ -110,7 +111,7 @@ def knowledge_from_db(db: Database) -> Knowledge:
     with db.session() as session:
         titles = {s.id: s.title for s in content_store.sources(session).values()}
         faqs = [
-            FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), titles.get(f.source, ""))
+            FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), titles.get(f.source, ""), f.translations or {})
             for f in sorted(content_store.all_faq(session), key=lambda f: f.id)
         ]
         events = []
@@ -118,7 +119,7 @@ def knowledge_from_db(db: Database) -> Knowledge:
             start = PartialDate(e.start, e.start_precision, e.part)
             end = PartialDate(e.end, e.end_precision or "day") if e.end else None
             events.append(EventDoc(e.id, e.title, e.kind, start, end, tuple(e.topics or ()), e.theme, e.place, e.country, e.region,
-                                    titles.get(e.source, "")))
+                                    titles.get(e.source, ""), e.translations or {}))
         topics = [TermDoc(t.id, t.name, tuple(t.data.get("keywords", ())), bool(t.data.get("thematic"))) for t in content_store.terms(session, "topic")]
         regions = [TermDoc(t.id, t.name, tuple(t.data.get("aliases", ()))) for t in content_store.terms(session, "region")]
     events.sort(key=lambda e: (e.start.sort_day, e.id))

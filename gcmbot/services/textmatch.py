@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[a-z0-9\u0621-\u064a]+")  # Latin (folded) and Arabic letters
 
 # Function words of English (and the commonest Spanish/French ones). Question words
 # (when, where, who) are here too: the event matcher looks at them separately.
@@ -32,6 +32,8 @@ STOPWORDS = frozenset(
     one ones get got us hey hi hello thanks thank pls plz
     el la los las de del que en y es un una por para con se lo le al como qué cuál cuándo dónde
     le les des du et est une pour avec sur au aux ce qui quoi quand où ou
+    cual cuales cuando donde quien quienes son su sus sobre dice ya muy hay puede pueden este esta estos
+    sont il elle ils elles dit qu ne pas se sa ses leur leurs nous vous votre notre je mon ma cette ces peut
     """.split()
 )
 

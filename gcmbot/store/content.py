@@ -69,7 +69,7 @@ def sync_content(session: Session, content: Content) -> SyncReport:
         (t.kind, t.id): dict(
             kind=t.kind, id=t.id, name=t.name, position=i,
             data={"description": t.description, "aliases": list(t.aliases), "timezones": list(t.timezones),
-                  "keywords": list(t.keywords), "thematic": t.thematic},
+                  "keywords": list(t.keywords), "thematic": t.thematic, "translations": t.translations},
         )
         for kind in ("region", "constituency", "topic")
         for i, t in enumerate(content.terms(kind))
@@ -99,6 +99,7 @@ def sync_content(session: Session, content: Content) -> SyncReport:
                 region=e.region, start=e.start.value, start_precision=e.start.precision, part=e.start.part,
                 end=e.end.value if e.end else None, end_precision=e.end.precision if e.end else None,
                 organiser=e.organiser, participation=e.participation, source=e.source, note=e.note,
+                translations=e.translations,
             )
             for e in content.events
         ],
@@ -116,7 +117,8 @@ def sync_content(session: Session, content: Content) -> SyncReport:
     counts["faq"] = _upsert(
         session, FaqEntry,
         [
-            dict(id=q.id, question=q.question, alternatives=list(q.alternatives), answer=q.answer, topics=list(q.topics), source=q.source)
+            dict(id=q.id, question=q.question, alternatives=list(q.alternatives), answer=q.answer, topics=list(q.topics), source=q.source,
+                 translations=q.translations)
             for q in content.faq
         ],
     )
