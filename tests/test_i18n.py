@@ -96,6 +96,9 @@ def test_pick_language():
     [
         ("2017-05-08", "2017-05-09", None, "es", "8–9 de mayo de 2017"),
         ("2017-05-08", "2017-05-09", None, "fr", "8–9 mai 2017"),
+        ("2017-06-30", "2017-07-01", None, "fr", "30 juin – 1 juillet 2017"),
+        ("2017-06-30", "2017-07-01", None, "es", "30 de junio – 1 de julio de 2017"),
+        ("2017-12-30", "2018-01-02", None, "es", "30 de diciembre de 2017 – 2 de enero de 2018"),
         ("2017-09", None, None, "es", "septiembre de 2017"),
         ("2017-09", None, None, "fr", "septembre 2017"),
         ("2017-11", None, "late", "es", "finales de noviembre de 2017"),

@@ -14,7 +14,7 @@ from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.handlers import broadcast, core, digest, feeds, questions, settings
 from gcmbot.bot.sender import TelegramSender
-from gcmbot.i18n import LANGUAGES
+from gcmbot.i18n import LANGUAGES, translator
 from gcmbot.services.delivery import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ def build_application(services: Services, *, rate_limit: bool = True) -> Applica
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
     BotContext.attach(application, services)
+    for lang in LANGUAGES:  # load the catalogues now, not on the first message
+        translator(lang)
     for module in HANDLER_MODULES:
         module.register(application)
     # Last in group 0, so it runs only when no feature took the button press.

@@ -8,6 +8,7 @@ from datetime import date
 
 from gcmbot.config import load_settings
 from gcmbot.content import ContentError, load_content
+from gcmbot.i18n import LANGUAGES
 from gcmbot.services.questions import DECLINED, SUGGESTED, answer_question, knowledge_from_content
 
 
@@ -15,6 +16,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ask", help="answer a question as the bot would (exit 0 answered, 3 declined)")
     p.add_argument("question", nargs="+", help="the question, e.g. \"when is the Geneva consultation\"")
     p.add_argument("--explain", action="store_true", help="show the matched entries and their scores")
+    p.add_argument("--lang", choices=LANGUAGES, default="en", help="answer in this language where the content has it (default: en)")
     p.add_argument("--today", type=_day, default=None, help="answer as on this day (YYYY-MM-DD; default: today)")
     p.set_defaults(func=cmd_ask)
 
@@ -38,7 +40,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 1
     question = " ".join(args.question)
     answer = answer_question(question, knowledge, args.today or date.today())
-    print(answer_plain(answer))
+    print(answer_plain(answer, args.lang))
     if answer.outcome == SUGGESTED:
         print("\n(not sure: only suggestions were given)")
     if args.explain:

@@ -133,4 +133,9 @@ def _format_localized(start: PartialDate, end: PartialDate | None, locale: str) 
         return text
     if end is None or end.precision != "day" or end.value == start.value:
         return format_day(start.value, locale)
-    return format_interval(start.value, end.value, "yMMMMd", locale=locale)
+    s, e = start.value, end.value
+    if (s.year, s.month) == (e.year, e.month):
+        return format_interval(s, e, "yMMMMd", locale=locale)  # "8–9 de mayo de 2017"
+    if s.year == e.year:  # full month names, as in English: "30 juin – 1 juillet 2017"
+        return f"{format_skeleton('MMMMd', s, locale=locale)} – {format_day(e, locale)}"
+    return f"{format_day(s, locale)} – {format_day(e, locale)}"

@@ -192,6 +192,7 @@ class Candidate:
     question: str
     confidence: float
     score: float
+    translations: dict = field(default_factory=dict, hash=False, compare=False)  # of the FAQ entry
 
 
 @dataclass(frozen=True)
@@ -391,7 +392,7 @@ class Knowledge:
             evidence = sum(weight[t] * trust[t] for t in query if t in entry)
             conf = max(0.0, 0.6 * cover_ph.get(i, 0.0) + 0.4 * cover_all) * min(1.0, evidence / EVIDENCE)
             score = best_ph.get(i, 0.0) + 0.3 * bm_entry.get(i, 0.0)
-            out.append(Candidate(self.faqs[i].id, self.faqs[i].question, round(conf, 4), round(score, 4)))
+            out.append(Candidate(self.faqs[i].id, self.faqs[i].question, round(conf, 4), round(score, 4), self.faqs[i].translations))
         out.sort(key=lambda c: (-(c.confidence + 0.01 * c.score), c.id))
         return out[:limit]
 

@@ -129,11 +129,11 @@ def parse_callback(data: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def answer_plain(answer: Answer) -> str:
+def answer_plain(answer: Answer, lang: str = "en") -> str:
     """The same answer as plain text, for the command line."""
-    text = answer_html(answer)
+    text = answer_html(answer, lang)
     if answer.outcome == SUGGESTED:
-        text += "\n" + "\n".join(f"  - {c.question}" for c in answer.suggestions)
+        text += "\n" + "\n".join(f"  - {_field(c, 'question', lang)}" for c in answer.suggestions)
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 

@@ -175,9 +175,12 @@ def forget_confirm(token: str, lang: str = "en") -> tuple[str, Markup]:
     return text, Markup([[Button(_("Delete everything"), callback_data=cb(token, "fg", "yes")), Button(_("Cancel"), callback_data=cb(token, "fg", "no"))]])
 
 
+_DELETED_KINDS = {"subscription": N_("{n} subscription"), "choices": N_("{n} choices"), "messages": N_("{n} messages")}
+
+
 def forgotten(deleted: dict[str, int], lang: str = "en") -> str:
     _ = translator(lang).gettext
-    parts = [f"{n} {what}" for what, n in deleted.items() if n]
+    parts = [_(_DELETED_KINDS[what]).format(n=n) if what in _DELETED_KINDS else f"{n} {what}" for what, n in deleted.items() if n]
     if not parts:
         return _("Nothing was stored about this chat.")
     return _("Deleted: {what}. Nothing about this chat is stored any more. /start subscribes again.").format(what=", ".join(parts))
