@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from gcmbot.services.digest import tg_len
 from gcmbot.services.subscriptions import Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import feeds as store
@@ -48,16 +49,16 @@ def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS) -> str:
     items = sorted(items, key=lambda i: (i.published_at is not None, i.published_at, i.id), reverse=True)
     head = HEADER_ONE if len(items) == 1 else HEADER_MANY.format(n=len(items))
     parts = [head]
-    size = len(head)
+    size = tg_len(head)
     for n, item in enumerate(items):
         entry = _entry(item)
         last = n == len(items) - 1
-        reserve = 0 if last else len(f"\n\n… and {len(items)} more")
-        if size + 2 + len(entry) + reserve > limit:
+        reserve = 0 if last else tg_len(f"\n\n… and {len(items)} more")
+        if size + 2 + tg_len(entry) + reserve > limit:
             parts.append(f"… and {len(items) - n} more")
             break
         parts.append(entry)
-        size += 2 + len(entry)
+        size += 2 + tg_len(entry)
     return "\n\n".join(parts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
@@ -43,7 +44,7 @@ async def start(update: Update, context: BotContext) -> None:
         preselect = parse_start_payload(context.args[0]) if context.args else []
         result = subs.start(chat.id, chat.type, language=language, preselect=preselect)
     except InvalidChoice as exc:
-        notice = texts.BAD_START_LINK.format(what=str(exc))
+        notice = texts.BAD_START_LINK.format(what=html.escape(str(exc)[:64]))
         result = subs.start(chat.id, chat.type, language=language)
     narrowed = [name for kind, value in result.preselected for vid, name in subs.options(kind) if vid == value]
     await update.effective_message.reply_html(
