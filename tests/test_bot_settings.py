@@ -190,3 +190,42 @@ async def test_forget_deletes_everything_after_confirmation(running_bot, service
     with db.session() as s:
         assert s.exec(select(Subscriber).where(Subscriber.chat_id == 2008)).first() is None
         assert s.exec(select(SubscriberChoice)).all() == []
+
+
+async def test_hostile_input_is_escaped_in_replies(running_bot, services):
+    fake = running_bot
+    fake.send_message(2101, "/start <a_href=x>")
+    await fake.wait_for(lambda: any("do not know" in m["text"] for m in fake.sent(2101)))
+    await fake.wait_for(lambda: any(m.get("reply_markup") for m in fake.sent(2101)))  # the menu still follows
+    sent = [c["text"] for c in fake.calls_to("sendMessage") if "do not know" in c["text"]]
+    assert "&lt;a" in sent[0]  # the HTML the bot sent has the user's text escaped
+
+    fake.send_message(2101, "/timezone Europe/<b>x")
+    await fake.wait_for(lambda: "not a timezone name" in fake.sent(2101)[-1]["text"])
+    assert "Europe/&lt;b&gt;x" in fake.calls_to("sendMessage")[-1]["text"]
+    assert services.subscriptions.get(2101).timezone == "UTC"
+
+
+async def test_timezone_prompt_ends_with_the_next_button(running_bot, services):
+    fake = running_bot
+    menu = await subscribe(fake, 2102)
+    screen = await tap(fake, 2102, menu, "Timezone")
+    await tap(fake, 2102, screen, "Back")
+    fake.send_message(2102, "Europe/Madrid")
+    await fake.wait_idle()
+    assert services.subscriptions.get(2102).timezone == "UTC"  # taken as a question, not a timezone
+    assert not any("Timezone set" in m["text"] for m in fake.sent(2102))
+
+
+async def test_forget_removes_refused_admin_attempts(running_bot, services, db):
+    from gcmbot.models import AuditLog
+
+    fake = running_bot
+    await subscribe(fake, 2103)
+    fake.send_message(2103, "/broadcast")
+    await fake.wait_for(lambda: "not allowed" in fake.sent(2103)[-1]["text"])
+    with db.session() as s:
+        assert s.exec(select(AuditLog).where(AuditLog.actor_id == 2103)).all()
+    services.subscriptions.forget(2103)
+    with db.session() as s:
+        assert s.exec(select(AuditLog).where(AuditLog.actor_id == 2103)).all() == []

@@ -115,3 +115,20 @@ def test_statement_first_seen_survives_resync(db):
     with db.session() as s:
         after = {x.id: x.first_seen_at for x in s.exec(select(Statement))}
     assert before == after
+
+
+def test_statements_are_news_from_their_publication_date(db):
+    from dataclasses import replace
+    from datetime import datetime, timedelta, timezone
+
+    content = load_content(CONTENT_DIR)
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    fresh = replace(content.statements[0], id="fresh-statement", date=PartialDate.parse(yesterday.isoformat()))
+    content.statements.append(fresh)
+    with db.session() as s:
+        sync_content(s, content)
+    with db.session() as s:
+        old = s.get(Statement, content.statements[0].id)
+        new = s.get(Statement, "fresh-statement")
+    assert old.first_seen_at.year <= 2018  # a 2014–2018 statement is not "new this week"
+    assert new.first_seen_at.date() == yesterday

@@ -130,3 +130,25 @@ async def test_running_bot_delivers_queued_messages(running_bot, services):
     queue(services, (60, "k60", "queued <i>while</i> running"))
     await fake.wait_for(lambda: fake.sent(60))
     assert fake.sent(60)[0]["text"] == "queued while running" or "queued" in fake.sent(60)[0]["text"]
+
+
+async def test_read_timeout_is_not_retried(services):
+    """Telegram got the request but did not answer: it may have been delivered, so no second try."""
+    import socket
+
+    from telegram.request import HTTPXRequest
+
+    from gcmbot.bot.sender import TelegramSender
+    from gcmbot.services.delivery import SendError
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    try:
+        bot = Bot("123:TEST", base_url=f"http://127.0.0.1:{port}/bot", request=HTTPXRequest(read_timeout=0.3, connect_timeout=1))
+        with pytest.raises(SendError) as err:
+            await TelegramSender(bot).send(1, "hello")
+        assert err.value.kind == SendError.UNCERTAIN
+    finally:
+        silent.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -33,7 +34,13 @@ class TelegramSender:
             if any(p in exc.message.lower() for p in _GONE_PHRASES):
                 raise SendError(SendError.GONE, exc.message) from None
             raise SendError(SendError.REJECTED, exc.message) from None
-        except (TimedOut, NetworkError) as exc:
+        except TimedOut as exc:
+            if isinstance(exc.__cause__, httpx.ReadTimeout):
+                # The request reached Telegram; it may have been delivered. Not retried: a duplicate
+                # is worse than a miss here (at-most-once, like an interrupted send).
+                raise SendError(SendError.UNCERTAIN, "timed out waiting for Telegram's answer; not retried") from None
+            raise SendError(SendError.TRANSIENT, str(exc)) from None
+        except NetworkError as exc:
             raise SendError(SendError.TRANSIENT, str(exc)) from None
         except TelegramError as exc:
             raise SendError(SendError.TRANSIENT, str(exc)) from None

@@ -14,6 +14,7 @@ from html import escape
 from babel.dates import format_skeleton
 
 from gcmbot.i18n import translator
+from gcmbot.services.digest import tg_len
 from gcmbot.services.subscriptions import Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import feeds as store
@@ -59,16 +60,16 @@ def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS, language
     more = translator(language).gettext("… and {n} more")
     head = _header(len(items), language)
     parts = [head]
-    size = len(head)
+    size = tg_len(head)
     for n, item in enumerate(items):
         entry = _entry(item, language)
         last = n == len(items) - 1
-        reserve = 0 if last else len("\n\n" + more.format(n=len(items)))
-        if size + 2 + len(entry) + reserve > limit:
+        reserve = 0 if last else tg_len("\n\n" + more.format(n=len(items)))
+        if size + 2 + tg_len(entry) + reserve > limit:
             parts.append(more.format(n=len(items) - n))
             break
         parts.append(entry)
-        size += 2 + len(entry)
+        size += 2 + tg_len(entry)
     return "\n\n".join(parts)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from gcmbot.logsetup import hash_id
 from gcmbot.models import utcnow
 from gcmbot.services import telegram_html
 from gcmbot.services.subscriptions import KINDS, InvalidChoice, Segment, Subscriptions
@@ -190,12 +191,12 @@ class BroadcastService:
                         "scheduled_at": scheduled_at.isoformat() if scheduled_at else None},
             )
             broadcast_id = row.id
-        log.info("broadcast %d queued for %d recipient(s) by %s", broadcast_id, queued, "cli" if admin_id == CLI_ACTOR else admin_id)
+        log.info("broadcast %d queued for %d recipient(s) by %s", broadcast_id, queued, "cli" if admin_id == CLI_ACTOR else hash_id(admin_id))
         return broadcast_id
 
     def refused(self, user_id: int | None, command: str) -> None:
         """A non-admin tried an admin command: kept in the audit log, without any text they sent."""
-        log.warning("user %s is not an admin and tried %s", user_id, command)
+        log.warning("user %s is not an admin and tried %s", hash_id(user_id), command)
         with self.db.session() as s:
             audit_store.record(s, actor_id=user_id or 0, action="refused", detail={"command": command}, now=utcnow())
 

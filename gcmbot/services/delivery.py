@@ -44,6 +44,7 @@ class SendError(Exception):
     GONE = "gone"  # blocked, kicked, deactivated, chat not found: never retry
     MIGRATED = "migrated"  # group became a supergroup: retry at new_chat_id
     REJECTED = "rejected"  # any other 400: the message itself is wrong
+    UNCERTAIN = "uncertain"  # sent, but no answer: may have arrived; never retried (at-most-once)
 
     def __init__(self, kind: str, message: str, *, retry_after: float = 0, new_chat_id: int | None = None) -> None:
         super().__init__(message)

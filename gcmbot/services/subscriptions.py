@@ -226,6 +226,7 @@ class Subscriptions:
             sub.chat_id = new_chat_id
             sub.chat_type = "supergroup"
             store.save(s, sub)
+            store.move_chat(s, old_chat_id, new_chat_id)
             return True
 
     def _update(self, chat_id: int, change) -> Subscription:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timezone
 
 from sqlmodel import Session, delete, select
 
 from gcmbot.content.loader import Content
-from gcmbot.models import Event, FaqEntry, Feed, Source, Statement, TaxonomyTerm
+from gcmbot.models import Event, FaqEntry, Feed, Source, Statement, TaxonomyTerm, utcnow
 
 
 @dataclass
@@ -104,15 +105,20 @@ def sync_content(session: Session, content: Content) -> SyncReport:
             for e in content.events
         ],
     )
+    # A statement is news from when it was published, not from when it was curated: a 2017
+    # statement loaded today is not "new this week", one dated yesterday is (set once, on insert).
+    now = utcnow()
     counts["statements"] = _upsert(
         session, Statement,
         [
             dict(
                 id=s.id, title=s.title, date=s.date.value, date_precision=s.date.precision, organisation=s.organisation,
                 summary=s.summary, topics=list(s.topics), regions=list(s.regions), source=s.source, url=s.url,
+                first_seen_at=min(now, datetime.combine(s.date.last_day, time(23, 59), tzinfo=timezone.utc)),
             )
             for s in content.statements
         ],
+        keep=("first_seen_at",),
     )
     counts["faq"] = _upsert(
         session, FaqEntry,

@@ -25,7 +25,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = _normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        kwargs: dict = {"echo": echo}
+        # hide_parameters: SQL errors must not carry message texts or chat ids into logs.
+        kwargs: dict = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:

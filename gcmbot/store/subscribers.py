@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import or_
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, func, select, update
 
-from gcmbot.models import OutboxMessage, Subscriber, SubscriberChoice, utcnow
+from gcmbot.models import AuditLog, OutboxMessage, Subscriber, SubscriberChoice, utcnow
 
 KINDS = ("region", "constituency", "topic")
 ALL_FLAG = {"region": "all_regions", "constituency": "all_constituencies", "topic": "all_topics"}
@@ -56,6 +56,9 @@ def forget(session: Session, chat_id: int) -> dict[str, int]:
         session.delete(sub)
         deleted["subscription"] = 1
     deleted["messages"] = session.exec(delete(OutboxMessage).where(OutboxMessage.chat_id == chat_id)).rowcount or 0
+    # Refused admin attempts name the person (in a private chat, user id = chat id); admins' own
+    # broadcast records stay, as the audit trail of what was sent.
+    session.exec(delete(AuditLog).where(AuditLog.actor_id == chat_id, AuditLog.action == "refused"))
     session.flush()
     return deleted
 
@@ -106,3 +109,8 @@ def choices_for(session: Session, subscriber_ids: list[int]) -> dict[int, dict[s
 
 def count_by_status(session: Session) -> dict[str, int]:
     return dict(session.exec(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all())
+
+
+def move_chat(session: Session, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup: its queued and past messages follow it (so /forget finds them)."""
+    session.exec(update(OutboxMessage).where(OutboxMessage.chat_id == old_chat_id).values(chat_id=new_chat_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
@@ -44,7 +45,7 @@ async def start(update: Update, context: BotContext) -> None:
         preselect = parse_start_payload(context.args[0]) if context.args else []
         result = subs.start(chat.id, chat.type, language=language, preselect=preselect)
     except InvalidChoice as exc:
-        notice = texts.tr(language, texts.BAD_START_LINK).format(what=str(exc))
+        notice = texts.tr(language, texts.BAD_START_LINK).format(what=html.escape(str(exc)[:64]))
         result = subs.start(chat.id, chat.type, language=language)
     language = chat_language(update, context)  # an existing subscriber keeps the language they chose
     narrowed = [name for kind, value in result.preselected for vid, name in subs.options(kind, language) if vid == value]

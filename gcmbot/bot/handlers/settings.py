@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
@@ -83,7 +84,7 @@ async def _set_timezone(update: Update, context: BotContext, name: str) -> None:
     try:
         sub = context.services.subscriptions.set_timezone(update.effective_chat.id, name)
     except InvalidChoice:
-        await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_BAD).format(text=name.strip()[:64]))
+        await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_BAD).format(text=html.escape(name.strip()[:64])))
     except NotSubscribed:
         await update.effective_message.reply_text(_say(update, context, render.NOT_SUBSCRIBED))
     else:
@@ -163,6 +164,8 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
     """Do what a button says and return the screen to show next: (text, markup or None)."""
     subs, chat_id = context.services.subscriptions, sub.chat_id
     options = _options(context, sub.language)
+    if action != "z":  # the "type a timezone" prompt lasts only until the next button press
+        context.chat_data.pop(AWAITING_TIMEZONE, None)
     if action == "m":
         return render.main_menu(sub, options)
     if action == "v":
@@ -180,6 +183,8 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
         weekday = None if args[0] == "off" else int(args[0])
         return render.digest_menu(subs.set_digest(chat_id, weekday))
     if action == "dh":
+        if not 0 <= int(args[0]) <= 23:
+            raise InvalidChoice(args[0])
         if sub.digest_weekday is None:  # choosing an hour turns the digest on (Mondays)
             subs.set_digest(chat_id, 0)
         return render.digest_menu(subs.set_digest(chat_id, subs.require(chat_id).digest_weekday, int(args[0])))
@@ -202,7 +207,7 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
     if action == "fg":
         if args[0] == "yes":
             deleted = subs.forget(chat_id)
-            context.chat_data.clear()
+            context.application.drop_chat_data(chat_id)
             forget_cached_admins(context, chat_id)
             return render.forgotten(deleted, sub.language), None
         if args[0] == "no":
