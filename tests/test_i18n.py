@@ -136,6 +136,7 @@ def test_digest_preview_in_french_with_french_dates(services):
     assert "8–9 mai 2017" in message and "22–23 mai 2017" in message
     assert "Comment la société civile peut participer" in message
     assert "Consultation thématique 1 : droits humains" in message  # the event title, translated in the content
+    assert "📍 Genève, Suisse" in message
     assert "Modifier ce que vous recevez" in message
     assert "May 2017" not in message and "Your weekly digest" not in message
 
@@ -228,7 +229,7 @@ async def test_question_in_spanish_is_answered_in_spanish(running_bot, services)
     await fake.wait_for(lambda: "2017" in (fake.sent(9204)[-1].get("text") or ""))
     answer = fake.sent(9204)[-1]["text"]
     assert "de mayo de 2017" in answer and ("se celebró" in answer or "se celebra" in answer)
-    assert "Consulta temática 1" in answer
+    assert "Consulta temática 1" in answer and "en Ginebra, Suiza" in answer
 
     fake.send_message(9204, "¿Qué son los cortafuegos?", language_code="es")
     await fake.wait_for(lambda: "cortafuegos" in (fake.sent(9204)[-1].get("text") or "").lower() and fake.sent(9204)[-1]["text"] != "¿Qué son los cortafuegos?")

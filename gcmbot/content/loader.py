@@ -384,7 +384,7 @@ def check_content(directory: Path) -> tuple[Content, list[Problem]]:
                 (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],
                 f.text(e, "organiser"), f.text(e, "participation"),
                 (f.refs(e, "source", source_ids, "source") or ("",))[0], f.text(e, "note"),
-                translations=f.translations(e, ("title", "theme", "participation")),
+                translations=f.translations(e, ("title", "theme", "participation", "place", "country")),
             )
         )
 

@@ -239,7 +239,7 @@ FOOTER = N_("⚙️ Change what you receive: /settings · Pause everything: /sto
 
 def render_event(event, *, full: bool = True, language: str = "en") -> str:
     _ = translator(language).gettext
-    place, country = event.place or "", event.country or ""
+    place, country = localized(event, "place", language), localized(event, "country", language)
     where = country if place in country else place if country in place else f"{place}, {country}"
     lines = [f"• <b>{esc(localized(event, 'title', language), 400)}</b>"]
     meta = f"🗓 {esc(event_when(event, language))}"

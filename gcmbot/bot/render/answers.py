@@ -68,11 +68,14 @@ def _field(entry, name: str, lang: str) -> str:
     return value
 
 
-def _place(event: EventDoc) -> str:
+def _place(event: EventDoc, lang: str = "en") -> str:
     place = event.place.strip()
     if not place or "confirm" in place.lower() or place.lower() == "various":
         return ""
+    place = _field(event, "place", lang).strip()
     country = event.country.strip()
+    if "confirm" not in country.lower() and "various" not in country.lower():
+        country = _field(event, "country", lang).strip()
     if country and country.lower() not in place.lower() and "confirm" not in country.lower() and "various" not in country.lower():
         return f"{place}, {country}"
     return place
@@ -80,7 +83,7 @@ def _place(event: EventDoc) -> str:
 
 def _event_html(event: EventDoc, today: date, lang: str = "en") -> str:
     _ = translator(lang).gettext
-    place = _place(event)
+    place = _place(event, lang)
     if place:
         where = " " + _("in {place}").format(place=html.escape(place))
     else:
