@@ -302,3 +302,30 @@ def test_migration_adds_and_removes_the_translations_columns(tmp_path):
     db.upgrade(ROOT / "migrations")
     assert "translations" in {c["name"] for c in inspect(db.engine).get_columns("faqentry")}
     db.dispose()
+
+
+def test_alerts_in_spanish_and_english_unchanged():
+    from gcmbot.services.alerts import AlertItem, render_alert
+
+    items = [AlertItem(i, f"Report {i}", f"https://example.org/{i}", "IOM", datetime(2026, 11, 2 + i, tzinfo=UTC)) for i in range(2)]
+    assert render_alert(items).startswith("🆕 <b>2 new documents</b>")
+    assert "3 Nov 2026" in render_alert(items)
+    spanish = render_alert(items, language="es")
+    assert spanish.startswith("🆕 <b>2 documentos nuevos</b>") and "3 nov 2026" in spanish
+    assert render_alert(items[:1], language="fr").startswith("🆕 <b>Nouveau document</b>")
+    assert render_alert(items[:1], language="ar").startswith("🆕 <b>وثيقة جديدة</b>")
+
+
+def test_cli_preview_and_ask_in_french(services, monkeypatch, capsys, tmp_path):
+    from gcmbot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("GCMBOT_DATABASE_URL", services.db.url)
+    monkeypatch.setenv("GCMBOT_CONTENT_DIR", str(services.settings.content_dir))
+    assert main(["digest", "preview", "--as-of", "2017-05-01", "--lang", "fr"]) == 0
+    out = capsys.readouterr().out
+    assert "Aperçu de votre résumé hebdomadaire" in out and "8–9 mai 2017" in out
+    assert main(["ask", "--lang", "fr", "--today", "2017-06-01", "Quand a lieu la consultation de Genève ?"]) == 0
+    assert "s’est tenue le 8–9 mai 2017 à Genève, Suisse" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["digest", "preview", "--lang", "de"])  # only en, es, fr, ar

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timezone
 from gcmbot.app import Services, build_services, load_content_into_db
 from gcmbot.config import load_settings
 from gcmbot.content import ContentError
+from gcmbot.i18n import LANGUAGES
 from gcmbot.services.digest import html_to_text, zone
 from gcmbot.services.subscriptions import Segment
 
@@ -28,6 +29,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--topic", action="append", default=[], help="topic id (repeatable or comma-separated)")
     p.add_argument("--as-of", help="preview as on this day, YYYY-MM-DD (default: today)")
     p.add_argument("--html", action="store_true", help="print the Telegram HTML instead of plain text")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="language of a segment preview (default: en; --chat-id uses the subscriber's)")
     p.set_defaults(func=cmd_preview)
 
     p = digest.add_parser("send-due", help="run one scheduling tick: queue due digests and reminders, then deliver them")
@@ -80,7 +82,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             raise UsageError("--chat-id previews that subscriber's own choices; leave out --region/--constituency/--topic")
         services = _services()
         try:
-            texts = _preview(services, args.chat_id, segment, as_of)
+            texts = _preview(services, args.chat_id, segment, as_of, args.lang)
         finally:
             services.close()
     except UsageError as exc:
@@ -93,7 +95,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _preview(services: Services, chat_id: int | None, segment: Segment, as_of: date | None) -> list[str]:
+def _preview(services: Services, chat_id: int | None, segment: Segment, as_of: date | None, lang: str | None = None) -> list[str]:
     digest = services.digest
     if chat_id is not None:
         sub = services.subscriptions.get(chat_id)
@@ -101,7 +103,7 @@ def _preview(services: Services, chat_id: int | None, segment: Segment, as_of: d
             raise UsageError(f"--chat-id: no subscriber with chat id {chat_id}")
         now = _noon(as_of, sub.timezone) if as_of else datetime.now(timezone.utc)
         since = None if as_of else digest.since_for(chat_id, now)
-        return digest.preview_segment(sub.segment, now, tz=sub.timezone, language=sub.language, since=since)
+        return digest.preview_segment(sub.segment, now, tz=sub.timezone, language=lang or sub.language, since=since)
     for kind in ("region", "constituency", "topic"):
         chosen = segment.get(kind)
         if chosen:
@@ -110,7 +112,7 @@ def _preview(services: Services, chat_id: int | None, segment: Segment, as_of: d
             if unknown:
                 raise UsageError(f"--{kind}: unknown id {unknown[0]!r}; known: {', '.join(sorted(known))}")
     now = _noon(as_of, "UTC") if as_of else datetime.now(timezone.utc)
-    return digest.preview_segment(segment, now)
+    return digest.preview_segment(segment, now, language=lang or "en")
 
 
 def _noon(day: date, tz: str) -> datetime:
