@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from sqlalchemy import insert, text
-from sqlmodel import SQLModel
 
 from gcmbot.content import load_content
 from gcmbot.models import Subscriber, SubscriberChoice, utcnow
@@ -54,10 +53,7 @@ def populate(db: Database, n: int, content, rng: random.Random) -> None:
             conn.execute(insert(Subscriber), subs[start : start + 5000])
         for start in range(0, len(choices), 5000):
             conn.execute(insert(SubscriberChoice), choices[start : start + 5000])
-        if not db.is_sqlite:
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
+        conn.execute(text("ANALYZE"))
 
 
 def main() -> None:

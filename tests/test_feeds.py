@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.replies import edit_screen
 from gcmbot.bot.render import broadcast as render
 from gcmbot.services.broadcast import EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
@@ -103,9 +103,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _send(update, context, draft)
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
-        await _edit(query, render.CANCELLED, None)
+        await edit_screen(query, render.CANCELLED, None)
     else:
-        await _edit(query, *_segment_screen(context, draft, action, args, options))
+        await edit_screen(query, *_segment_screen(context, draft, action, args, options))
 
 
 def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options):
@@ -125,7 +125,7 @@ def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[s
 async def _preview(update: Update, context: BotContext, draft: Draft, options) -> None:
     text, count = context.services.broadcasts.preview(draft.text, draft.segment())
     draft.stage = "confirm"
-    await _edit(update.callback_query, render.segment_chosen(draft.chosen, options), None)
+    await edit_screen(update.callback_query, render.segment_chosen(draft.chosen, options), None)
     await update.effective_chat.send_message(text)  # exactly what recipients get
     confirm_text, markup = render.confirm(draft.token, count)
     await update.effective_chat.send_message(confirm_text, reply_markup=markup)
@@ -136,18 +136,10 @@ async def _send(update: Update, context: BotContext, draft: Draft) -> None:
     try:
         broadcast_id = context.services.broadcasts.enqueue(update.effective_user.id, draft.text, draft.segment())
     except EmptySegment:
-        await _edit(update.callback_query, render.EMPTY, None)
+        await edit_screen(update.callback_query, render.EMPTY, None)
         return
     [status] = context.services.broadcasts.status(broadcast_id)
-    await _edit(update.callback_query, render.queued(broadcast_id, status.recipients), None)
-
-
-async def _edit(query, text: str, markup) -> None:
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
+    await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients), None)
 
 
 async def broadcasts_command(update: Update, context: BotContext) -> None:

@@ -7,10 +7,10 @@ import logging
 from datetime import datetime, timezone
 
 from telegram import InputFile, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.replies import edit_screen
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.texts import tr
 from gcmbot.bot.render import digest as render
@@ -42,11 +42,7 @@ async def events_button(update: Update, context: BotContext) -> None:
     past = query.data == render.PAST
     text = context.services.digest.events_text(query.message.chat.id, _now(), past=past)
     await query.answer()
-    try:
-        await query.edit_message_text(text, reply_markup=render.events_keyboard(past=past, lang=chat_language(update, context)))
-    except BadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
+    await edit_screen(query, text, render.events_keyboard(past=past, lang=chat_language(update, context)))
 
 
 async def calendar_command(update: Update, context: BotContext) -> None:

@@ -7,7 +7,6 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot import texts
@@ -15,6 +14,7 @@ from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import forget_cached_admins, may_change_settings
 from gcmbot.bot.render import settings as render
+from gcmbot.bot.replies import edit_screen
 from gcmbot.services.subscriptions import InvalidChoice, NotSubscribed, Subscription
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ async def open_menu(update: Update, context: BotContext) -> None:
     chat_id = update.effective_chat.id
     subs = context.services.subscriptions
     if subs.get(chat_id) is None:
-        await update.effective_message.reply_text(_say(update, context, render.NOT_SUBSCRIBED))
+        await update.effective_message.reply_text(_say(update, context, texts.NOT_SUBSCRIBED))
         return
     subs.new_menu_token(chat_id)
     sub = subs.require(chat_id)
@@ -46,20 +46,20 @@ async def open_menu(update: Update, context: BotContext) -> None:
 
 async def settings_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
+        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
         return
     await open_menu(update, context)
 
 
 async def mysubscription(update: Update, context: BotContext) -> None:
     sub = context.services.subscriptions.get(update.effective_chat.id)
-    text = _say(update, context, render.NOT_SUBSCRIBED) if sub is None else render.summary(sub, _options(context, sub.language))
+    text = _say(update, context, texts.NOT_SUBSCRIBED) if sub is None else render.summary(sub, _options(context, sub.language))
     await update.effective_message.reply_html(text)
 
 
 async def timezone_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
+        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
         return
     if not context.args:
         context.chat_data[AWAITING_TIMEZONE] = True
@@ -86,14 +86,14 @@ async def _set_timezone(update: Update, context: BotContext, name: str) -> None:
     except InvalidChoice:
         await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_BAD).format(text=html.escape(name.strip()[:64])))
     except NotSubscribed:
-        await update.effective_message.reply_text(_say(update, context, render.NOT_SUBSCRIBED))
+        await update.effective_message.reply_text(_say(update, context, texts.NOT_SUBSCRIBED))
     else:
         await update.effective_message.reply_text(texts.tr(sub.language, render.TIMEZONE_SET).format(zone=sub.timezone))
 
 
 async def forget_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
+        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
         return
     subs = context.services.subscriptions
     if subs.get(update.effective_chat.id) is None:
@@ -107,11 +107,11 @@ async def forget_command(update: Update, context: BotContext) -> None:
 async def lang_command(update: Update, context: BotContext) -> None:
     """/lang fr switches; /lang alone shows the language buttons; a bad code changes nothing."""
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, render.ADMINS_ONLY))
+        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
         return
     subs, chat_id = context.services.subscriptions, update.effective_chat.id
     if subs.get(chat_id) is None:
-        await update.effective_message.reply_text(_say(update, context, render.NOT_SUBSCRIBED))
+        await update.effective_message.reply_text(_say(update, context, texts.NOT_SUBSCRIBED))
         return
     if not context.args:
         subs.new_menu_token(chat_id)
@@ -137,10 +137,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     subs = context.services.subscriptions
     sub = subs.get(chat_id) if chat_id is not None else None
     if sub is None or len(parts) < 3 or parts[1] != sub.menu_token:
-        await query.answer(_say(update, context, render.STALE if sub is not None else render.NOT_SUBSCRIBED), show_alert=False)
+        await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
         return
     if not await may_change_settings(update, context):
-        await query.answer(_say(update, context, render.ADMINS_ONLY), show_alert=True)
+        await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
         return
     action, args = parts[2], parts[3:]
     try:
@@ -153,11 +153,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     text, markup = screen
     await query.answer()
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
+    await edit_screen(query, text, markup)
 
 
 def _apply(context: BotContext, sub: Subscription, action: str, args: list[str]):
