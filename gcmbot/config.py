@@ -78,6 +78,21 @@ class Settings(BaseSettings):
             return frozenset(ids)
         return frozenset(int(v) for v in value)  # type: ignore[union-attr]
 
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except Exception:
+            backend = None
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                "GCMBOT_DATABASE_URL must be sqlite:///path/to/file.db or postgresql://user:password@host/dbname"
+            )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:

@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+import sqlalchemy.exc
+
 from gcmbot.cli import ask, broadcast, core, digest, feeds, ops
 from gcmbot.config import ConfigError
 
@@ -44,5 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gcmbot: {exc}", file=sys.stderr)
         return 2
+    except sqlalchemy.exc.OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"gcmbot: cannot use the database (GCMBOT_DATABASE_URL): {reason}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
