@@ -104,10 +104,12 @@ async def test_server_errors_are_retried_with_backoff(services, fake_api, worker
 async def test_migrated_group_moves_subscriber(services, fake_api, worker):
     services.subscriptions.start(-40, "group")
     fake_api.inject_error("sendMessage", 400, "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id=-10040, chat_id=-40)
-    queue(services, (-40, "k40", "to the group"))
+    queue(services, (-40, "digest:2026-W48:-40", "this week's digest"))
     await worker.drain()
     assert len(fake_api.sent(-10040)) == 1
     assert services.subscriptions.get(-10040) is not None and services.subscriptions.get(-40) is None
+    # The week's digest is known as sent to the new id: queuing it again for the supergroup is a no-op.
+    assert queue(services, (-10040, "digest:2026-W48:-10040", "this week's digest")) == 0
 
 
 async def test_crash_leaves_no_duplicate_and_nothing_skipped(services, fake_api, worker):

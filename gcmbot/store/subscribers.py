@@ -112,5 +112,14 @@ def count_by_status(session: Session) -> dict[str, int]:
 
 
 def move_chat(session: Session, old_chat_id: int, new_chat_id: int) -> None:
-    """A group became a supergroup: its queued and past messages follow it (so /forget finds them)."""
+    """A group became a supergroup: its queued and past messages follow it (so /forget finds them),
+    and their dedup keys too (`digest:<week>:<chat>`), so this week's digest is not sent again."""
     session.exec(update(OutboxMessage).where(OutboxMessage.chat_id == old_chat_id).values(chat_id=new_chat_id))
+    session.exec(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == new_chat_id,
+            or_(col(OutboxMessage.dedup_key).endswith(f":{old_chat_id}"), col(OutboxMessage.dedup_key).contains(f":{old_chat_id}:")),
+        )
+        .values(dedup_key=func.replace(OutboxMessage.dedup_key, f":{old_chat_id}", f":{new_chat_id}"))
+    )
