@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from gcmbot.config import Settings
 from gcmbot.content import ContentError, load_content
 from gcmbot.services.alerts import Alerts
+from gcmbot.services.audit import Audit
 from gcmbot.services.broadcast import BroadcastService
 from gcmbot.services.digest import DigestService
 from gcmbot.services.feeds import Feeds
@@ -27,6 +28,7 @@ class Services:
     settings: Settings
     db: Database
     subscriptions: Subscriptions
+    audit: Audit
     broadcasts: BroadcastService
     questions: Questions
     alerts: Alerts
@@ -52,6 +54,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         settings=settings,
         db=db,
         subscriptions=subscriptions,
+        audit=Audit(db),
         alerts=alerts,
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         broadcasts=BroadcastService(db, subscriptions),

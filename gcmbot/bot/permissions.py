@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from telegram import Update
@@ -45,26 +46,35 @@ def forget_cached_admins(context: BotContext, chat_id: int) -> None:
         del cache[key]
 
 
-NOT_ALLOWED = "Sorry, this command is for the bot's administrators only."
+NOT_ALLOWED = "Sorry, not allowed: this is for the bot's administrators only."
 
 
-def admin_only(handler):
-    """Run `handler` only for users in GCMBOT_ADMIN_IDS; refuse and log (without any text) otherwise."""
-    import functools
-    import logging
+def is_admin(update: Update, context: BotContext) -> bool:
+    user = update.effective_user
+    return context.services.settings.is_admin(user.id if user else None)
 
-    log = logging.getLogger(handler.__module__)
 
-    @functools.wraps(handler)
-    async def guarded(update: Update, context: BotContext) -> None:
-        user = update.effective_user
-        if not context.services.settings.is_admin(user.id if user else None):
-            log.warning("%s refused: not an administrator", handler.__name__)
-            if update.callback_query:
-                await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
-            elif update.effective_message:
-                await update.effective_message.reply_text(NOT_ALLOWED)
-            return
-        await handler(update, context)
+def admin_only(command: str):
+    """Run the handler only for users in GCMBOT_ADMIN_IDS; others are refused, and the attempt is
+    logged (hashed id) and audited, without anything they typed."""
 
-    return guarded
+    def wrap(handler):
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: BotContext) -> None:
+            if not is_admin(update, context):
+                await refuse(update, context, command)
+                return
+            await handler(update, context)
+
+        return guarded
+
+    return wrap
+
+
+async def refuse(update: Update, context: BotContext, command: str) -> None:
+    user = update.effective_user
+    context.services.audit.refused(user.id if user else None, command)
+    if update.callback_query:
+        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(NOT_ALLOWED)

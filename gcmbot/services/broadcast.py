@@ -194,12 +194,6 @@ class BroadcastService:
         log.info("broadcast %d queued for %d recipient(s) by %s", broadcast_id, queued, "cli" if admin_id == CLI_ACTOR else hash_id(admin_id))
         return broadcast_id
 
-    def refused(self, user_id: int | None, command: str) -> None:
-        """A non-admin tried an admin command: kept in the audit log, without any text they sent."""
-        log.warning("user %s is not an admin and tried %s", hash_id(user_id), command)
-        with self.db.session() as s:
-            audit_store.record(s, actor_id=user_id or 0, action="refused", detail={"command": command}, now=utcnow())
-
     # --- following ----------------------------------------------------------------
 
     def status(self, broadcast_id: int | None = None, *, limit: int = 10) -> list[BroadcastStatus]:

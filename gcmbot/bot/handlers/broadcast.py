@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import edit_screen
 from gcmbot.bot.render import broadcast as render
 from gcmbot.services.broadcast import EmptySegment, InvalidHTML
@@ -32,28 +33,14 @@ class Draft:
         return Segment(get("region"), get("constituency"), get("topic"))
 
 
-def _is_admin(update: Update, context: BotContext) -> bool:
-    user = update.effective_user
-    return context.services.settings.is_admin(user.id if user else None)
-
-
 def _options(context: BotContext) -> dict[str, dict[str, str]]:
     return {kind: dict(context.services.broadcasts.options(kind)) for kind in KINDS}
 
 
-async def _refuse(update: Update, context: BotContext, command: str) -> None:
-    user = update.effective_user
-    context.services.broadcasts.refused(user.id if user else None, command)  # logged, never the text
-    if update.callback_query:
-        await update.callback_query.answer(render.NOT_ALLOWED, show_alert=True)
-    else:
-        await update.effective_message.reply_text(render.NOT_ALLOWED)
 
 
+@admin_only("/broadcast")
 async def broadcast_command(update: Update, context: BotContext) -> None:
-    if not _is_admin(update, context):
-        await _refuse(update, context, "/broadcast")
-        return
     if update.effective_chat.type != ChatType.PRIVATE:
         await update.effective_message.reply_text(render.PRIVATE_ONLY)
         return
@@ -65,7 +52,7 @@ async def broadcast_command(update: Update, context: BotContext) -> None:
 async def typed_text(update: Update, context: BotContext) -> None:
     """The admin's message text, only while a draft waits for it (otherwise other handlers see it)."""
     draft: Draft | None = context.chat_data.get(DRAFT)
-    if draft is None or draft.stage != "text" or not _is_admin(update, context):
+    if draft is None or draft.stage != "text" or not is_admin(update, context):
         return
     try:
         draft.text = context.services.broadcasts.validate(render.html_source(update.effective_message))
@@ -79,11 +66,9 @@ async def typed_text(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+@admin_only("broadcast button")
 async def on_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    if not _is_admin(update, context):
-        await _refuse(update, context, "broadcast button")
-        return
     parts = (query.data or "").split(":")
     draft: Draft | None = context.chat_data.get(DRAFT)
     if draft is None or len(parts) < 3 or parts[1] != draft.token:
@@ -142,10 +127,8 @@ async def _send(update: Update, context: BotContext, draft: Draft) -> None:
     await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients), None)
 
 
+@admin_only("/broadcasts")
 async def broadcasts_command(update: Update, context: BotContext) -> None:
-    if not _is_admin(update, context):
-        await _refuse(update, context, "/broadcasts")
-        return
     service = context.services.broadcasts
     await update.effective_message.reply_html(render.broadcasts_list([service.format_status(st) for st in service.status()]))
 

@@ -17,7 +17,7 @@ POLL_EVERY_SECONDS = 60
 FIRST_POLL_AFTER_SECONDS = 15
 
 
-@admin_only
+@admin_only("/feeds")
 async def feeds_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(render.feed_status(context.services.feeds.status()))
 

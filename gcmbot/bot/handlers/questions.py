@@ -49,7 +49,7 @@ async def on_suggestion(update: Update, context: BotContext) -> None:
     await query.message.reply_html(render.answer_html(answer, chat_language(update, context)))
 
 
-@admin_only
+@admin_only("/stats")
 async def stats_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(render.stats_html(context.services.questions.stats(now=utcnow())))
 

@@ -119,7 +119,6 @@ def broadcasts_list(entries: list[str]) -> str:
     return "<b>Recent broadcasts</b>\n\n" + "\n\n".join(entries)
 
 
-NOT_ALLOWED = "Sorry, you are not allowed to do that: only the bot's administrators can send broadcasts."
 PRIVATE_ONLY = "Broadcasts are prepared in a private chat with me, so the preview stays private. Send /broadcast there."
 STALE = "This broadcast draft is out of date. Send /broadcast to start again."
 UNKNOWN = "Unknown option; nothing was changed."
