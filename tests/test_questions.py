@@ -123,6 +123,16 @@ def test_log_keeps_text_only_for_declined_questions_and_only_30_days(services, d
     assert "declined: 3" in text and "2× what is the capital of france" in text
 
 
+def test_declined_question_keeps_no_contact_details(services, db):
+    now = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    services.questions.ask("can you call me on +254 712 345 678 or write to amina@example.org, I am @amina_k", now=now)
+    with db.session() as session:
+        [row] = session.exec(select(QuestionLog)).all()
+    assert row.outcome == "declined"
+    assert "712" not in row.text and "example.org" not in row.text and "amina_k" not in row.text
+    assert "[number]" in row.text and "[e-mail]" in row.text and "[@handle]" in row.text
+
+
 # --- end to end through the fake Bot API -------------------------------------------------
 
 

@@ -7,6 +7,7 @@ only for declined questions) and serves admin statistics.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -57,6 +58,24 @@ class Answer:
         if self.suggestions:
             return self.suggestions[0].id
         return None
+
+
+_REDACT = [
+    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[e-mail]"),
+    (re.compile(r"(?<!\w)@\w{3,}"), "[@handle]"),
+    (re.compile(r"https?://\S+|www\.\S+"), "[link]"),
+    (re.compile(r"\+?\d[\d\s().-]{5,}\d"), "[number]"),
+]
+
+
+def redact(text: str) -> str:
+    """What is kept of a declined question: no e-mail addresses, handles, links or phone/ID numbers.
+
+    People at risk may type such things; admins only need to see what the content is missing.
+    """
+    for pattern, placeholder in _REDACT:
+        text = pattern.sub(placeholder, text)
+    return text
 
 
 def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
@@ -158,7 +177,7 @@ class Questions:
     def ask(self, text: str, *, now: datetime) -> Answer:
         """Answer a question asked in a chat and log the outcome (the text only if declined)."""
         answer = answer_question(text, self.knowledge(), now.date())
-        kept = text.strip()[:MAX_QUESTION_CHARS] if answer.outcome == DECLINED else None
+        kept = redact(text.strip()[:MAX_QUESTION_CHARS]) if answer.outcome == DECLINED else None
         with self.db.session() as session:
             store.log_question(session, outcome=answer.outcome, matched=answer.matched, text=kept, now=now)
         return answer
