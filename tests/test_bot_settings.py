@@ -228,3 +228,18 @@ async def test_forget_removes_refused_admin_attempts(running_bot, services, db):
     services.subscriptions.forget(2103)
     with db.session() as s:
         assert s.exec(select(AuditLog).where(AuditLog.actor_id == 2103)).all() == []
+
+
+async def test_reminder_days_chosen_in_the_menu(running_bot, services):
+    fake = running_bot
+    menu = await subscribe(fake, 2104)
+    screen = await tap(fake, 2104, menu, "Digest")
+    screen = await tap(fake, 2104, screen, "Event reminders")  # off
+    assert services.subscriptions.get(2104).reminders is False
+    screen = await tap(fake, 2104, screen, "7 days before")  # choosing a lead time turns them back on
+    sub = services.subscriptions.get(2104)
+    assert (sub.reminders, sub.reminder_days) == (True, 7)
+    assert "✅ 7 days before" in str(screen["reply_markup"])
+    fake.press_button(2104, screen["message_id"], f"s:{sub.menu_token}:rd:5")  # not offered: forged
+    await fake.wait_for(lambda: "nothing was changed" in fake.callback_answers[-1].get("text", ""))
+    assert services.subscriptions.get(2104).reminder_days == 7

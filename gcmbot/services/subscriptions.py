@@ -299,6 +299,17 @@ class Subscriptions:
             raise InvalidChoice(name)
         return self._update(chat_id, lambda s, sub: setattr(sub, name, bool(value)))
 
+    def set_reminder_days(self, chat_id: int, days: int) -> Subscription:
+        """How many days before an event the reminder comes (1–30); choosing it turns reminders on."""
+        if not 1 <= days <= 30:
+            raise InvalidChoice(str(days))
+
+        def change(s, sub):
+            sub.reminder_days = days
+            sub.reminders = True
+
+        return self._update(chat_id, change)
+
     def new_menu_token(self, chat_id: int) -> str:
         """Invalidate the buttons of every older settings menu of this chat."""
         token = _token()

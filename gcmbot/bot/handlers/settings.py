@@ -184,6 +184,10 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
         if sub.digest_weekday is None:  # choosing an hour turns the digest on (Mondays)
             subs.set_digest(chat_id, 0)
         return render.digest_menu(subs.set_digest(chat_id, subs.require(chat_id).digest_weekday, int(args[0])))
+    if action == "rd":
+        if int(args[0]) not in render.REMINDER_DAYS:
+            raise InvalidChoice(args[0])
+        return render.digest_menu(subs.set_reminder_days(chat_id, int(args[0])))
     if action == "f":
         name = {"alerts": "alerts", "reminders": "reminders", "empty": "send_empty_digest"}[args[0]]
         return render.digest_menu(subs.set_flag(chat_id, name, not getattr(sub, name)))

@@ -22,6 +22,7 @@ ALL_LABEL = {"region": N_("All regions"), "constituency": N_("All constituencies
 ALL_LOWER = {"region": N_("all regions"), "constituency": N_("all constituencies"), "topic": N_("all topics")}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOURS = (6, 7, 8, 9, 10, 12, 14, 16, 18, 20)
+REMINDER_DAYS = (2, 3, 7, 14)  # choices in the menu; plural in every language we speak
 CHECK = "✅ "
 
 
@@ -125,7 +126,11 @@ def digest_menu(sub: Subscription) -> tuple[str, Markup]:
         Button(mark(sub.alerts, _("Instant alerts")), callback_data=cb(t, "f", "alerts")),
         Button(mark(sub.reminders, _("Event reminders")), callback_data=cb(t, "f", "reminders")),
     ]
-    keyboard = _rows(days, 4) + _rows(hours, 5) + [flags]
+    before = [
+        Button(mark(sub.reminders and sub.reminder_days == d, _("{days} days before").format(days=d)), callback_data=cb(t, "rd", d))
+        for d in REMINDER_DAYS
+    ]
+    keyboard = _rows(days, 4) + _rows(hours, 5) + [flags, before]
     keyboard.append([Button(mark(sub.send_empty_digest, _("Send digest even when nothing is new")), callback_data=cb(t, "f", "empty"))])
     keyboard.append([Button(_("« Back"), callback_data=cb(t, "m"))])
     text = "\n".join([
