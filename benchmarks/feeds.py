@@ -26,8 +26,6 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from gcmbot.content import load_content
 from gcmbot.content.loader import FeedSpec
@@ -84,12 +82,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def fresh_db(url: str | None) -> Database:
     db = Database(url or f"sqlite:///{tempfile.mkdtemp()}/bench.db")
-    with db.engine.begin() as conn:
-        if db.is_sqlite:
-            SQLModel.metadata.drop_all(conn)
-        else:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.wipe()
     db.upgrade(ROOT / "migrations")
     return db
 

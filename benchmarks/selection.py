@@ -65,9 +65,7 @@ def main() -> None:
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     db = Database(url)
-    with db.engine.begin() as conn:
-        if not db.is_sqlite:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.wipe()
     db.upgrade(ROOT / "migrations")
     content = load_content(ROOT / "content")
     with db.session() as s:

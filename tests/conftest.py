@@ -49,12 +49,7 @@ def _test_database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def database(tmp_path_factory) -> Database:
     db = Database(_test_database_url(tmp_path_factory))
-    with db.engine.begin() as conn:
-        if db.is_sqlite:
-            SQLModel.metadata.drop_all(conn)
-        else:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.wipe()
     db.upgrade(MIGRATIONS_DIR)
     yield db
     db.dispose()

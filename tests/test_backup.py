@@ -81,8 +81,7 @@ def postgres_target():
     url = os.environ.get("GCMBOT_TEST_IMPORT_DATABASE_URL")
     if url:
         db = Database(url)
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.wipe()
         db.dispose()
         yield url
         return

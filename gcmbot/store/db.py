@@ -52,6 +52,18 @@ class Database:
 
         command.upgrade(_alembic_config(self, migrations_dir), revision)
 
+    def wipe(self) -> None:
+        """Drop every table (tests and benchmarks only): the next upgrade() starts from nothing."""
+        from sqlalchemy import text
+        from sqlmodel import SQLModel
+
+        with self.engine.begin() as conn:
+            if self.is_sqlite:
+                SQLModel.metadata.drop_all(conn)
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            else:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+
     def current_revision(self) -> str | None:
         from alembic.migration import MigrationContext
 
