@@ -14,14 +14,14 @@ from datetime import date, datetime, timedelta
 
 from gcmbot.content.dates import PartialDate
 from gcmbot.content.loader import Content
-from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc
+from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc, Tuning
+from gcmbot.services.semantic import Encoder, VectorCache
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
 from gcmbot.store import questions as store
 
-# Confidence bands, chosen by measurement on tests/data/questions.yaml (benchmarks/faq.py).
-ANSWER_AT = 0.62
-SUGGEST_AT = 0.35
+# Confidence bands live in knowledge.Tuning (FUSED with an encoder, LEXICAL without),
+# chosen by measurement on the tune half of tests/data/questions.yaml (benchmarks/faq.py).
 MAX_SUGGESTIONS = 3
 MAX_QUESTION_CHARS = 500
 STATS_DAYS = 30
@@ -78,15 +78,20 @@ def redact(text: str) -> str:
     return text
 
 
-def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
+def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning | None = None) -> Answer:
     """Decide how to answer `text` on `today`. Deterministic; no I/O."""
-    parsed = knowledge.parse(text[:MAX_QUESTION_CHARS])
+    tuning = tuning or knowledge.tuning
+    text = text[:MAX_QUESTION_CHARS]
+    parsed = knowledge.parse(text)
     common = dict(corrections=parsed.corrections, today=today)
     intent = knowledge.intent(parsed)
     if intent:
         return Answer(ANSWERED, "bot", intent=intent, **common)
-    candidates = tuple(knowledge.search_faq(parsed))
-    sure_faq = bool(candidates) and candidates[0].confidence >= ANSWER_AT
+    semantic = knowledge.semantic_scores(text) if tuning.fusion != "lexical" else None
+    candidates = tuple(knowledge.search_faq(parsed, semantic=semantic, tuning=tuning))
+    answer_at, suggest_at = tuning.answer_at, tuning.suggest_at
+    lead = candidates[0].confidence - (candidates[1].confidence if len(candidates) > 1 else 0.0) if candidates else 0.0
+    sure_faq = bool(candidates) and candidates[0].confidence >= answer_at and lead >= tuning.margin and tuning.agrees(candidates[0])
     if knowledge.is_event_question(parsed, strong_only=sure_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
@@ -95,10 +100,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
                 no_upcoming=match.no_upcoming, candidates=candidates, **common,
             )
     best = candidates[0] if candidates else None
-    if best and best.confidence >= ANSWER_AT:
+    if best and sure_faq:
         return Answer(ANSWERED, "faq", faq=knowledge.faq_by_id[best.id], candidates=candidates, **common)
-    if best and best.confidence >= SUGGEST_AT:
-        close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= SUGGEST_AT * 0.75)
+    if best and best.confidence >= suggest_at:
+        close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= suggest_at * 0.75)
         return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
     return Answer(DECLINED, "none", candidates=candidates, **common)
 
@@ -112,9 +117,10 @@ def faq_answer(knowledge: Knowledge, faq_id: str, today: date) -> Answer | None:
 # --- building knowledge ----------------------------------------------------------------------
 
 
-def knowledge_from_content(content: Content) -> Knowledge:
+def knowledge_from_content(content: Content, encoder: Encoder | None = None, cache: VectorCache | None = None) -> Knowledge:
+    """Knowledge from content files; with `encoder`, FAQ phrasings are embedded (vectors from `cache` where it has them)."""
     titles = {s.id: s.title for s in content.sources}
-    return Knowledge(
+    knowledge = Knowledge(
         faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, titles.get(f.source, ""), f.translations) for f in content.faq],
         events=[
             EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, titles.get(e.source, ""),
@@ -124,6 +130,8 @@ def knowledge_from_content(content: Content) -> Knowledge:
         topics=[TermDoc(t.id, t.name, t.keywords, t.thematic) for t in content.topics],
         regions=[TermDoc(r.id, r.name, r.aliases) for r in content.regions],
     )
+    knowledge.attach_encoder(encoder, cache)
+    return knowledge
 
 
 def knowledge_from_db(db: Database) -> Knowledge:
