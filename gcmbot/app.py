@@ -58,7 +58,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         alerts=alerts,
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         broadcasts=BroadcastService(db, subscriptions),
-        questions=Questions(db),
+        questions=Questions(db, encoder=settings.encoder, cache_dir=settings.cache_dir),
         digest=DigestService(db, subscriptions),
         leadership=Leadership(db),
     )

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     log_format: str = "auto"  # auto (JSON when stderr is not a terminal), json, text
+    # Questions by meaning (issue 13): the sentence encoder (use, e5, off) and where FAQ vectors are cached.
+    encoder: str = "use"
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/gcmbot or ~/.cache/gcmbot
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -105,6 +108,19 @@ class Settings(BaseSettings):
     @field_validator("webhook_url", "webhook_secret", "metrics_port", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("encoder")
+    @classmethod
+    def _check_encoder(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("use", "e5", "off"):
+            raise ValueError(f"GCMBOT_ENCODER: {value!r} is not one of use, e5, off")
+        return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_cache_dir(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("log_format")

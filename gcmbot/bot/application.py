@@ -52,6 +52,7 @@ def build_application(services: Services, *, rate_limit: bool = True) -> Applica
 
 
 async def _post_init(application: Application) -> None:
+    application.bot_data["services"].questions.start_encoder()  # loads in a thread; lexical answers meanwhile
     await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.commands("en")])
     for lang in LANGUAGES:
         if lang != "en":

@@ -7,21 +7,26 @@ only for declined questions) and serves admin statistics.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from gcmbot.content.dates import PartialDate
 from gcmbot.content.loader import Content
 from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc, Tuning
-from gcmbot.services.semantic import Encoder, VectorCache
+from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, load_encoder
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
 from gcmbot.store import questions as store
 
 # Confidence bands live in knowledge.Tuning (FUSED with an encoder, LEXICAL without),
 # chosen by measurement on the tune half of tests/data/questions.yaml (benchmarks/faq.py).
+log = logging.getLogger(__name__)
+
 MAX_SUGGESTIONS = 3
 MAX_QUESTION_CHARS = 500
 STATS_DAYS = 30
@@ -91,7 +96,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     candidates = tuple(knowledge.search_faq(parsed, semantic=semantic, tuning=tuning))
     answer_at, suggest_at = tuning.answer_at, tuning.suggest_at
     lead = candidates[0].confidence - (candidates[1].confidence if len(candidates) > 1 else 0.0) if candidates else 0.0
-    sure_faq = bool(candidates) and candidates[0].confidence >= answer_at and lead >= tuning.margin and tuning.agrees(candidates[0])
+    # Outright only with content words to go on ("what?" has none), a clear lead, and lexical
+    # support unless the encoder alone is very sure.
+    sure_faq = (bool(candidates) and bool(parsed.terms) and candidates[0].confidence >= answer_at and lead >= tuning.margin
+                and tuning.agrees(candidates[0]))
     if knowledge.is_event_question(parsed, strong_only=sure_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
@@ -165,18 +173,62 @@ class QuestionStats:
 
 
 class Questions:
-    """Answers questions from the content in the database and keeps an anonymous log."""
+    """Answers questions from the content in the database and keeps an anonymous log.
 
-    def __init__(self, db: Database) -> None:
+    The sentence encoder is loaded once, in a thread (`start_encoder`, called at start-up),
+    so the event loop never waits for it; until it is ready, and if it cannot be loaded,
+    questions are answered lexically.
+    """
+
+    def __init__(self, db: Database, *, encoder: str = "off", cache_dir: Path | None = None) -> None:
         self.db = db
+        self.encoder_name = encoder
+        self.cache = VectorCache(cache_dir if cache_dir is not None else default_cache_dir())
+        self._encoder: Encoder | None = None
+        self._encoder_thread: threading.Thread | None = None
+        self.encoder_ready = threading.Event()  # set once loading ended (loaded or not)
+        self._lock = threading.Lock()
         self._knowledge: Knowledge | None = None
         self._built_at = 0.0
 
+    def start_encoder(self) -> threading.Thread | None:
+        """Load the encoder and embed the FAQ in a background thread (once). None when off."""
+        if self.encoder_name == "off":
+            self.encoder_ready.set()
+            return None
+        with self._lock:
+            if self._encoder_thread is None:
+                self._encoder_thread = threading.Thread(target=self._load_encoder, name="gcmbot-encoder", daemon=True)
+                self._encoder_thread.start()
+        return self._encoder_thread
+
+    def _load_encoder(self) -> None:
+        try:
+            encoder = load_encoder(self.encoder_name)
+            if encoder is not None:
+                knowledge = knowledge_from_db(self.db)
+                knowledge.attach_encoder(encoder, self.cache)  # embeds the FAQ here, not on a question
+                with self._lock:
+                    self._encoder = encoder
+                    self._knowledge, self._built_at = knowledge, time.monotonic()
+        except Exception:
+            log.warning("semantic matching could not be started; questions are matched lexically", exc_info=True)
+        finally:
+            self.encoder_ready.set()
+
+    @property
+    def semantic(self) -> bool:
+        """Are questions matched by meaning now (encoder loaded)?"""
+        return self._encoder is not None
+
     def knowledge(self) -> Knowledge:
         # Content changes only on `gcmbot content load` or a restart: rebuild now and then.
+        # Unchanged phrasings keep their vectors (in memory and on disk): a rebuild embeds only new ones.
         if self._knowledge is None or time.monotonic() - self._built_at > KNOWLEDGE_TTL_SECONDS:
-            self._knowledge = knowledge_from_db(self.db)
-            self._built_at = time.monotonic()
+            knowledge = knowledge_from_db(self.db)
+            knowledge.attach_encoder(self._encoder, self.cache)
+            with self._lock:
+                self._knowledge, self._built_at = knowledge, time.monotonic()
         return self._knowledge
 
     def reload(self) -> None:

@@ -127,6 +127,8 @@ class VectorCache:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
         self._warned = False
+        self._memory: dict[str, dict[str, np.ndarray]] = {}  # encoder name → key → vector
+        self._lock = threading.Lock()
 
     @staticmethod
     def key(encoder_name: str, text: str) -> str:
@@ -168,8 +170,14 @@ class VectorCache:
 
     def vectors(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
         """Vectors of `texts` (one row each), from the cache where it has them."""
+        with self._lock:
+            return self._vectors(encoder, texts)
+
+    def _vectors(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
         path = self._path(encoder.name)
-        stored = self._read(path)
+        stored = self._memory.get(encoder.name)
+        if stored is None:
+            stored = self._memory[encoder.name] = self._read(path)
         keys = [self.key(encoder.name, t) for t in texts]
         missing = sorted({k: i for i, k in enumerate(keys) if k not in stored}.values())
         if missing:
@@ -179,7 +187,9 @@ class VectorCache:
         unique = list(dict.fromkeys(keys))
         matrix = np.stack([stored[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 1), np.float32)
         if missing or len(stored) != len(unique):  # new vectors, or stale ones to drop
-            self._write(path, unique, np.stack([stored[k] for k in unique]).astype(np.float32) if unique else matrix)
+            kept = {k: stored[k] for k in unique}
+            self._memory[encoder.name] = kept
+            self._write(path, unique, np.stack([kept[k] for k in unique]).astype(np.float32) if unique else matrix)
         return matrix
 
 
