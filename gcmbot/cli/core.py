@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from gcmbot.app import build_services, load_content_into_db, prepare
 from gcmbot.config import load_settings
 from gcmbot.content import ContentError
-from gcmbot.content.loader import check_content
+from gcmbot.content.loader import check_content, errors
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     content = sub.add_parser("content", help="the curated content in content/").add_subparsers(dest="content_command", metavar="ACTION", required=True)
     p = content.add_parser("check", help="validate content files; print file:line: message for each problem")
     p.add_argument("--dir", help="content folder (default: GCMBOT_CONTENT_DIR or the shipped content/)")
-    p.add_argument("--strict", action="store_true", help="a missing translation (es, fr, ar) is an error, not a warning")
+    p.add_argument("--strict", action="store_true", help="treat warnings (a stale record, missing es/fr/ar translations) as errors")
+    p.add_argument("--today", type=_day, help="check the record as of this day, YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_content_check)
     p = content.add_parser("coverage", help="translation coverage: a table of fields × languages")
     p.add_argument("--dir", help="content folder (default: GCMBOT_CONTENT_DIR or the shipped content/)")
@@ -52,19 +54,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day: write YYYY-MM-DD") from None
+
+
 def cmd_content_check(args: argparse.Namespace) -> int:
     directory = args.dir or load_settings().content_dir
-    content, problems = check_content(directory)
+    content, problems = check_content(directory, today=args.today or date.today())
     for problem in problems:
         print(problem)
     for missing in content.missing:
-        print(str(missing).replace(": warning: ", ": error: ", 1) if args.strict else missing)
-    if problems or (args.strict and content.missing):
-        count = len(problems) + (len(content.missing) if args.strict else 0)
-        print(f"{count} problem(s) in {directory}", file=sys.stderr)
+        print(missing)
+    failing = [*problems, *content.missing] if args.strict else errors(problems)
+    warnings = len(problems) - len(errors(problems)) + len(content.missing)
+    if failing:
+        print(f"{len(failing)} problem(s) in {directory}" + (" (warnings count: --strict)" if args.strict and warnings else ""), file=sys.stderr)
         return 1
-    if content.missing:
-        print(f"{len(content.missing)} missing translation(s) (see `gcmbot content coverage`)", file=sys.stderr)
+    if warnings:
+        print(f"{warnings} warning(s): the content loads, but an editor should look at them"
+              + (f" ({len(content.missing)} missing translations: see `gcmbot content coverage`)" if content.missing else ""), file=sys.stderr)
     print(
         f"content OK: {len(content.events)} events, {len(content.faq)} FAQ entries, {len(content.statements)} statements, "
         f"{len(content.feeds)} feeds, {len(content.regions)} regions, {len(content.constituencies)} constituencies, "
@@ -104,10 +115,10 @@ def _pct(part: int, whole: int) -> str:
 def cmd_content_coverage(args: argparse.Namespace) -> int:
     directory = args.dir or load_settings().content_dir
     content, problems = check_content(directory)
-    for problem in problems:
+    for problem in errors(problems):
         print(problem, file=sys.stderr)
     print(coverage_table(content))
-    return 1 if problems else 0
+    return 1 if errors(problems) else 0
 
 
 def cmd_content_load(args: argparse.Namespace) -> int:

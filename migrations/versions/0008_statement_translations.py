@@ -1,14 +1,14 @@
 """content translations: statement.translations
 
 Revision ID: stmti18n1
-Revises: i18n1
+Revises: lifecycle1
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'stmti18n1'
-down_revision = 'i18n1'
+down_revision = 'lifecycle1'
 branch_labels = None
 depends_on = None
 
