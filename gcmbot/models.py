@@ -103,6 +103,8 @@ class Statement(SQLModel, table=True):
     regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = ""
     url: str = ""
+    # {field: {language: text}} from the content's `translations` (English is the field itself).
+    translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # When the bot first learned of it: digests list statements new since the last digest.
     first_seen_at: datetime = Field(default_factory=utcnow)
 

@@ -149,6 +149,7 @@ def sync_content(session: Session, content: Content, *, overwrite: bool = False)
             dict(
                 id=s.id, title=s.title, date=s.date.value, date_precision=s.date.precision, organisation=s.organisation,
                 summary=s.summary, topics=list(s.topics), regions=list(s.regions), source=s.source, url=s.url,
+                translations=s.translations,
                 first_seen_at=min(now, datetime.combine(s.date.last_day, time(23, 59), tzinfo=timezone.utc)),
             )
             for s in content.statements

@@ -1,7 +1,7 @@
 """web console: one-time login links, sessions, entries edited in the console
 
 Revision ID: web1
-Revises: lifecycle1
+Revises: stmti18n1
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 
 
 revision = 'web1'
-down_revision = 'lifecycle1'
+down_revision = 'stmti18n1'
 branch_labels = None
 depends_on = None
 
