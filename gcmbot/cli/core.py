@@ -28,7 +28,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = content.add_parser("coverage", help="translation coverage: a table of fields × languages")
     p.add_argument("--dir", help="content folder (default: GCMBOT_CONTENT_DIR or the shipped content/)")
     p.set_defaults(func=cmd_content_coverage)
-    content.add_parser("load", help="validate and sync content into the database").set_defaults(func=cmd_content_load)
+    p = content.add_parser("load", help="validate and sync content into the database (keeps entries edited in the web console)")
+    p.add_argument("--overwrite", action="store_true", help="also replace entries edited in the web console with the files' version")
+    p.set_defaults(func=cmd_content_load)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -125,7 +127,7 @@ def cmd_content_load(args: argparse.Namespace) -> int:
     services = build_services(load_settings())
     services.db.upgrade(services.settings.migrations_dir)
     try:
-        report = load_content_into_db(services)
+        report = load_content_into_db(services, overwrite=getattr(args, "overwrite", False))
     except ContentError as exc:
         print(exc)
         print("nothing loaded: fix the problems above first", file=sys.stderr)

@@ -47,8 +47,12 @@ def _localized(entry, field: str, language: str) -> str:
     return value
 
 
-def build_ics(events: Iterable, *, now: datetime, name: str | None = None, language: str = "en") -> bytes:
-    """The calendar in `language`: titles, places, themes and dates from the content's translations."""
+def build_ics(
+    events: Iterable, *, now: datetime, name: str | None = None, language: str = "en", refresh_hours: int | None = None
+) -> bytes:
+    """The calendar in `language`: titles, places, themes and dates from the content's translations.
+
+    With `refresh_hours` it is a subscribed feed that tells calendar apps how often to refresh."""
     _ = translator(language).gettext
     name = name or _(CALENDAR_NAME)
     cal = Calendar()
@@ -56,6 +60,10 @@ def build_ics(events: Iterable, *, now: datetime, name: str | None = None, langu
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
+    if refresh_hours:
+        cal.add("method", "PUBLISH")
+        cal.add("refresh-interval", timedelta(hours=refresh_hours), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", f"PT{refresh_hours}H")
     for event in events:
         span = _span(event)
         if span is None:
@@ -86,3 +94,34 @@ def build_ics(events: Iterable, *, now: datetime, name: str | None = None, langu
         item.add("transp", "TRANSPARENT")
         cal.add_component(item)
     return cal.to_ical()
+
+
+# --- segments in URLs: the deep-link payload format -----------------------------------
+# `region-africa_constituency-trade-unions` (kinds may be abbreviated r, c, t); `all` = everything.
+
+_KIND_PREFIX = {"region": "region", "r": "region", "constituency": "constituency", "c": "constituency", "topic": "topic", "t": "topic"}
+ALL_PAYLOAD = "all"
+
+
+class BadSegment(ValueError):
+    """A payload part that is not `kind-id` with a known kind."""
+
+
+def parse_segment_payload(payload: str) -> dict[str, set[str]]:
+    """`region-africa_c-trade-unions` → {"region": {"africa"}, "constituency": {"trade-unions"}} (ids not checked here)."""
+    chosen: dict[str, set[str]] = {}
+    if payload.lower() == ALL_PAYLOAD:
+        return chosen
+    for part in payload.split("_"):
+        prefix, _, value = part.partition("-")
+        kind = _KIND_PREFIX.get(prefix.lower())
+        if kind is None or not value:
+            raise BadSegment(part[:64])
+        chosen.setdefault(kind, set()).add(value.lower())
+    return chosen
+
+
+def segment_payload(segment) -> str:
+    """The payload of a Segment (kinds in the order region, constituency, topic; ids sorted)."""
+    parts = [f"{kind}-{value}" for kind in ("region", "constituency", "topic") for value in sorted(segment.get(kind) or ())]
+    return "_".join(parts) or ALL_PAYLOAD

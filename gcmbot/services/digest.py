@@ -727,3 +727,9 @@ class DigestService:
 
         segment, _, language = self._who(chat_id)
         return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), language=language)
+
+    def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> bytes:
+        """The public subscribed calendar of a segment (GET /calendar/<segment>.ics): nothing about any chat."""
+        from gcmbot.services.calendar import build_ics
+
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), name=name, refresh_hours=refresh_hours)
