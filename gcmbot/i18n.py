@@ -74,3 +74,26 @@ def translator(lang: str | None) -> gettext.NullTranslations:
 def gettext_for(lang: str | None):
     """Shortcut: the `_` function of `lang`."""
     return translator(lang).gettext
+
+
+# --- numbers and moments in a language (Babel) ------------------------------------------------
+
+
+def number(value: float | int, lang: str | None = None, decimals: int | None = None) -> str:
+    """`12 345,6` (fr), `12.345,6` (es), `12,345.6` (en, ar): Babel's grouping and decimal sign."""
+    from babel.numbers import format_decimal
+
+    lang = normalize(lang) or DEFAULT
+    pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=lang)
+
+
+def moment(value, lang: str | None = None) -> str:
+    """A UTC timestamp for admins: "2026-12-04 20:05 UTC" in English, "4 dic 2026, 20:05 UTC" in Spanish…"""
+    from babel.dates import format_skeleton
+
+    lang = normalize(lang) or DEFAULT
+    if lang == DEFAULT:
+        return f"{value:%Y-%m-%d %H:%M} UTC"
+    day = format_skeleton("yMMMd", value, locale=lang, fuzzy=True)
+    return f"{day}, {value:%H:%M} UTC"

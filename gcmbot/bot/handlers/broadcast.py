@@ -10,10 +10,12 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import edit_screen
 from gcmbot.bot.render import broadcast as render
 from gcmbot.services.broadcast import EmptySegment, InvalidHTML
+from gcmbot.i18n import translator
 from gcmbot.services.subscriptions import KINDS, Segment
 
 DRAFT = "broadcast_draft"
@@ -33,8 +35,18 @@ class Draft:
         return Segment(get("region"), get("constituency"), get("topic"))
 
 
-def _options(context: BotContext) -> dict[str, dict[str, str]]:
-    return {kind: dict(context.services.broadcasts.options(kind)) for kind in KINDS}
+def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
+    """Region / constituency / topic names (in the admin's language) by id."""
+    return {kind: dict(context.services.broadcasts.options(kind, lang)) for kind in KINDS}
+
+
+def _lang(update: Update, context: BotContext) -> str:
+    """Admin texts are in the admin's chat language, like everything else."""
+    return chat_language(update, context)
+
+
+def _t(update: Update, context: BotContext, message: str) -> str:
+    return translator(_lang(update, context)).gettext(message)
 
 
 
@@ -42,10 +54,10 @@ def _options(context: BotContext) -> dict[str, dict[str, str]]:
 @admin_only("/broadcast")
 async def broadcast_command(update: Update, context: BotContext) -> None:
     if update.effective_chat.type != ChatType.PRIVATE:
-        await update.effective_message.reply_text(render.PRIVATE_ONLY)
+        await update.effective_message.reply_text(_t(update, context, render.PRIVATE_ONLY))
         return
     draft = context.chat_data[DRAFT] = Draft()
-    text, markup = render.ask_text(draft.token)
+    text, markup = render.ask_text(draft.token, _lang(update, context))
     await update.effective_message.reply_html(text, reply_markup=markup)
 
 
@@ -57,11 +69,11 @@ async def typed_text(update: Update, context: BotContext) -> None:
     try:
         draft.text = context.services.broadcasts.validate(render.html_source(update.effective_message))
     except InvalidHTML as exc:
-        await update.effective_message.reply_html(render.bad_html(str(exc)))
+        await update.effective_message.reply_html(render.bad_html(str(exc), _lang(update, context)))
         raise ApplicationHandlerStop from None
     draft.stage = "segment"
     count = context.services.broadcasts.count(draft.segment())
-    text, markup = render.segment_menu(draft.token, draft.chosen, _options(context), count)
+    text, markup = render.segment_menu(draft.token, draft.chosen, _options(context, _lang(update, context)), count, _lang(update, context))
     await update.effective_message.reply_html(text, reply_markup=markup)
     raise ApplicationHandlerStop
 
@@ -72,14 +84,14 @@ async def on_button(update: Update, context: BotContext) -> None:
     parts = (query.data or "").split(":")
     draft: Draft | None = context.chat_data.get(DRAFT)
     if draft is None or len(parts) < 3 or parts[1] != draft.token:
-        await query.answer(render.STALE)
+        await query.answer(_t(update, context, render.STALE))
         return
     action, args = parts[2], parts[3:]
-    options = _options(context)
+    options = _options(context, _lang(update, context))
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
             or action in "ps" and not draft.text:
-        await query.answer(render.UNKNOWN)
+        await query.answer(_t(update, context, render.UNKNOWN))
         return
     await query.answer()
     if action == "p":
@@ -88,12 +100,12 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _send(update, context, draft)
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
-        await edit_screen(query, render.CANCELLED, None)
+        await edit_screen(query, _t(update, context, render.CANCELLED), None)
     else:
-        await edit_screen(query, *_segment_screen(context, draft, action, args, options))
+        await edit_screen(query, *_segment_screen(context, draft, action, args, options, _lang(update, context)))
 
 
-def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options):
+def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options, lang: str = "en"):
     """Apply a segment button (v, t, a, m) and return the screen to show."""
     draft.stage = "segment"
     kind = render.KIND_CODES[args[0]] if args else None
@@ -103,16 +115,17 @@ def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[s
         draft.chosen[kind] = set()
     count = context.services.broadcasts.count(draft.segment())
     if kind is None:
-        return render.segment_menu(draft.token, draft.chosen, options, count)
-    return render.choice_menu(draft.token, kind, draft.chosen[kind], options[kind], count)
+        return render.segment_menu(draft.token, draft.chosen, options, count, lang)
+    return render.choice_menu(draft.token, kind, draft.chosen[kind], options[kind], count, lang)
 
 
 async def _preview(update: Update, context: BotContext, draft: Draft, options) -> None:
     text, count = context.services.broadcasts.preview(draft.text, draft.segment())
     draft.stage = "confirm"
-    await edit_screen(update.callback_query, render.segment_chosen(draft.chosen, options), None)
+    lang = _lang(update, context)
+    await edit_screen(update.callback_query, render.segment_chosen(draft.chosen, options, lang), None)
     await update.effective_chat.send_message(text)  # exactly what recipients get
-    confirm_text, markup = render.confirm(draft.token, count)
+    confirm_text, markup = render.confirm(draft.token, count, lang)
     await update.effective_chat.send_message(confirm_text, reply_markup=markup)
 
 
@@ -121,16 +134,16 @@ async def _send(update: Update, context: BotContext, draft: Draft) -> None:
     try:
         broadcast_id = context.services.broadcasts.enqueue(update.effective_user.id, draft.text, draft.segment())
     except EmptySegment:
-        await edit_screen(update.callback_query, render.EMPTY, None)
+        await edit_screen(update.callback_query, _t(update, context, render.EMPTY), None)
         return
     [status] = context.services.broadcasts.status(broadcast_id)
-    await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients), None)
+    await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, _lang(update, context)), None)
 
 
 @admin_only("/broadcasts")
 async def broadcasts_command(update: Update, context: BotContext) -> None:
-    service = context.services.broadcasts
-    await update.effective_message.reply_html(render.broadcasts_list([service.format_status(st) for st in service.status()]))
+    service, lang = context.services.broadcasts, _lang(update, context)
+    await update.effective_message.reply_html(render.broadcasts_list([service.format_status(st, lang=lang) for st in service.status()], lang))
 
 
 def register(application: Application) -> None:
