@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
 from gcmbot.content.dates import format_range
-from gcmbot.i18n import N_, translator
+from gcmbot.i18n import N_, isolate_html, translator
 from gcmbot.services.knowledge import EventDoc
 from gcmbot.services.questions import ANSWERED, SUGGESTED, Answer, QuestionStats
 
@@ -99,7 +99,12 @@ def _event_html(event: EventDoc, today: date, lang: str = "en") -> str:
 
 
 def answer_html(answer: Answer, lang: str = "en") -> str:
-    """The message text, Telegram HTML, under 4096 characters, in `lang` where texts and content have it."""
+    """The message text, Telegram HTML, under 4096 characters, in `lang` where texts and content have it
+    (in Arabic, with Latin names, dates and numbers isolated: see i18n.isolate_html)."""
+    return _fit(isolate_html(_answer_html(answer, lang), lang))
+
+
+def _answer_html(answer: Answer, lang: str = "en") -> str:
     _ = translator(lang).gettext
     if answer.kind == "bot" and answer.intent:
         return _(INTENT_TEXTS.get(answer.intent, INTENT_TEXTS["help"]))
