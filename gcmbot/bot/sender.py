@@ -97,3 +97,15 @@ class TelegramSender:
         )
         self._may_pin[chat_id] = (allowed, time.monotonic())
         return allowed
+
+
+async def fetch_username(token: str, base_url: str | None = None) -> str | None:
+    """The bot's @username from getMe (for the forward-safe start link of CLI-queued digests and
+    alerts), or None when Telegram cannot be reached."""
+    kwargs = {"base_url": base_url.rstrip("/")} if base_url else {}
+    try:
+        async with Bot(token, **kwargs) as bot:
+            return bot.username
+    except Exception as exc:  # noqa: BLE001 - unreachable, bad token…: the messages go anyway
+        log.warning("getMe failed (%s): digests and alerts go without the start link", type(exc).__name__)
+        return None
