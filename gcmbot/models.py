@@ -89,6 +89,11 @@ class Event(SQLModel, table=True):
     note: str = ""
     # {field: {language: text}} from the content's `translations` (English is the field itself).
     translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    # The record's lifecycle (content/README.md): expected, confirmed, held, moved, cancelled.
+    status: str = Field(default="confirmed", max_length=16, sa_column_kwargs={"server_default": "confirmed"})
+    as_of: date | None = None  # when the record was last checked against its source
+    history: str = ""  # what had been planned before ("first planned for New York in September 2018")
+    recurs: str | None = Field(default=None, max_length=16)  # "yearly"
 
 
 class Statement(SQLModel, table=True):
@@ -102,6 +107,8 @@ class Statement(SQLModel, table=True):
     regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = ""
     url: str = ""
+    # {field: {language: text}} from the content's `translations` (English is the field itself).
+    translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # When the bot first learned of it: digests list statements new since the last digest.
     first_seen_at: datetime = Field(default_factory=utcnow)
 
@@ -236,3 +243,34 @@ class AuditLog(SQLModel, table=True):
     actor_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     action: str = Field(max_length=32)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebLoginToken(SQLModel, table=True):
+    """A one-time login link for the web console (only its SHA-256 is stored)."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    admin_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in web console session (the cookie holds the secret; only its SHA-256 is stored)."""
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    admin_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class ConsoleEdit(SQLModel, table=True):
+    """A content entry changed in the web console: the database is its working copy, so
+    `gcmbot content load` reports it instead of overwriting it (unless --overwrite)."""
+
+    kind: str = Field(primary_key=True, max_length=16)  # event, faq, statement, feed, taxonomy
+    entry_id: str = Field(primary_key=True, max_length=100)
+    edited_at: datetime = Field(default_factory=utcnow)
+    edited_by: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -13,6 +13,7 @@ from gcmbot.app import Services
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.handlers import broadcast, channels, core, digest, feeds, questions, settings
+from gcmbot.bot.handlers import web as web_console
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.i18n import LANGUAGES, translator
 from gcmbot.services.delivery import DeliveryWorker
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 # Feature modules, each with register(application). Order matters only for
 # catch-all handlers (questions), which register last.
 HANDLER_MODULES = [core, settings, channels, digest, feeds, broadcast, questions]
+HANDLER_MODULES.insert(-1, web_console)  # /web (issue 14); before the catch-all questions
 
 
 def build_application(services: Services, *, rate_limit: bool = True) -> Application:

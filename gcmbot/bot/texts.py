@@ -32,6 +32,7 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("broadcasts", "Recent broadcasts with sent / pending / failed counts"),
     ("stats", "What people ask, and the top questions the bot could not answer"),
     ("feeds", "State of the UN/IOM feeds: last success, last error, items, flagged"),
+    ("web", "A one-time login link to the web console (private chat)"),
 ]
 
 

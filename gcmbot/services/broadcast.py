@@ -277,6 +277,27 @@ class BroadcastService:
                 )
             return result
 
+    def cancel(self, broadcast_id: int, admin_id: int, *, now: datetime | None = None) -> int | None:
+        """Cancel a broadcast still waiting for its scheduled time: its rows are skipped, nothing more is sent.
+
+        Returns how many messages were withdrawn, or None when it cannot be cancelled
+        (unknown, already done or cancelled, or its time has come and sending started).
+        """
+        now = now or utcnow()
+        with self.db.session() as s:
+            row = store.get(s, broadcast_id)
+            if row is None or row.status != "queued" or row.scheduled_at is None:
+                return None
+            scheduled = row.scheduled_at if row.scheduled_at.tzinfo else row.scheduled_at.replace(tzinfo=now.tzinfo)
+            if scheduled <= now:
+                return None
+            withdrawn = store.cancel(s, broadcast_id, now)
+            if withdrawn is None:
+                return None
+            audit_store.record(s, actor_id=admin_id, action="broadcast-cancel", now=now, detail={"broadcast_id": broadcast_id, "withdrawn": withdrawn})
+        log.info("broadcast %d cancelled by %s: %d message(s) withdrawn", broadcast_id, hash_id(admin_id), withdrawn)
+        return withdrawn
+
     def text_of(self, broadcast_id: int) -> str | None:
         with self.db.session() as s:
             row = store.get(s, broadcast_id)
@@ -322,7 +343,7 @@ class BroadcastService:
         """One broadcast in a few lines: for /broadcasts (HTML) and `gcmbot broadcast status` (plain)."""
         b = (lambda t: f"<b>{t}</b>") if html else (lambda t: t)  # noqa: E731
         esc = escape if html else (lambda t: t)  # noqa: E731
-        state = "done" if st.status == "done" else ("scheduled" if st.scheduled_at and st.sent == 0 and st.pending else "sending")
+        state = st.status if st.status in ("done", "cancelled") else ("scheduled" if st.scheduled_at and st.sent == 0 and st.pending else "sending")
         when = st.created_at.strftime("%Y-%m-%d %H:%M UTC")
         head = b(f"#{st.id}") + f" {when} — {state}"
         if st.scheduled_at and state == "scheduled":

@@ -261,12 +261,13 @@ def render_statement(statement, language: str = "en") -> str:
     start = PartialDate(statement.date, statement.date_precision or "day")
     date_text = format_range(start, None, language)
     href = safe_url(statement.url)
-    title = esc(statement.title, 400)
+    title = esc(localized(statement, "title", language), 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• <b>{title}</b>"
-    meta = " · ".join(x for x in (esc(statement.organisation, 150), esc(date_text)) if x)
+    meta = " · ".join(x for x in (esc(localized(statement, "organisation", language), 150), esc(date_text)) if x)
     lines = [head, meta]
-    if statement.summary:
-        lines.append(esc(statement.summary, 500))
+    summary = localized(statement, "summary", language)
+    if summary:
+        lines.append(esc(summary, 500))
     return "\n".join(lines)
 
 
@@ -736,5 +737,11 @@ class DigestService:
     def calendar(self, chat_id: int | None, now: datetime) -> bytes:
         from gcmbot.services.calendar import build_ics
 
-        segment, _, _ = self._who(chat_id)
-        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now))
+        segment, _, language = self._who(chat_id)
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), language=language)
+
+    def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> bytes:
+        """The public subscribed calendar of a segment (GET /calendar/<segment>.ics): nothing about any chat."""
+        from gcmbot.services.calendar import build_ics
+
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), name=name, refresh_hours=refresh_hours)

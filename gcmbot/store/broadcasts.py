@@ -91,3 +91,21 @@ def mark_report_sent(session: Session, broadcast_id: int) -> bool:
         update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.report_sent == False).values(report_sent=True)  # noqa: E712
     )
     return result.rowcount == 1  # type: ignore[union-attr]
+
+
+def cancel(session: Session, broadcast_id: int, now: datetime) -> int | None:
+    """queued → cancelled, its pending rows skipped. The number of rows skipped, or None if it was not queued.
+
+    Only rows still `pending` are touched (conditional UPDATE): a row a worker has just claimed is sent.
+    """
+    result = session.exec(
+        update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "queued").values(status="cancelled", completed_at=now)
+    )
+    if result.rowcount != 1:  # type: ignore[union-attr]
+        return None
+    rows = session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == "pending")
+        .values(status="skipped", error="cancelled by an admin")
+    )
+    return rows.rowcount or 0  # type: ignore[union-attr]

@@ -1,7 +1,7 @@
 """channels, quiet digests, broadcast attachments and pins
 
 Revision ID: channels1
-Revises: i18n1
+Revises: web1
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 
 
 revision = 'channels1'
-down_revision = 'i18n1'
+down_revision = 'web1'
 branch_labels = None
 depends_on = None
 
