@@ -42,6 +42,11 @@ class Services:
     webauth: WebAuth
     editor: ContentEditor
 
+    def set_bot_username(self, username: str | None) -> None:
+        """The bot's @username (from getMe): digests and alerts end with a t.me start link to it."""
+        self.digest.bot_username = username or None
+        self.alerts.bot_username = username or None
+
     @property
     def is_leader(self) -> bool:
         return self.leadership.is_leader
