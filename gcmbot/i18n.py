@@ -116,8 +116,13 @@ _ISOLATED = re.compile(f"{FSI}[^{PDI}]*{PDI}")
 _TAG = re.compile(r"(<[^>]*>)")
 
 
+_PLAIN_NUMBER = re.compile(r"^[0-9]+(?:[.,\u00a0\u202f][0-9]+)*$")
+
+
 def _wrap(match: re.Match) -> str:
     run = match.group(0)
+    if _PLAIN_NUMBER.match(run):  # "2017", "86", "11.7": a lone number already reads right in Arabic
+        return run
     if run.endswith(")") and run.count("(") < run.count(")"):  # "(GCM)": the brackets belong to the Arabic text
         return _wrap_text(run[:-1]) + ")"
     return f"{FSI}{run}{PDI}"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import false as sql_false
 from sqlmodel import Field, SQLModel
 
 
@@ -39,6 +40,9 @@ class Subscriber(SQLModel, table=True):
     alerts: bool = False
     reminders: bool = True
     reminder_days: int = 3
+    # Digests without a notification sound: auto (at night, 22:00-07:00 local, for groups and
+    # channels; never for people), night, always, off.
+    quiet: str = Field(default="auto", max_length=8, sa_column_kwargs={"server_default": "auto"})
     # Changes each time a settings menu is drawn; buttons of older menus are stale.
     menu_token: str = Field(default="", max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
@@ -179,6 +183,20 @@ class Broadcast(SQLModel, table=True):
     recipients: int = 0
     completed_at: datetime | None = None
     report_sent: bool = False
+    # One document or photo, sent with `text` as its caption. The file is uploaded once (the
+    # first send; BroadcastFile keeps the bytes until then) and sent by file_id afterwards.
+    attachment_kind: str | None = Field(default=None, max_length=16)  # document, photo
+    attachment_name: str | None = Field(default=None, max_length=255)
+    attachment_file_id: str | None = Field(default=None, max_length=255)
+    pin_in_groups: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})
+
+
+class BroadcastFile(SQLModel, table=True):
+    """The bytes of a broadcast's attachment, for its first upload (a file sent from chat has a file_id already)."""
+
+    broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True, ondelete="CASCADE")
+    mime_type: str | None = Field(default=None, max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -198,6 +216,8 @@ class OutboxMessage(SQLModel, table=True):
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
     # pending → sending → sent | failed | skipped
     status: str = Field(default="pending", max_length=16)
+    silent: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})  # disable_notification
+    pin: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})  # pin it where the bot may (groups)
     attempts: int = 0
     not_before: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None

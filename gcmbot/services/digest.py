@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
 from gcmbot.i18n import N_, isolate_html, translator
+from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import digest as store
@@ -335,8 +336,11 @@ def render_digest(
     preview: bool = False,
     limit: int = LIMIT,
     blocks: dict | None = None,
+    share: str = "",
 ) -> list[str]:
     """Telegram HTML messages (each within `limit`) for a digest; [] when empty and not wanted.
+
+    `share` is the forward-safe last line (services.sharing.share_line), after the footer.
 
     Headings, dates and translated content fields are in `language` (English where missing).
     `blocks` is an optional memo of rendered items shared between many digests of one run.
@@ -357,7 +361,7 @@ def render_digest(
     _ = translator(language).gettext
     rtl = lambda text: isolate_html(text, language)  # noqa: E731  (Arabic: Latin names, dates and numbers isolated)
     head = rtl(digest_head(content.today, preview=preview, language=language))
-    footer = rtl(_(FOOTER))
+    footer = rtl(_(FOOTER) + (f"\n{share}" if share else ""))
     if content.empty:
         if not send_empty:
             return []
@@ -576,6 +580,7 @@ class DigestService:
         self.subscriptions = subscriptions
         self._done: set[str] = set()  # dedup keys known to be in the outbox (saves queries each tick)
         self._subs: tuple[tuple, list[Subscription]] | None = None
+        self.bot_username: str | None = None  # for the forward-safe start link; set by the bot from getMe
 
     # --- reading content ---
 
@@ -657,12 +662,16 @@ class DigestService:
                 texts = cache[key] = render_digest(
                     selected, tz=sub.timezone, language=sub.language, feed_names=content.feed_names,
                     send_empty=sub.send_empty_digest, blocks=blocks,
+                    share=share_line(self.bot_username, sub.segment, sub.language),
                 )
             if not texts:
                 skipped.append((sub.chat_id, "digest", d.key, "nothing new; the subscriber skips empty digests"))
                 report.empty += 1
                 continue
-            messages += [outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t) for i, t in enumerate(texts, 1)]
+            quiet = sub.digest_quietly(now)
+            messages += [
+                outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t, silent=quiet) for i, t in enumerate(texts, 1)
+            ]
             report.digests += 1
         with self.db.session() as s:  # one transaction: a digest is queued whole or not at all
             report.messages = outbox.enqueue(s, messages, created_at=now)
@@ -717,7 +726,10 @@ class DigestService:
         since = _utc(since) if since else now - DEFAULT_SINCE
         content = self._content(since)
         selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz)
-        return render_digest(selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True)
+        return render_digest(
+            selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True,
+            share=share_line(self.bot_username, segment, language),
+        )
 
     def events_text(self, chat_id: int | None, now: datetime, *, past: bool = False) -> str:
         segment, tz, language = self._who(chat_id)

@@ -3,7 +3,7 @@
 Callback data is `b:<draft token>:<action>[:<kind code>[:<value>]]` (≤ 64 bytes).
 The token belongs to the admin's current draft; buttons of older drafts are stale.
 Actions: v view a kind, t toggle a value, a all of a kind, m segment menu,
-p preview, s send, x cancel.
+p preview, s send, x cancel, n pin in groups on/off.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ CODE_OF = {v: k for k, v in KIND_CODES.items()}
 TITLES = {"region": N_("Regions"), "constituency": N_("Constituencies"), "topic": N_("Topics")}
 ALL_LABEL = {"region": N_("All regions"), "constituency": N_("All constituencies"), "topic": N_("All topics")}
 CHECK = "✅ "
-ACTIONS = frozenset("vtampsx")
+ACTIONS = frozenset("vtampsxn")
 _FORMATTING = frozenset({
     MessageEntity.BOLD, MessageEntity.ITALIC, MessageEntity.UNDERLINE, MessageEntity.STRIKETHROUGH, MessageEntity.SPOILER,
     MessageEntity.CODE, MessageEntity.PRE, MessageEntity.TEXT_LINK, MessageEntity.BLOCKQUOTE, MessageEntity.EXPANDABLE_BLOCKQUOTE,
@@ -43,11 +43,19 @@ def html_source(message: Message) -> str:
     return message.text or ""
 
 
+def caption_source(message: Message) -> str:
+    """A document's or photo's caption as Telegram HTML (like html_source for a text)."""
+    if any(e.type in _FORMATTING for e in message.caption_entities or ()):
+        return message.caption_html
+    return message.caption or ""
+
+
 def ask_text(token: str, lang: str = "en") -> tuple[str, Markup]:
     _ = translator(lang).gettext
     text = "<b>" + _("New broadcast") + "</b>\n" + _(
         "Send me the message now. You can use Telegram HTML: {tags} — write {escapes} for a literal {chars}. "
-        "Or format it in the app. You will choose who gets it and see a preview before anything is sent."
+        "Or format it in the app. You may also send one document (a PDF…) or one photo, with the message as its caption "
+        "(at most 1024 characters). You will choose who gets it and see a preview before anything is sent."
     ).format(
         tags="<code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;u&gt;</code>, <code>&lt;s&gt;</code>, "
         "<code>&lt;a href=\"https://…\"&gt;</code>, <code>&lt;code&gt;</code>, <code>&lt;pre&gt;</code>, "
@@ -110,7 +118,7 @@ def segment_chosen(chosen: dict[str, set[str]], options: dict[str, dict[str, str
     return "\n".join(["<b>" + _("Segment") + "</b>", *_summary(chosen, options, lang), _("Preview below") + " ⬇"])
 
 
-def confirm(token: str, count: int, lang: str = "en") -> tuple[str, Markup]:
+def confirm(token: str, count: int, lang: str = "en", *, pin: bool = False) -> tuple[str, Markup]:
     tr = translator(lang)
     _ = tr.gettext
     back = Button("« " + _("Change segment"), callback_data=cb(token, "m"))
@@ -120,7 +128,10 @@ def confirm(token: str, count: int, lang: str = "en") -> tuple[str, Markup]:
     text = _("Above is the message exactly as recipients will see it.") + "\n" + tr.ngettext(
         "It goes to {count} subscriber. Send it?", "It goes to {count} subscribers. Send it?", count
     ).format(count=f"<b>{count}</b>")
-    return text, Markup([[Button("✅ " + _("Send to {count}").format(count=count), callback_data=cb(token, "s"))], [back, cancel]])
+    if pin:
+        text += "\n" + _("It will be pinned in groups where I may pin messages.")
+    pin_button = Button(("✅ " if pin else "") + "📌 " + _("Pin in groups"), callback_data=cb(token, "n"))
+    return text, Markup([[Button("✅ " + _("Send to {count}").format(count=count), callback_data=cb(token, "s"))], [pin_button], [back, cancel]])
 
 
 def queued(broadcast_id: int, recipients: int, lang: str = "en") -> str:
