@@ -177,12 +177,12 @@ def tune(knowledge: Knowledge, sets: list[tuple[date, list[dict], bool]]) -> lis
     knowledge.lexical_faq = lambda parsed: lex_cache[parsed] if parsed in lex_cache else lex_cache.setdefault(parsed, real[2](parsed))
     try:
         # Cosine ranges differ by model: e5 puts everything between 0.7 and 0.95.
-        los, his = ((0.75, 0.8, 0.85), (0.88, 0.92, 0.96)) if "e5" in getattr(knowledge.semantic.encoder, "name", "") else \
-            ((0.15, 0.25, 0.35), (0.6, 0.7, 0.8))
-        sures = tuple(round(h + d, 2) for h in his[:1] for d in (0.05, 0.15)) + (2.0,)
+        e5 = "e5" in getattr(knowledge.semantic.encoder, "name", "")
+        los, his, sures = ((0.75, 0.8, 0.85), (0.88, 0.92, 0.96, 1.0), (0.9, 0.94, 2.0)) if e5 else \
+            ((0.25, 0.35, 0.45), (0.7, 0.8, 0.9, 1.0), (0.75, 0.85, 2.0))
         grid = itertools.product(
-            ("max", "weighted", "rrf"), (0.3, 0.4, 0.5, 0.6), los, his,
-            (0.5, 0.55, 0.6, 0.65), (0.35,), (0.0, 0.05), (0.0, 0.15, 0.3), sures,
+            ("max", "weighted", "rrf"), (0.3, 0.4, 0.5), los, his,
+            (0.45, 0.5, 0.55, 0.6), (0.35,), (0.0, 0.05), (0.0, 0.15, 0.3), sures,
         )
         for fusion, weight, lo, hi, answer_at, suggest_at, margin, lex_min, sem_sure in grid:
             if fusion == "max" and weight != 0.5:
@@ -267,7 +267,11 @@ def main() -> None:
 
     sets = load_sets()
     if args.tune:
-        tune(knowledge, [sets["tune"], sets["tune-extra"]])
+        best = tune(knowledge, [sets["tune"], sets["tune-extra"]])[0][1]
+        print(f"with the best settings found on tune: {best}")
+        for set_name in ("test", "held-out"):
+            today, items, lenient = sets[set_name]
+            report(set_name, evaluate_items(knowledge, today, items, lenient, tuning=best), args.verbose)
         return
     for set_name, (today, items, lenient) in sets.items():
         report(set_name, evaluate_items(knowledge, today, items, lenient), args.verbose)

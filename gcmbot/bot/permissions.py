@@ -10,6 +10,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from gcmbot.bot.context import BotContext
+from gcmbot.i18n import N_, pick, translator
 
 ADMIN_CACHE_SECONDS = 300
 _ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
@@ -26,18 +27,33 @@ async def may_change_settings(update: Update, context: BotContext) -> bool:
         return True  # an anonymous administrator posting as the group
     if user is None:
         return False
+    return await is_chat_admin(context, chat.id, user.id)
+
+
+async def is_chat_admin(context: BotContext, chat_id: int, user_id: int, *, fresh: bool = False) -> bool:
+    """Is the user an administrator (or the owner) of the group or channel? getChatMember, cached
+    for 5 minutes (`fresh` asks Telegram again, e.g. when a channel is linked)."""
     cache: dict = context.application.bot_data.setdefault("admin_cache", {})
-    key, now = (chat.id, user.id), time.monotonic()
+    key, now = (chat_id, user_id), time.monotonic()
     hit = cache.get(key)
-    if hit is not None and now - hit[1] < ADMIN_CACHE_SECONDS:
+    if not fresh and hit is not None and now - hit[1] < ADMIN_CACHE_SECONDS:
         return hit[0]
     try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
+        member = await context.bot.get_chat_member(chat_id, user_id)
         allowed = member.status in _ADMIN_STATUSES
     except TelegramError:
         allowed = False
     cache[key] = (allowed, now)
     return allowed
+
+
+async def bot_may_post(context: BotContext, channel_id: int) -> bool:
+    """Is the bot an administrator of the channel with the right to post messages?"""
+    try:
+        member = await context.bot.get_chat_member(channel_id, context.bot.id)
+    except TelegramError:
+        return False
+    return member.status == ChatMemberStatus.ADMINISTRATOR and bool(getattr(member, "can_post_messages", False))
 
 
 def forget_cached_admins(context: BotContext, chat_id: int) -> None:
@@ -46,7 +62,7 @@ def forget_cached_admins(context: BotContext, chat_id: int) -> None:
         del cache[key]
 
 
-NOT_ALLOWED = "Sorry, not allowed: this is for the bot's administrators only."
+NOT_ALLOWED = N_("Sorry, not allowed: this is for the bot's administrators only.")
 
 
 def is_admin(update: Update, context: BotContext) -> bool:
@@ -74,7 +90,10 @@ def admin_only(command: str):
 async def refuse(update: Update, context: BotContext, command: str) -> None:
     user = update.effective_user
     context.services.audit.refused(user.id if user else None, command)
+    chat = update.effective_chat
+    sub = context.services.subscriptions.get(chat.id) if chat is not None else None
+    text = translator(pick(sub.language if sub else None, user.language_code if user else None)).gettext(NOT_ALLOWED)
     if update.callback_query:
-        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+        await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message:
-        await update.effective_message.reply_text(NOT_ALLOWED)
+        await update.effective_message.reply_text(text)

@@ -35,7 +35,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
-from gcmbot.i18n import N_, translator
+from gcmbot.i18n import N_, isolate_html, translator
+from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import digest as store
@@ -260,12 +261,13 @@ def render_statement(statement, language: str = "en") -> str:
     start = PartialDate(statement.date, statement.date_precision or "day")
     date_text = format_range(start, None, language)
     href = safe_url(statement.url)
-    title = esc(statement.title, 400)
+    title = esc(localized(statement, "title", language), 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• <b>{title}</b>"
-    meta = " · ".join(x for x in (esc(statement.organisation, 150), esc(date_text)) if x)
+    meta = " · ".join(x for x in (esc(localized(statement, "organisation", language), 150), esc(date_text)) if x)
     lines = [head, meta]
-    if statement.summary:
-        lines.append(esc(statement.summary, 500))
+    summary = localized(statement, "summary", language)
+    if summary:
+        lines.append(esc(summary, 500))
     return "\n".join(lines)
 
 
@@ -312,7 +314,9 @@ def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *,
     texts = ["\n\n".join(parts) for parts in messages]
     if len(texts) > 1:
         label = _("Part {part} of {parts}")
-        texts = [texts[0]] + [f"<i>{label.format(part=i, parts=len(texts))}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)]
+        texts = [texts[0]] + [
+            f"<i>{isolate_html(label.format(part=i, parts=len(texts)), language)}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)
+        ]
     return texts
 
 
@@ -332,8 +336,11 @@ def render_digest(
     preview: bool = False,
     limit: int = LIMIT,
     blocks: dict | None = None,
+    share: str = "",
 ) -> list[str]:
     """Telegram HTML messages (each within `limit`) for a digest; [] when empty and not wanted.
+
+    `share` is the forward-safe last line (services.sharing.share_line), after the footer.
 
     Headings, dates and translated content fields are in `language` (English where missing).
     `blocks` is an optional memo of rendered items shared between many digests of one run.
@@ -352,18 +359,19 @@ def render_digest(
         return cached(("f", item.feed_id, item.id, when, language), lambda: render_feed_item(item, feed_names=feed_names, when=when, language=language))
 
     _ = translator(language).gettext
-    head = digest_head(content.today, preview=preview, language=language)
-    footer = _(FOOTER)
+    rtl = lambda text: isolate_html(text, language)  # noqa: E731  (Arabic: Latin names, dates and numbers isolated)
+    head = rtl(digest_head(content.today, preview=preview, language=language))
+    footer = rtl(_(FOOTER) + (f"\n{share}" if share else ""))
     if content.empty:
         if not send_empty:
             return []
         nothing = _("Nothing new this week for your choices.")
         return [f"{head}\n\n{nothing}\n\n{footer}"]
     sections = [
-        ("📅 <b>" + _("Coming up in the next {weeks} weeks").format(weeks=content.weeks) + "</b>",
-         [cached(("e", e.id, language), lambda e=e: render_event(e, language=language)) for e in content.events]),
-        ("🗣 <b>" + _("New statements") + "</b>", [cached(("s", s.id, language), lambda s=s: render_statement(s, language)) for s in content.statements]),
-        ("📄 <b>" + _("New UN and IOM documents") + "</b>", [feed_block(i) for i in content.feed_items]),
+        (rtl("📅 <b>" + _("Coming up in the next {weeks} weeks").format(weeks=content.weeks) + "</b>"),
+         [cached(("e", e.id, language), lambda e=e: rtl(render_event(e, language=language))) for e in content.events]),
+        ("🗣 <b>" + _("New statements") + "</b>", [cached(("s", s.id, language), lambda s=s: rtl(render_statement(s, language))) for s in content.statements]),
+        ("📄 <b>" + _("New UN and IOM documents") + "</b>", [rtl(feed_block(i)) for i in content.feed_items]),
     ]
     return pack(head, sections, footer, limit=limit, language=language)
 
@@ -379,16 +387,16 @@ def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT, lang
     parts, size = [title], tg_len(title)
     shown = 0
     for event in events:
-        block = render_event(event, full=False, language=language)
+        block = isolate_html(render_event(event, full=False, language=language), language)
         if size + 2 + tg_len(block) > limit - tail_room:
             break
         parts.append(block)
         size += 2 + tg_len(block)
         shown += 1
     if shown < len(events):
-        parts.append(_("… and {n} more. /calendar has them all.").format(n=len(events) - shown))
+        parts.append(isolate_html(_("… and {n} more. /calendar has them all.").format(n=len(events) - shown), language))
     else:
-        parts.append(_("/calendar adds them to your calendar app."))
+        parts.append(isolate_html(_("/calendar adds them to your calendar app."), language))
     return "\n\n".join(parts)
 
 
@@ -396,10 +404,11 @@ def render_reminder(event, days_left: int, language: str = "en") -> str:
     tr = translator(language)
     heading = tr.gettext("Reminder:")
     when = tr.gettext("tomorrow") if days_left == 1 else tr.ngettext("in {n} day", "in {n} days", days_left).format(n=days_left)
-    return (
+    return isolate_html(
         f"⏰ <b>{heading}</b> {esc(event_when(event, language))} ({when})\n\n"
         f"{render_event(event, language=language)}\n\n"
-        + tr.gettext("/events lists what is coming up · /settings turns reminders off")
+        + tr.gettext("/events lists what is coming up · /settings turns reminders off"),
+        language,
     )
 
 
@@ -571,6 +580,7 @@ class DigestService:
         self.subscriptions = subscriptions
         self._done: set[str] = set()  # dedup keys known to be in the outbox (saves queries each tick)
         self._subs: tuple[tuple, list[Subscription]] | None = None
+        self.bot_username: str | None = None  # for the forward-safe start link; set by the bot from getMe
 
     # --- reading content ---
 
@@ -652,12 +662,16 @@ class DigestService:
                 texts = cache[key] = render_digest(
                     selected, tz=sub.timezone, language=sub.language, feed_names=content.feed_names,
                     send_empty=sub.send_empty_digest, blocks=blocks,
+                    share=share_line(self.bot_username, sub.segment, sub.language),
                 )
             if not texts:
                 skipped.append((sub.chat_id, "digest", d.key, "nothing new; the subscriber skips empty digests"))
                 report.empty += 1
                 continue
-            messages += [outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t) for i, t in enumerate(texts, 1)]
+            quiet = sub.digest_quietly(now)
+            messages += [
+                outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t, silent=quiet) for i, t in enumerate(texts, 1)
+            ]
             report.digests += 1
         with self.db.session() as s:  # one transaction: a digest is queued whole or not at all
             report.messages = outbox.enqueue(s, messages, created_at=now)
@@ -712,7 +726,10 @@ class DigestService:
         since = _utc(since) if since else now - DEFAULT_SINCE
         content = self._content(since)
         selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz)
-        return render_digest(selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True)
+        return render_digest(
+            selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True,
+            share=share_line(self.bot_username, segment, language),
+        )
 
     def events_text(self, chat_id: int | None, now: datetime, *, past: bool = False) -> str:
         segment, tz, language = self._who(chat_id)
@@ -724,5 +741,11 @@ class DigestService:
     def calendar(self, chat_id: int | None, now: datetime) -> bytes:
         from gcmbot.services.calendar import build_ics
 
-        segment, _, _ = self._who(chat_id)
-        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now))
+        segment, _, language = self._who(chat_id)
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), language=language)
+
+    def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> bytes:
+        """The public subscribed calendar of a segment (GET /calendar/<segment>.ics): nothing about any chat."""
+        from gcmbot.services.calendar import build_ics
+
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), name=name, refresh_hours=refresh_hours)

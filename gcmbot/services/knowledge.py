@@ -217,10 +217,10 @@ class Tuning:
     """
 
     fusion: str = "weighted"  # lexical (no encoder), max, weighted, rrf
-    weight: float = 0.4  # share of the lexical confidence in the weighted sum
-    sem_lo: float = 0.35  # cosine mapped to semantic confidence 0 …
-    sem_hi: float = 0.8  # … and to 1
-    answer_at: float = 0.5
+    weight: float = 0.3  # share of the lexical confidence in the weighted sum
+    sem_lo: float = 0.25  # cosine mapped to semantic confidence 0 …
+    sem_hi: float = 0.9  # … and to 1
+    answer_at: float = 0.45
     suggest_at: float = 0.35
     margin: float = 0.05  # the best must lead the second by this much to be answered
     lex_min: float = 0.15  # an outright answer needs this much lexical confidence …

@@ -59,7 +59,7 @@ STOPWORDS = frozenset(fold(w) for w in (
     there these they this those through to too under until up very was we were what whats which
     while who whom why will with would you your yours yourself know let lets want wanna im ive id
     dont doesnt isnt cant thing things something anything much many when where whens wheres
-    one ones get got us hey hi hello thanks thank pls plz
+    one ones get got us hey hi hello thanks thank pls plz go goes going gonna
     el la los las de del que en y es un una por para con se lo le al como qué cuál cuándo dónde
     le les des du et est une pour avec sur au aux ce qui quoi quand où ou
     cual cuales cuando donde quien quienes son su sus sobre dice ya muy hay puede pueden este esta estos
