@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
 from gcmbot.content.dates import PartialDate
 from gcmbot.services.semantic import Encoder, SemanticIndex, VectorCache
 from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, guess_lang, stem, terms, words
@@ -479,39 +481,38 @@ class Knowledge:
         tuning = tuning or self.tuning
         lexical = self.lexical_faq(parsed)
         use_sem = semantic is not None and tuning.fusion != "lexical"
-        ids = set(lexical) | (set(range(len(self.faqs))) if use_sem else set())
-        rows = []
-        for i in ids:
-            lex, score = lexical.get(i, (0.0, 0.0))
-            cos = float(semantic[i]) if use_sem else None
-            rows.append((i, lex, score, cos))
-        if use_sem:
-            span = max(tuning.sem_hi - tuning.sem_lo, 1e-6)
-            sem_conf = {i: min(1.0, max(0.0, (cos - tuning.sem_lo) / span)) for i, _, _, cos in rows}
-            weighted = {i: tuning.weight * lex + (1 - tuning.weight) * sem_conf[i] for i, lex, _, _ in rows}
-            if tuning.fusion == "max":
-                fused = {i: max(lex, sem_conf[i]) for i, lex, _, _ in rows}
-                order = fused
-            elif tuning.fusion == "rrf":
-                by_lex = sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))
-                by_sem = sorted(rows, key=lambda r: (-(r[3] or 0.0), r[0]))
-                rank_lex = {r[0]: n for n, r in enumerate(by_lex)}
-                rank_sem = {r[0]: n for n, r in enumerate(by_sem)}
-                order = {i: 1 / (tuning.rrf_k + rank_lex[i]) + 1 / (tuning.rrf_k + rank_sem[i]) for i in ids}
-                fused = weighted  # rank fusion orders; the weighted sum says how sure
-            else:
-                fused = order = weighted
+        if not use_sem:
+            rows = sorted(lexical.items(), key=lambda kv: (-(kv[1][0] + 0.01 * kv[1][1]), self.faqs[kv[0]].id))[:limit]
+            return [self._candidate(i, lex, lex, score, None) for i, (lex, score) in rows]
+        n = len(self.faqs)
+        lex = np.zeros(n, dtype=np.float64)
+        bm25 = np.zeros(n, dtype=np.float64)
+        for i, (conf, score) in lexical.items():
+            lex[i], bm25[i] = conf, score
+        cos = np.asarray(semantic, dtype=np.float64)
+        sem_conf = np.clip((cos - tuning.sem_lo) / max(tuning.sem_hi - tuning.sem_lo, 1e-6), 0.0, 1.0)
+        fused = tuning.weight * lex + (1 - tuning.weight) * sem_conf
+        if tuning.fusion == "max":
+            fused = np.maximum(lex, sem_conf)
+            order = fused + 0.01 * bm25
+        elif tuning.fusion == "rrf":
+            # Rank fusion orders; the weighted sum says how sure.
+            rank_lex = np.empty(n)
+            rank_lex[np.lexsort((-bm25, -lex))] = np.arange(n)
+            rank_sem = np.empty(n)
+            rank_sem[np.argsort(-cos, kind="stable")] = np.arange(n)
+            order = 1 / (tuning.rrf_k + rank_lex) + 1 / (tuning.rrf_k + rank_sem) + 0.0001 * bm25
         else:
-            fused = order = {i: lex for i, lex, _, _ in rows}
-        out = [
-            Candidate(self.faqs[i].id, self.faqs[i].question, round(fused[i], 4), round(score, 4), self.faqs[i].translations,
-                      lexical=round(lex, 4), semantic=None if cos is None else round(cos, 4))
-            for i, lex, score, cos in rows
-        ]
-        key = {c.id: order[i] for c, (i, *_rest) in zip(out, rows)}
-        tie = 0.0001 if use_sem and tuning.fusion == "rrf" else 0.01  # BM25 breaks near-ties
-        out.sort(key=lambda c: (-(key[c.id] + tie * c.score), c.id))
-        return out[:limit]
+            order = fused + 0.01 * bm25  # BM25 breaks near-ties
+        k = min(limit, n)
+        top = np.argpartition(-order, k - 1)[:k] if k < n else np.arange(n)
+        ranked = sorted(top.tolist(), key=lambda i: (-order[i], self.faqs[i].id))
+        return [self._candidate(i, float(fused[i]), float(lex[i]), float(bm25[i]), float(cos[i])) for i in ranked]
+
+    def _candidate(self, i: int, confidence: float, lexical: float, score: float, cos: float | None) -> Candidate:
+        f = self.faqs[i]
+        return Candidate(f.id, f.question, round(confidence, 4), round(score, 4), f.translations,
+                         lexical=round(lexical, 4), semantic=None if cos is None else round(cos, 4))
 
     # --- events ---------------------------------------------------------------------------
 

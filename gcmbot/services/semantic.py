@@ -204,11 +204,18 @@ class SemanticIndex:
         self.n_docs = n_docs
         self.owner = np.asarray(owner, dtype=np.int64)
         self.matrix = (cache or VectorCache(None)).vectors(encoder, list(texts))
+        # Phrasings are usually grouped by entry, every entry having some: then a segment max is one call.
+        self._starts = None
+        if len(self.owner) and np.array_equal(np.unique(self.owner), np.arange(n_docs)) and np.all(np.diff(self.owner) >= 0):
+            self._starts = np.searchsorted(self.owner, np.arange(n_docs))
 
     def scores(self, text: str) -> np.ndarray:
         out = np.full(self.n_docs, -1.0, dtype=np.float32)
         if not len(self.owner) or not text.strip():
             return out
         v = self.encoder.encode([text], query=True)[0]
-        np.maximum.at(out, self.owner, self.matrix @ v)
+        sims = self.matrix @ v
+        if self._starts is not None:
+            return np.maximum.reduceat(sims, self._starts).astype(np.float32)
+        np.maximum.at(out, self.owner, sims)
         return out
