@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.content.lifecycle import STATUSES as EVENT_STATUSES
+from gcmbot.content.lifecycle import yearly_on
 from gcmbot.i18n import LANGUAGES
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -31,9 +33,7 @@ EVENT_KINDS = (
     "observance",
     "other",
 )
-# An event's lifecycle: what the record says of it as of its `as_of` date.
-EVENT_STATUSES = ("expected", "confirmed", "held", "moved", "cancelled")
-RECURRENCES = ("yearly",)
+RECURRENCES = ("yearly",)  # see content/lifecycle.py
 FEED_KINDS = ("rss", "atom", "reliefweb")
 GLOBAL = "global"
 
@@ -539,11 +539,3 @@ def next_occurrence_within(events, today: date, days: int):
         if day <= horizon and (best is None or day < best[0]):
             best = (day, e)
     return best[1] if best else None
-
-
-def yearly_on(first: date, year: int) -> date:
-    """The day of a yearly event in `year` (29 February falls on 28 February in other years)."""
-    try:
-        return first.replace(year=year)
-    except ValueError:
-        return first.replace(year=year, day=28)
