@@ -59,7 +59,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         broadcasts=BroadcastService(db, subscriptions),
         questions=Questions(db),
-        digest=DigestService(db, subscriptions),
+        digest=DigestService(db, subscriptions, admin_ids=settings.admin_ids),
         leadership=Leadership(db),
     )
 

@@ -144,6 +144,7 @@ class FaqSpec:
     source: str = ""
     # {field: {language: text}}: the `translations` of the entry (English is the field itself)
     translations: dict = field(default_factory=dict, hash=False, compare=False)
+    as_of: date | None = None  # when the answer was last checked against its source
 
 
 @dataclass(frozen=True)
@@ -468,7 +469,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         FaqSpec(
             e["id"], f.text(e, "question", required=True), f.text(e, "answer", required=True), f.texts(e, "alternatives"),
             f.refs(e, "topics", topic_ids, "topic"), (f.refs(e, "source", source_ids, "source") or ("",))[0],
-            translations=f.translations(e, ("question", "answer", "alternatives")),
+            translations=f.translations(e, ("question", "answer", "alternatives")), as_of=f.day(e, "as_of"),
         )
         for e in f.entries
     ]

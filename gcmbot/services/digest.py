@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
 from gcmbot.content.lifecycle import expand_yearly, is_active
+from gcmbot.content.loader import UPCOMING_WINDOW_DAYS, next_occurrence_within, record_warnings
 from gcmbot.i18n import N_, translator
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
@@ -238,6 +239,27 @@ def select_digest(
         )[:RECENT_ITEMS]
         content = dataclasses.replace(content, coming=ahead, recent_items=recent)
     return content
+
+
+def _as_specs(rows: Iterable) -> list:
+    """Snapshots seen as content specs (PartialDate start, last_day) for the record checks."""
+    out = []
+    for e in rows:
+        start, _end = event_dates(e)
+        out.append(SimpleNamespace(id=e.id, status=getattr(e, "status", "confirmed"), recurs=None, start=start, last_day=event_last_day(e)))
+    return out
+
+
+def render_record_warnings(warnings: Sequence[str], limit: int = 20) -> str:
+    """The weekly admin note (admin texts are English, like /feeds)."""
+    lines = [f"• {esc(w, 300)}" for w in warnings[:limit]]
+    if len(warnings) > limit:
+        lines.append(f"… and {len(warnings) - limit} more: run <code>gcmbot content check</code>")
+    return (
+        "📋 <b>The event record needs a look</b>\n\n" + "\n".join(lines)
+        + "\n\nEdit <code>content/events.yaml</code> (status: held, moved or cancelled; as_of: the day you checked), "
+        "then <code>gcmbot content load</code>. This note comes once a week while a warning stands."
+    )
 
 
 def never_silent(segment: Segment, events: Iterable, today: date) -> tuple:
@@ -636,9 +658,11 @@ class _Content:
 
 
 class DigestService:
-    def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
+    def __init__(self, db: Database, subscriptions: Subscriptions, *, admin_ids: Iterable[int] = ()) -> None:
         self.db = db
         self.subscriptions = subscriptions
+        self.admin_ids = tuple(sorted(admin_ids))
+        self._record_checked: str | None = None  # ISO week of the last check of the record
         self._done: set[str] = set()  # dedup keys known to be in the outbox (saves queries each tick)
         self._subs: tuple[tuple, list[Subscription]] | None = None
 
@@ -665,11 +689,38 @@ class DigestService:
         subs = self._active_subscriptions()
         self._queue_digests(subs, now, report)
         self._queue_reminders(subs, now, report)
+        self._queue_record_warnings(now)
         if len(self._done) > 500_000:
             self._done.clear()
         if report.digests or report.reminders or report.empty:
             log.info("digest tick: %s", report)
         return report
+
+    def record_warnings(self, now: datetime) -> list[str]:
+        """What an editor should check in the event record today (the same checks as
+        `gcmbot content check`): past events still expected or confirmed, old forecasts,
+        nothing in the next 90 days."""
+        today = _utc(now).date()
+        rows = self._events(now)
+        warnings = [w for e in rows for w in record_warnings(e, today)]
+        if rows and next_occurrence_within(_as_specs(rows), today, UPCOMING_WINDOW_DAYS) is None:
+            warnings.append(f"no event in the next {UPCOMING_WINDOW_DAYS} days: the calendar will look empty; add what is coming")
+        return warnings
+
+    def _queue_record_warnings(self, now: datetime) -> None:
+        """Once a week, while the record has warnings, tell the admins (key `record:<week>:<admin>`)."""
+        week = "%d-W%02d" % _utc(now).isocalendar()[:2]
+        if not self.admin_ids or self._record_checked == week:
+            return
+        self._record_checked = week
+        warnings = self.record_warnings(now)
+        if not warnings:
+            return
+        text = render_record_warnings(warnings)
+        with self.db.session() as s:
+            queued = outbox.enqueue(s, [outbox.Outgoing(a, "admin", f"record:{week}:{a}", text) for a in self.admin_ids])
+        if queued:
+            log.warning("event record needs attention: %d warning(s); admins told", len(warnings))
 
     def _active_subscriptions(self) -> list[Subscription]:
         """All active subscriptions, reloaded only when one changed since the last tick
