@@ -15,6 +15,7 @@ from gcmbot.services.feeds import Feeds
 from gcmbot.services.leader import Leadership
 from gcmbot.services.questions import Questions
 from gcmbot.services.subscriptions import Subscriptions
+from gcmbot.services.webauth import WebAuth
 from gcmbot.store import Database
 from gcmbot.store.content import SyncReport, sync_content
 
@@ -36,6 +37,13 @@ class Services:
     digest: DigestService
     # Several processes on one PostgreSQL database: only the leader runs scheduled jobs.
     leadership: Leadership
+    # Web console logins (one-time links, sessions).
+    webauth: WebAuth
+
+    def set_bot_username(self, username: str | None) -> None:
+        """The bot's @username (from getMe): digests and alerts end with a t.me start link to it."""
+        self.digest.bot_username = username or None
+        self.alerts.bot_username = username or None
 
     @property
     def is_leader(self) -> bool:
@@ -61,14 +69,17 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         questions=Questions(db),
         digest=DigestService(db, subscriptions, admin_ids=settings.admin_ids),
         leadership=Leadership(db),
+        webauth=WebAuth(db, settings.is_admin),
     )
 
 
-def load_content_into_db(services: Services) -> SyncReport:
-    """Validate `content/` and sync it into the database. Raises ContentError on any problem."""
+def load_content_into_db(services: Services, *, overwrite: bool = False) -> SyncReport:
+    """Validate `content/` and sync it into the database. Raises ContentError on any problem.
+
+    Entries edited in the web console are kept (and reported) unless `overwrite`."""
     content = load_content(services.settings.content_dir)
     with services.db.session() as session:
-        report = sync_content(session, content)
+        report = sync_content(session, content, overwrite=overwrite)
     services.questions.reload()
     return report
 

@@ -13,7 +13,7 @@ from gcmbot.bot.context import BotContext
 from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import edit_screen
 from gcmbot.bot.render import broadcast as render
-from gcmbot.services.broadcast import EmptySegment, InvalidHTML
+from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
 
 DRAFT = "broadcast_draft"
@@ -27,6 +27,8 @@ class Draft:
     stage: str = "text"  # text → segment → confirm
     text: str = ""
     chosen: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
+    attachment: Attachment | None = None  # a document or photo the admin sent (by its file_id); text is its caption
+    pin: bool = False  # pin in groups where the bot may
 
     def segment(self) -> Segment:
         get = lambda kind: frozenset(self.chosen[kind]) or None  # noqa: E731
@@ -59,6 +61,30 @@ async def typed_text(update: Update, context: BotContext) -> None:
     except InvalidHTML as exc:
         await update.effective_message.reply_html(render.bad_html(str(exc)))
         raise ApplicationHandlerStop from None
+    await _ask_segment(update, context, draft)
+
+
+async def typed_file(update: Update, context: BotContext) -> None:
+    """A document or photo (its caption is the text), only while a draft waits for the message.
+    Telegram has the file already: every recipient gets it by this file_id, nothing is uploaded again."""
+    draft: Draft | None = context.chat_data.get(DRAFT)
+    if draft is None or draft.stage != "text" or not is_admin(update, context):
+        return
+    message = update.effective_message
+    if message.document is not None:
+        attachment = Attachment("document", message.document.file_name or "document", message.document.file_id)
+    else:
+        attachment = Attachment("photo", "photo.jpg", message.photo[-1].file_id)
+    try:
+        draft.text = context.services.broadcasts.validate(render.caption_source(message), caption=True)
+    except InvalidHTML as exc:
+        await message.reply_html(render.bad_html(str(exc)))
+        raise ApplicationHandlerStop from None
+    draft.attachment = attachment
+    await _ask_segment(update, context, draft)
+
+
+async def _ask_segment(update: Update, context: BotContext, draft: Draft) -> None:
     draft.stage = "segment"
     count = context.services.broadcasts.count(draft.segment())
     text, markup = render.segment_menu(draft.token, draft.chosen, _options(context), count)
@@ -78,7 +104,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     options = _options(context)
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
-            or action in "ps" and not draft.text:
+            or action in "psn" and not (draft.text or draft.attachment):
         await query.answer(render.UNKNOWN)
         return
     await query.answer()
@@ -86,6 +112,10 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _preview(update, context, draft, options)
     elif action == "s":
         await _send(update, context, draft)
+    elif action == "n":
+        draft.pin = not draft.pin
+        confirm_text, markup = render.confirm(draft.token, context.services.broadcasts.count(draft.segment()), pin=draft.pin)
+        await edit_screen(query, confirm_text, markup)
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
         await edit_screen(query, render.CANCELLED, None)
@@ -108,18 +138,27 @@ def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[s
 
 
 async def _preview(update: Update, context: BotContext, draft: Draft, options) -> None:
-    text, count = context.services.broadcasts.preview(draft.text, draft.segment())
+    text, count = context.services.broadcasts.preview(draft.text, draft.segment(), caption=draft.attachment is not None)
     draft.stage = "confirm"
     await edit_screen(update.callback_query, render.segment_chosen(draft.chosen, options), None)
-    await update.effective_chat.send_message(text)  # exactly what recipients get
-    confirm_text, markup = render.confirm(draft.token, count)
+    chat, attachment = update.effective_chat, draft.attachment
+    # Exactly what recipients get.
+    if attachment is None:
+        await chat.send_message(text)
+    elif attachment.kind == "photo":
+        await chat.send_photo(attachment.file_id, caption=text or None)
+    else:
+        await chat.send_document(attachment.file_id, caption=text or None)
+    confirm_text, markup = render.confirm(draft.token, count, pin=draft.pin)
     await update.effective_chat.send_message(confirm_text, reply_markup=markup)
 
 
 async def _send(update: Update, context: BotContext, draft: Draft) -> None:
     context.chat_data.pop(DRAFT, None)  # a second tap on Send finds no draft: never queued twice
     try:
-        broadcast_id = context.services.broadcasts.enqueue(update.effective_user.id, draft.text, draft.segment())
+        broadcast_id = context.services.broadcasts.enqueue(
+            update.effective_user.id, draft.text, draft.segment(), attachment=draft.attachment, pin_in_groups=draft.pin
+        )
     except EmptySegment:
         await edit_screen(update.callback_query, render.EMPTY, None)
         return
@@ -140,3 +179,4 @@ def register(application: Application) -> None:
     # Like the timezone prompt (group -1), it consumes a plain message only while a draft waits for
     # text. Its own group -2: within one group PTB runs only the first handler whose filter matches.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text), group=-2)
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), typed_file), group=-2)

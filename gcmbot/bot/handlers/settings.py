@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, C
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
-from gcmbot.bot.permissions import forget_cached_admins, may_change_settings
+from gcmbot.bot.permissions import forget_cached_admins, is_chat_admin, may_change_settings
 from gcmbot.bot.render import settings as render
 from gcmbot.bot.replies import edit_screen
 from gcmbot.services.subscriptions import InvalidChoice, NotSubscribed, Subscription
@@ -69,20 +69,27 @@ async def timezone_command(update: Update, context: BotContext) -> None:
 
 
 async def typed_timezone(update: Update, context: BotContext) -> None:
-    """A plain message right after the menu asked for a timezone name."""
-    if not context.chat_data.pop(AWAITING_TIMEZONE, False):
+    """A plain message right after the menu asked for a timezone name (for this chat, or for the
+    channel whose menu is open in this private chat)."""
+    target = context.chat_data.pop(AWAITING_TIMEZONE, False)
+    if not target:
         return  # not for us: let the next handler group (questions) see it
-    if not await may_change_settings(update, context):
+    chat_id = update.effective_chat.id
+    if target is True or target == chat_id:
+        if not await may_change_settings(update, context):
+            return
+        target = chat_id
+    elif update.effective_user is None or not await is_chat_admin(context, target, update.effective_user.id):
         return
-    await _set_timezone(update, context, update.effective_message.text)
+    await _set_timezone(update, context, update.effective_message.text, target)
     from telegram.ext import ApplicationHandlerStop
 
     raise ApplicationHandlerStop
 
 
-async def _set_timezone(update: Update, context: BotContext, name: str) -> None:
+async def _set_timezone(update: Update, context: BotContext, name: str, chat_id: int | None = None) -> None:
     try:
-        sub = context.services.subscriptions.set_timezone(update.effective_chat.id, name)
+        sub = context.services.subscriptions.set_timezone(chat_id or update.effective_chat.id, name)
     except InvalidChoice:
         await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_BAD).format(text=html.escape(name.strip()[:64])))
     except NotSubscribed:
@@ -135,13 +142,26 @@ async def on_button(update: Update, context: BotContext) -> None:
     chat_id = query.message.chat.id if query.message else None
     parts = (query.data or "").split(":")
     subs = context.services.subscriptions
-    sub = subs.get(chat_id) if chat_id is not None else None
-    if sub is None or len(parts) < 3 or parts[1] != sub.menu_token:
-        await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
-        return
-    if not await may_change_settings(update, context):
-        await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
-        return
+    try:
+        channel_id, token = render.parse_key(parts[1]) if len(parts) >= 3 else (None, "")
+    except ValueError:
+        channel_id, token = None, ""
+    if channel_id is not None:  # a channel's menu, in its admin's private chat
+        sub = subs.get(channel_id) if query.message and query.message.chat.type == "private" else None
+        if sub is None or not sub.is_channel or token != sub.menu_token:
+            await query.answer(_say(update, context, render.STALE), show_alert=False)
+            return
+        if not await is_chat_admin(context, channel_id, update.effective_user.id):
+            await query.answer(_say(update, context, texts.CHANNEL_ADMINS_ONLY), show_alert=True)
+            return
+    else:
+        sub = subs.get(chat_id) if chat_id is not None else None
+        if sub is None or len(parts) < 3 or token != sub.menu_token:
+            await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
+            return
+        if not await may_change_settings(update, context):
+            await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
+            return
     action, args = parts[2], parts[3:]
     try:
         screen = _apply(context, sub, action, args)
@@ -191,8 +211,10 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
     if action == "f":
         name = {"alerts": "alerts", "reminders": "reminders", "empty": "send_empty_digest"}[args[0]]
         return render.digest_menu(subs.set_flag(chat_id, name, not getattr(sub, name)))
+    if action == "q":
+        return render.digest_menu(subs.set_quiet(chat_id, args[0]))
     if action == "z":
-        context.chat_data[AWAITING_TIMEZONE] = True
+        context.chat_data[AWAITING_TIMEZONE] = chat_id  # the menu's chat: this one, or a channel
         return render.timezone_menu(sub, subs.timezones_for_regions())
     if action == "zs":
         context.chat_data.pop(AWAITING_TIMEZONE, None)
@@ -222,11 +244,15 @@ async def on_membership(update: Update, context: BotContext) -> None:
     """The bot was added to, removed from or blocked in a chat."""
     change = update.my_chat_member
     chat_id, status = change.chat.id, change.new_chat_member.status
-    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+    lost_channel_rights = change.chat.type == "channel" and not (
+        status == ChatMemberStatus.ADMINISTRATOR and getattr(change.new_chat_member, "can_post_messages", False)
+    )
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED) or lost_channel_rights:
+        # Removed, blocked, or (in a channel) no right to post any more: the chat is unlinked.
         if context.services.subscriptions.mark_inactive(chat_id):
-            log.info("bot removed or blocked; subscriber marked inactive (chat type %s)", change.chat.type)
+            log.info("bot removed, blocked or without rights; subscriber marked inactive (chat type %s)", change.chat.type)
         forget_cached_admins(context, chat_id)
-    elif change.chat.type != "private" and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+    elif change.chat.type not in ("private", "channel") and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         user = change.from_user
         await context.bot.send_message(chat_id, texts.tr(user.language_code if user else None, render.ADDED_TO_GROUP))
 
