@@ -130,6 +130,15 @@ def broadcasts_list(entries: list[str]) -> str:
     return "<b>Recent broadcasts</b>\n\n" + "\n\n".join(entries)
 
 
+def cancel_buttons(broadcast_ids: list[int]) -> Markup | None:
+    """One "✖ Cancel #N" button per scheduled broadcast (callback `bx:<id>`)."""
+    if not broadcast_ids:
+        return None
+    return Markup([[Button(f"✖ Cancel #{i}", callback_data=f"bx:{i}")] for i in broadcast_ids])
+
+
+NOT_CANCELLABLE = "Broadcast #{id} cannot be cancelled any more: it has started, finished or was cancelled."
+CANCELLED_ONE = "Broadcast #{id} cancelled: {n} message(s) withdrawn."
 PRIVATE_ONLY = "Broadcasts are prepared in a private chat with me, so the preview stays private. Send /broadcast there."
 STALE = "This broadcast draft is out of date. Send /broadcast to start again."
 UNKNOWN = "Unknown option; nothing was changed."
