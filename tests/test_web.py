@@ -377,3 +377,24 @@ async def test_content_load_keeps_a_feed_changed_in_the_console(web_services):
     with web_services.db.session() as s:
         assert s.get(Feed, "un-news-migrants-refugees").enabled
     assert "kept" not in str(load_content_into_db(web_services))  # the console's edit is gone for good
+
+
+def test_gcmbot_run_serves_the_console_and_stops_on_sigterm(tmp_path, fake_api):
+    import urllib.request
+
+    from test_shutdown import free_port, start_bot, stop_bot, wait_until
+
+    port = free_port()
+    proc, log = start_bot(tmp_path, fake_api, GCMBOT_WEB_PORT=str(port), GCMBOT_ADMIN_IDS=str(ADMIN))
+    try:
+        wait_until(lambda: fake_api.calls_to("deleteWebhook"), proc, log)
+        fake_api.send_message(ADMIN, "/web")
+        message = wait_until(lambda: fake_api.sent(ADMIN) and fake_api.sent(ADMIN)[-1], proc, log)
+        url = re.search(r'href="([^"]+)"', message["text"]).group(1)
+        assert url.startswith(f"http://127.0.0.1:{port}/login/")
+        with urllib.request.urlopen(url, timeout=3) as r:
+            assert r.status == 200 and "Log in to the console" in r.read().decode()
+    finally:
+        elapsed = stop_bot(proc, log) if proc.poll() is None else 0
+    assert elapsed < 10
+    assert "/login/" not in log.read_text()  # no access log: the token never reaches the log

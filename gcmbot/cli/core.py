@@ -31,6 +31,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = content.add_parser("load", help="validate and sync content into the database (keeps entries edited in the web console)")
     p.add_argument("--overwrite", action="store_true", help="also replace entries edited in the web console with the files' version")
     p.set_defaults(func=cmd_content_load)
+    p = content.add_parser("export", help="write the database's content (with the web console's edits) as YAML files")
+    p.add_argument("dir", help="folder to write events.yaml, faq.yaml, … into (created if needed)")
+    p.set_defaults(func=cmd_content_export)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -133,4 +136,17 @@ def cmd_content_load(args: argparse.Namespace) -> int:
         print("nothing loaded: fix the problems above first", file=sys.stderr)
         return 1
     print(report)
+    return 0
+
+
+def cmd_content_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    services = build_services(load_settings())
+    try:
+        services.db.upgrade(services.settings.migrations_dir)
+        counts = services.editor.export(Path(args.dir))
+    finally:
+        services.close()
+    print(f"wrote {args.dir}: " + ", ".join(f"{name}.yaml ({n})" for name, n in counts.items()))
     return 0

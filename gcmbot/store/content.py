@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, delete, func, select
 
 from gcmbot.content.loader import Content
 from gcmbot.models import Event, FaqEntry, Feed, Source, Statement, TaxonomyTerm, utcnow
@@ -37,11 +37,11 @@ def _upsert(session: Session, model: type, rows: list[dict], *, keep: tuple[str,
     protected = _edited_in_console(session, model)
     for data in rows:
         row = existing.pop(data["id"], None)
+        if data["id"] in protected:
+            continue  # edited (or retired) in the console: the database's version stands
         if row is None:
             session.add(model(**data))
             added += 1
-            continue
-        if row.id in protected:
             continue
         changed = False
         for key, value in data.items():
@@ -75,25 +75,30 @@ def _edited_in_console(session: Session, model: type) -> set[str]:
     """Ids of `model`'s entries edited in the web console, unless this sync overwrites them."""
     from gcmbot.models import ConsoleEdit
 
-    kind = _CONSOLE_KINDS.get(model.__name__)
+    kind = _CONSOLE_KINDS.get(model.__name__) if isinstance(model, type) else model
     if kind is None:
         return set()
     ids = set(session.exec(select(ConsoleEdit.entry_id).where(ConsoleEdit.kind == kind)).all())
     if session.info.get("gcmbot_overwrite"):
         session.exec(delete(ConsoleEdit).where(ConsoleEdit.kind == kind))
         return set()
-    if ids:
+    ids -= {i for k, i in session.info.get("gcmbot_force", ()) if k == kind}
+    if ids and not session.info.get("gcmbot_force"):
         session.info.setdefault("gcmbot_kept", {})[kind] = sorted(ids)
     return ids
 
 
-def sync_content(session: Session, content: Content, *, overwrite: bool = False) -> SyncReport:
+def sync_content(
+    session: Session, content: Content, *, overwrite: bool = False, force: frozenset[tuple[str, str]] = frozenset()
+) -> SyncReport:
     """Load content into the database. Running it twice changes nothing the second time.
 
     Entries edited in the web console are left as they are (and listed in the report)
-    unless `overwrite`, which replaces them with the files' version.
+    unless `overwrite`, which replaces them with the files' version. `force` = the
+    (kind, id) entries the console itself is saving now.
     """
     session.info["gcmbot_overwrite"] = overwrite
+    session.info["gcmbot_force"] = force
     session.info.pop("gcmbot_kept", None)
     counts: dict[str, tuple[int, int, int]] = {}
     counts["sources"] = _upsert(
@@ -111,6 +116,10 @@ def sync_content(session: Session, content: Content, *, overwrite: bool = False)
         for i, t in enumerate(content.terms(kind))
     }
     current = {(t.kind, t.id): t for t in session.exec(select(TaxonomyTerm)).all()}
+    protected = {(kind, i) for kind in ("region", "constituency", "topic") for i in _edited_in_console(session, kind)}
+    for key in protected:
+        wanted.pop(key, None)
+        current.pop(key, None)
     a = u = r = 0
     for key, data in wanted.items():
         row = current.pop(key, None)
@@ -214,3 +223,17 @@ def mark_edited(session: Session, kind: str, entry_id: str, admin_id: int, now: 
         row.edited_at, row.edited_by = now, admin_id
         session.add(row)
     session.flush()
+
+
+def console_version(session: Session) -> tuple[int, datetime | None]:
+    """Changes whenever the console saves an entry: (edits, latest edit time). Cheap to poll."""
+    from gcmbot.models import ConsoleEdit
+
+    count, latest = session.exec(select(func.count(), func.max(ConsoleEdit.edited_at))).one()
+    return count, latest
+
+
+def unmark_edited(session: Session, kind: str, entry_id: str) -> None:
+    from gcmbot.models import ConsoleEdit
+
+    session.exec(delete(ConsoleEdit).where(ConsoleEdit.kind == kind, ConsoleEdit.entry_id == entry_id))

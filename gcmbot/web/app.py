@@ -279,6 +279,109 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
         stats = services.questions.stats(now=_now())
         return render(request, "questions.html", stats=stats)
 
+    # --- content editor ------------------------------------------------------------------
+
+    from gcmbot.content.loader import EVENT_KINDS, EVENT_STATUSES, FEED_KINDS, RECURRENCES, TRANSLATED
+    from gcmbot.services import content_editor as ce
+
+    def _choices(name: str) -> list[tuple[str, str]]:
+        opts = lambda kind: services.subscriptions.options(kind)  # noqa: E731
+        if name == "event_kinds":
+            return [(k, k) for k in EVENT_KINDS]
+        if name == "event_statuses":
+            return [(k, k) for k in EVENT_STATUSES]
+        if name == "feed_kinds":
+            return [(k, k) for k in FEED_KINDS]
+        if name == "parts":
+            return [("", "—"), ("early", "early"), ("mid", "mid"), ("late", "late")]
+        if name == "recurrences":
+            return [("", "does not repeat")] + [(k, k) for k in RECURRENCES]
+        if name == "regions_global":
+            return [("global", "Global")] + opts("region")
+        if name in ("regions", "topics"):
+            return opts(name[:-1])
+        if name == "sources":
+            return [("", "—")] + [(e["id"], f"{e['id']} — {e.get('title', '')[:60]}") for e in services.editor.files()["sources"]]
+        return []
+
+    def _kind(request: Request) -> str | None:
+        kind = request.path_params["kind"]
+        return kind if kind in ce.SCHEMA else None
+
+    def _editor(request, kind, *, values, original_id, outcome=None, status_code=200, saved=False):
+        schema = ce.SCHEMA[kind]
+        choices = {spec.options: _choices(spec.options) for spec in schema if spec.options}
+        return render(request, "content_edit.html", status_code=status_code, kind=kind, title=ce.TITLES[kind], schema=schema,
+                      choices=choices, values=values, original_id=original_id, outcome=outcome, saved=saved,
+                      languages=TRANSLATED, translatable=ce.translatable(kind), kinds=ce.TITLES, nav="content",
+                      tr_open=bool(outcome and any(k.startswith("tr.") for k in outcome.field_errors)))
+
+    @page
+    def content_index(request: Request, user, form) -> Response:
+        return RedirectResponse("/content/event", status_code=303)
+
+    @page
+    def content_list(request: Request, user, form) -> Response:
+        kind = _kind(request)
+        if kind is None:
+            return render(request, "error.html", status_code=404, message="No such kind of content.", nav="content")
+        query = request.query_params.get("q", "")[:200]
+        rows = services.editor.entries(kind, query)
+        edited = {i for k, i in services.editor.edited() if k == kind}
+        label = next(s.name for s in ce.SCHEMA[kind])
+        return render(request, "content_list.html", kind=kind, title=ce.TITLES[kind], rows=rows, query=query, edited=edited,
+                      label=label, kinds=ce.TITLES, nav="content")
+
+    @page
+    def content_new(request: Request, user, form) -> Response:
+        kind = _kind(request)
+        if kind is None:
+            return render(request, "error.html", status_code=404, message="No such kind of content.", nav="content")
+        values = ce.form_values(kind, {})
+        for key in values:  # pre-filled from the link, e.g. /content/faq/new?question=… from the Questions page
+            if key in request.query_params and isinstance(values[key], str):
+                values[key] = request.query_params[key][:4000]
+        return _editor(request, kind, values=values, original_id=None)
+
+    @page
+    def content_edit(request: Request, user, form) -> Response:
+        kind = _kind(request)
+        entry = services.editor.get(kind, request.path_params["id"]) if kind else None
+        if entry is None:
+            return render(request, "error.html", status_code=404, message="No such entry.", nav="content")
+        return _editor(request, kind, values=ce.form_values(kind, entry), original_id=entry["id"], saved=request.query_params.get("saved") == "1")
+
+    @page
+    def content_save(request: Request, user, form) -> Response:
+        kind = _kind(request)
+        if kind is None:
+            return render(request, "error.html", status_code=404, message="No such kind of content.", nav="content")
+        original = request.path_params.get("id")
+        if original is not None and services.editor.get(kind, original) is None:
+            return render(request, "error.html", status_code=404, message="No such entry.", nav="content")
+        outcome = services.editor.save(kind, form, original_id=original, admin_id=user.admin_id)
+        if not outcome.saved:
+            entry, _ = ce.entry_from_form(kind, form)
+            values = ce.form_values(kind, entry)
+            values["id"] = str(form.get("id", ""))[:100]
+            for key in set(values) | {k for k in form.keys() if k.startswith("tr.")}:  # what was typed, even if too long
+                if isinstance(values.get(key, ""), str) and form.get(key) is not None:
+                    values[key] = str(form.get(key))
+            return _editor(request, kind, values=values, original_id=original, outcome=outcome, status_code=400)
+        services.audit.web(user.admin_id, f"{'edit' if original else 'create'}-{kind}", entry=outcome.entry_id)
+        return RedirectResponse(f"/content/{kind}/{outcome.entry_id}?saved=1", status_code=303)
+
+    @page
+    def content_retire(request: Request, user, form) -> Response:
+        kind = _kind(request)
+        if kind is None:
+            return render(request, "error.html", status_code=404, message="No such kind of content.", nav="content")
+        outcome = services.editor.retire(kind, request.path_params["id"], admin_id=user.admin_id)
+        if not outcome.saved:
+            return render(request, "error.html", status_code=409, message=" ".join(outcome.general)[:2000], nav="content")
+        services.audit.web(user.admin_id, f"retire-{kind}", entry=outcome.entry_id)
+        return RedirectResponse(f"/content/{kind}", status_code=303)
+
     # --- public calendar ------------------------------------------------------------------
 
     def _calendar_url(segment: Segment) -> str:
@@ -322,6 +425,13 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
         Route("/feeds/try", feed_try, methods=["POST"]),
         Route("/feeds/{id}/enabled", feed_enabled, methods=["POST"]),
         Route("/questions", questions),
+        Route("/content", content_index),
+        Route("/content/{kind}", content_list),
+        Route("/content/{kind}/new", content_new),
+        Route("/content/{kind}/new", content_save, methods=["POST"]),
+        Route("/content/{kind}/{id}", content_edit),
+        Route("/content/{kind}/{id}", content_save, methods=["POST"]),
+        Route("/content/{kind}/{id}/retire", content_retire, methods=["POST"]),
         Route("/calendar/{segment}.ics", calendar_feed),
         Mount("/static", StaticFiles(packages=[("gcmbot.web", "static")]), name="static"),
     ]
