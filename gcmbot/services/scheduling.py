@@ -124,5 +124,16 @@ def until(at: datetime, now: datetime) -> str:
     return "in " + (" and ".join(parts) if parts else "less than a minute")
 
 
-def describe(at_utc: datetime, tz: str, now: datetime) -> str:
-    return When(at_utc, tz).plain(now)
+def describe(at_utc: datetime, tz: str, now: datetime, lang: str = "en") -> str:
+    """The moment in plain words, in `lang` (English: When.plain; others: Babel's date and relative time)."""
+    if not lang or lang == "en":
+        return When(at_utc, tz).plain(now)
+    from babel.dates import format_date, format_time, format_timedelta
+
+    local = at_utc.astimezone(zone(tz))
+    when = f"{format_date(local.date(), 'full', locale=lang)} {format_time(local.time(), 'HH:mm', locale=lang)}"
+    if tz != "UTC":
+        when += f" ({tz}, {at_utc.astimezone(timezone.utc):%H:%M} UTC)"
+    else:
+        when += " (UTC)"
+    return f"{when}, {format_timedelta(at_utc - now, add_direction=True, locale=lang)}"
