@@ -91,3 +91,4 @@ ADMINS_ONLY = N_("Only the group's administrators can change the bot's settings 
 UNKNOWN_BUTTON = N_("This button is not valid any more.")
 CHOOSE_LANGUAGE = N_("Choose the language the bot speaks to this chat:")
 CHANNEL_ADMINS_ONLY = N_("Only the channel's administrators can change its settings.")
+CHANNEL_ADDED = N_("I can post in your channel now. To choose what it gets, send /channel {name} here.")
