@@ -37,7 +37,8 @@ def encoder():
 
 @pytest.fixture(scope="module")
 def knowledge(encoder, tmp_path_factory):
-    return knowledge_from_content(load_content(CONTENT_DIR), encoder, VectorCache(tmp_path_factory.mktemp("vectors")))
+    return knowledge_from_content(load_content(CONTENT_DIR), TODAY, encoder=encoder,
+                                  cache=VectorCache(tmp_path_factory.mktemp("vectors")))
 
 
 def _benchmark():
@@ -157,15 +158,15 @@ class CountingEncoder:
 def test_vectors_are_cached_by_content_hash(tmp_path):
     content = load_content(CONTENT_DIR)
     enc = CountingEncoder()
-    first = knowledge_from_content(content, enc, VectorCache(tmp_path))
+    first = knowledge_from_content(content, TODAY, encoder=enc, cache=VectorCache(tmp_path))
     n = sum(enc.calls)
     assert n == len(first.semantic.owner) > 47  # every question, alternative and translation, once
     enc.calls.clear()
-    second = knowledge_from_content(content, enc, VectorCache(tmp_path))  # a restart: read back from disk
+    second = knowledge_from_content(content, TODAY, encoder=enc, cache=VectorCache(tmp_path))  # a restart: read back from disk
     assert enc.calls == [] and np.array_equal(first.semantic.matrix, second.semantic.matrix)
     # One phrasing changed: only it is embedded again.
     content.faq[0] = dataclasses.replace(content.faq[0], alternatives=(*content.faq[0].alternatives, "a brand new phrasing"))
-    knowledge_from_content(content, enc, VectorCache(tmp_path))
+    knowledge_from_content(content, TODAY, encoder=enc, cache=VectorCache(tmp_path))
     assert enc.calls == [1]
 
 
@@ -175,15 +176,15 @@ def test_an_unusable_cache_only_costs_speed(tmp_path, caplog):
     blocker.write_text("a file where the cache folder should be")
     enc = CountingEncoder()
     with caplog.at_level(logging.WARNING, logger="gcmbot.services.semantic"):
-        knowledge = knowledge_from_content(content, enc, VectorCache(blocker / "cache"))
+        knowledge = knowledge_from_content(content, TODAY, encoder=enc, cache=VectorCache(blocker / "cache"))
     assert knowledge.semantic is not None and "vector cache" in caplog.text
     # A corrupt file is recomputed, not fatal.
     good = tmp_path / "good"
-    knowledge_from_content(content, enc, VectorCache(good))
+    knowledge_from_content(content, TODAY, encoder=enc, cache=VectorCache(good))
     for f in good.glob("*.npz"):
         f.write_bytes(b"garbage")
     enc.calls.clear()
-    knowledge_from_content(content, enc, VectorCache(good))
+    knowledge_from_content(content, TODAY, encoder=enc, cache=VectorCache(good))
     assert sum(enc.calls) > 47
 
 
@@ -195,7 +196,7 @@ def test_missing_encoder_package_means_lexical_answers_and_a_warning(monkeypatch
     with caplog.at_level(logging.WARNING, logger="gcmbot.services.semantic"):
         assert load_encoder("use") is None
     assert "matched lexically" in caplog.text
-    knowledge = knowledge_from_content(load_content(CONTENT_DIR), None)
+    knowledge = knowledge_from_content(load_content(CONTENT_DIR), TODAY)
     assert knowledge.semantic is None and knowledge.tuning is LEXICAL
     assert answer_question("is the compact legally binding", knowledge, TODAY).faq.id == "is-it-binding"
 

@@ -36,7 +36,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     encoder = load_encoder(settings.encoder)  # None (lexical answers) when off or not installed
     cache = VectorCache(settings.cache_dir if settings.cache_dir is not None else default_cache_dir())
     try:
-        knowledge = knowledge_from_content(load_content(settings.content_dir), encoder, cache)
+        knowledge = knowledge_from_content(load_content(settings.content_dir), args.today or date.today(), encoder=encoder, cache=cache)
     except ContentError as exc:
         print(exc, file=sys.stderr)
         print("gcmbot: content/ has problems; fix them first (gcmbot content check)", file=sys.stderr)

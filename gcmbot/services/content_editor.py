@@ -44,6 +44,7 @@ class FieldSpec:
     required: bool = False
     hint: str = ""
     options: str = ""  # for choice/multi: "event_kinds", "regions", "topics", … (see options())
+    default: str = ""  # what an absent value means (the loader's default)
 
 
 DATE_HINT = "YYYY-MM-DD, or YYYY-MM / YYYY when only the month or year is known"
@@ -51,13 +52,13 @@ SCHEMA: dict[str, list[FieldSpec]] = {
     "event": [
         FieldSpec("title", "Title", required=True),
         FieldSpec("kind", "Kind", "choice", True, options="event_kinds"),
-        FieldSpec("status", "Status", "choice", options="event_statuses", hint="What the record says as of the date checked."),
+        FieldSpec("status", "Status", "choice", options="event_statuses", hint="What the record says as of the date checked.", default="confirmed"),
         FieldSpec("start", "Start", required=True, hint=DATE_HINT),
         FieldSpec("part", "Part of the month", "choice", options="parts", hint="Only with a month (YYYY-MM) start."),
         FieldSpec("end", "End", hint=DATE_HINT),
         FieldSpec("recurs", "Repeats", "choice", options="recurrences"),
         FieldSpec("as_of", "Checked against its source on", hint="YYYY-MM-DD"),
-        FieldSpec("region", "Region", "choice", options="regions_global"),
+        FieldSpec("region", "Region", "choice", options="regions_global", default="global"),
         FieldSpec("topics", "Topics", "multi", options="topics"),
         FieldSpec("place", "Place"),
         FieldSpec("country", "Country"),
@@ -74,6 +75,7 @@ SCHEMA: dict[str, list[FieldSpec]] = {
         FieldSpec("answer", "Answer", "textarea", True),
         FieldSpec("topics", "Topics", "multi", options="topics"),
         FieldSpec("source", "Source document", "choice", options="sources"),
+        FieldSpec("as_of", "Checked against its source on", hint="YYYY-MM-DD"),
     ],
     "statement": [
         FieldSpec("title", "Title", required=True),
@@ -88,9 +90,9 @@ SCHEMA: dict[str, list[FieldSpec]] = {
     "feed": [
         FieldSpec("name", "Name", required=True),
         FieldSpec("url", "Address", required=True, hint="https://…"),
-        FieldSpec("kind", "Kind", "choice", True, options="feed_kinds"),
+        FieldSpec("kind", "Kind", "choice", True, options="feed_kinds", default="rss"),
         FieldSpec("enabled", "Polled", "bool"),
-        FieldSpec("interval_minutes", "Minutes between polls", "number"),
+        FieldSpec("interval_minutes", "Minutes between polls", "number", default="30"),
         FieldSpec("regions", "Regions given to every item", "multi", options="regions"),
         FieldSpec("topics", "Topics given to every item", "multi", options="topics"),
     ],
@@ -180,7 +182,8 @@ def _entries_from_db(session) -> dict[str, list[dict]]:
     ]
     files["faq"] = [
         _clean(dict(id=q.id, question=q.question, alternatives=list(q.alternatives), answer=q.answer, topics=list(q.topics),
-                    source=q.source, translations=_translations_out(q.translations)))
+                    source=q.source, as_of=q.as_of.isoformat() if getattr(q, "as_of", None) else None,
+                    translations=_translations_out(q.translations)))
         for q in sorted(store.all_faq(session), key=lambda q: q.id)
     ]
     files["feeds"] = [
@@ -221,7 +224,7 @@ def form_values(kind: str, entry: dict) -> dict:
         elif spec.type == "bool":
             values[spec.name] = bool(v) if v is not None else spec.name == "enabled"
         else:
-            values[spec.name] = "" if v is None else str(v)
+            values[spec.name] = spec.default if v is None else str(v)
     for lang, per in (entry.get("translations") or {}).items():
         for name, text in per.items():
             values[f"tr.{lang}.{name}"] = "\n".join(text) if isinstance(text, list) else text
