@@ -125,7 +125,6 @@ INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("digest", ("how", "often", "send")),
     ("settings", ("change", "region")),
     ("settings", ("choose", "region")),
-    ("settings", ("change", "my")),
     ("settings", ("only", "want")),
     ("settings", ("only", "news")),
     ("settings", ("change", "topics")),
@@ -156,6 +155,8 @@ SYNONYMS = {
     "regionale": "regional", "cumbre": "summit", "sommet": "summit",
     "stock": "stock", "wen": "when", "wher": "where",
     "متى": "when", "اين": "where", "مشاورة": "consultation", "المشاورة": "consultation", "مشاورات": "consultations",
+    # Arabic: the compact is "الاتفاق" in the content; people also say "الميثاق" (the charter).
+    "الميثاق": "الاتفاق", "ميثاق": "اتفاق", "للميثاق": "للاتفاق",
 }
 # City names in other languages → the name used in events.yaml (folded).
 PLACE_ALIASES = {
@@ -168,6 +169,8 @@ PLACE_ALIASES = {
 }
 SYNONYMS = {fold(k): v for k, v in SYNONYMS.items()}
 PLACE_ALIASES = {" ".join(words(k)): v for k, v in PLACE_ALIASES.items()}
+# Common words the content happens not to use: never "corrected" into one it does ("rate" → "date").
+NOT_TYPOS = ("rate", "rates", "late", "mate", "gate", "fate", "euro", "euros", "dollar", "price", "weather", "job", "jobs")
 _NOT_PLACES = {"various", "to be confirmed", "tbc", ""}
 # Words that make a question about when/where something happens.
 _ASKS_WHEN_WHERE = {"when", "where", "date", "dates", "held", "venue", "city", "schedule", "scheduled"}
@@ -260,6 +263,7 @@ class Tuning:
     margin: float = 0.05  # the best must lead the second by this much to be answered
     lex_min: float = 0.15  # an outright answer needs this much lexical confidence …
     sem_sure: float = 0.75  # … unless the encoder alone is this sure (cosine)
+    key_word: bool = True  # not outright when the best leaves out the question's rarest word another has
     rrf_k: float = 10.0
 
     def agrees(self, best: Candidate) -> bool:
@@ -271,7 +275,7 @@ class Tuning:
 
 
 # Without an encoder: the lexical confidence alone, with the bands measured for it (issue 7).
-LEXICAL = Tuning(fusion="lexical", answer_at=0.62, suggest_at=0.35)
+LEXICAL = Tuning(fusion="lexical", answer_at=0.62, suggest_at=0.35, margin=0.0, lex_min=0.0, key_word=False)
 FUSED = Tuning()
 
 
@@ -333,6 +337,7 @@ class Knowledge:
 
     def __post_init__(self) -> None:
         self.faq_by_id = {f.id: f for f in self.faqs}
+        self._faq_index = {f.id: i for i, f in enumerate(self.faqs)}
         self.semantic: SemanticIndex | None = None
         # Phrasings (question + alternatives) each a document; whole entries another index.
         # Translated phrasings get their own index, so they never change how English is weighed.
@@ -352,6 +357,9 @@ class Knowledge:
         self._entry_sets = [set(e).union(*(terms(text, lang) for lang, text in f.translated)) for e, f in zip(entries, self.faqs)]
         idf = self._entries.idf
         self._max_idf = max(idf.values(), default=1.0)
+        # How specific a word is, over entries in every language (for `misses_key_word`).
+        entry_df = Counter(t for e in self._entry_sets for t in e)
+        self._entry_idf = {t: math.log(len(self.faqs) / c) for t, c in entry_df.items()}
 
         # Events: title words (for "second round", "civil society days", …), places.
         self._title_terms = [set(terms(e.title)) for e in self.events]
@@ -395,6 +403,7 @@ class Knowledge:
         vocab.update(list(MONTHS))
         vocab.update(("imrf", "review", "reviews", "forum"))
         vocab.update(STOPWORDS)
+        vocab.update(NOT_TYPOS)
         vocab.update(("unsubscribe", "subscribe", "digest", "settings", "region", "regions", "delete", "data"))
         self.speller = Speller(vocab, vocab)
 
@@ -527,6 +536,21 @@ class Knowledge:
             conf = max(0.0, 0.6 * cover_ph.get(i, 0.0) + 0.4 * cover_all) * min(1.0, evidence / EVIDENCE)
             out[i] = (conf, best_ph.get(i, 0.0) + 0.3 * bm_entry.get(i, 0.0))
         return out
+
+    def misses_key_word(self, parsed: Parsed, best: Candidate, others: list[Candidate]) -> bool:
+        """Does `best` leave out the question's most specific word while another candidate has it?
+
+        "what does GCM mean by regularization": the GCM entry explains "GCM" and "mean" but not
+        "regularization", which the regularization entry has: too unsure to answer outright.
+        """
+        idf = self._entry_idf
+        known = [t for t in parsed.terms if t in idf]
+        if not known or best.id not in self._faq_index:
+            return False
+        key = max(known, key=lambda t: (idf[t], t))
+        if key in self._entry_sets[self._faq_index[best.id]]:
+            return False
+        return any(key in self._entry_sets[self._faq_index[c.id]] for c in others if c.id in self._faq_index)
 
     def search_faq(self, parsed: Parsed, limit: int = 5, semantic=None, tuning: Tuning | None = None) -> list[Candidate]:
         """FAQ entries ranked by fused confidence (0–1): lexical, and semantic when `semantic`

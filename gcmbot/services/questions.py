@@ -111,7 +111,8 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     # Outright only with content words to go on ("what?" has none), a clear lead, and lexical
     # support unless the encoder alone is very sure.
     sure_faq = (bool(candidates) and bool(parsed.terms) and candidates[0].confidence >= answer_at and lead >= tuning.margin
-                and tuning.agrees(candidates[0]))
+                and tuning.agrees(candidates[0])
+                and not (tuning.key_word and knowledge.misses_key_word(parsed, candidates[0], list(candidates[1:MAX_SUGGESTIONS]))))
     if knowledge.is_event_question(parsed, strong_only=sure_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
