@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from gcmbot.content.dates import PartialDate
 from gcmbot.content.lifecycle import expand_yearly
 from gcmbot.content.loader import Content
 from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc, Tuning
 from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, load_encoder
+from gcmbot.services.textmatch import words
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
 from gcmbot.store import questions as store
@@ -105,6 +108,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
             no_upcoming=match.no_upcoming, period=match.period, **common,
         )
     semantic = knowledge.semantic_scores(text) if tuning.fusion != "lexical" else None
+    if semantic is not None and parsed.corrections:
+        # The encoder reads typos poorly ("waht are firewals"): also embed the corrected words.
+        fixed = dict(parsed.corrections)
+        semantic = np.maximum(semantic, knowledge.semantic_scores(" ".join(fixed.get(w, w) for w in words(text))))
     candidates = tuple(knowledge.search_faq(parsed, semantic=semantic, tuning=tuning))
     answer_at, suggest_at = tuning.answer_at, tuning.suggest_at
     lead = candidates[0].confidence - (candidates[1].confidence if len(candidates) > 1 else 0.0) if candidates else 0.0
