@@ -85,6 +85,11 @@ class Event(SQLModel, table=True):
     note: str = ""
     # {field: {language: text}} from the content's `translations` (English is the field itself).
     translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    # The record's lifecycle (content/README.md): expected, confirmed, held, moved, cancelled.
+    status: str = Field(default="confirmed", max_length=16, sa_column_kwargs={"server_default": "confirmed"})
+    as_of: date | None = None  # when the record was last checked against its source
+    history: str = ""  # what had been planned before ("first planned for New York in September 2018")
+    recurs: str | None = Field(default=None, max_length=16)  # "yearly"
 
 
 class Statement(SQLModel, table=True):

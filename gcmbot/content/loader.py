@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,20 +26,39 @@ EVENT_KINDS = (
     "stocktaking",
     "negotiation",
     "adoption",
+    "regional-review",
+    "review-forum",
+    "observance",
     "other",
 )
+# An event's lifecycle: what the record says of it as of its `as_of` date.
+EVENT_STATUSES = ("expected", "confirmed", "held", "moved", "cancelled")
+RECURRENCES = ("yearly",)
 FEED_KINDS = ("rss", "atom", "reliefweb")
 GLOBAL = "global"
 
 
 @dataclass(frozen=True)
 class Problem:
+    """Something wrong in a content file. A `warning` does not stop loading (an `error` does);
+    `gcmbot content check --strict` treats warnings as errors."""
+
     file: str
     line: int
     message: str
+    severity: str = "error"  # error, warning
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        label = "warning: " if self.is_warning else ""
+        return f"{self.file}:{self.line}: {label}{self.message}"
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if not p.is_warning]
 
 
 class ContentError(Exception):
@@ -91,6 +111,14 @@ class EventSpec:
     note: str = ""
     # {field: {language: text}}: the `translations` of the entry (English is the field itself)
     translations: dict = field(default_factory=dict, hash=False, compare=False)
+    status: str = "confirmed"  # expected, confirmed, held, moved, cancelled
+    as_of: date | None = None  # when the record was last checked against its source
+    history: str = ""  # what was planned before ("first planned for New York in September 2018")
+    recurs: str | None = None  # "yearly": the same day every year from `start`
+
+    @property
+    def last_day(self) -> date:
+        return (self.end or self.start).last_day
 
 
 @dataclass(frozen=True)
@@ -206,6 +234,17 @@ class _Entries:
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message))
 
+    def warning(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.name, line, message, "warning"))
+
+    def day(self, entry: dict, key: str) -> date | None:
+        """An exact day (YYYY-MM-DD), or None when absent; a problem when it is something else."""
+        when = self.when(entry, key, required=False)
+        if when is not None and when.precision != "day":
+            self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be a day (YYYY-MM-DD)")
+            return None
+        return when.value if when else None
+
     def line(self, entry: dict, key: str) -> int:
         return entry["__lines__"].get(key, entry["__line__"])
 
@@ -318,8 +357,11 @@ class _Entries:
 # --- the files ------------------------------------------------------------------
 
 
-def check_content(directory: Path) -> tuple[Content, list[Problem]]:
-    """Read every file; return what could be read and every problem found."""
+def check_content(directory: Path, today: date | None = None) -> tuple[Content, list[Problem]]:
+    """Read every file; return what could be read and every problem found.
+
+    With `today`, the record is also checked for staleness (warnings: past events still
+    expected or confirmed, old forecasts, nothing coming up); see `record_warnings`."""
     directory = Path(directory)
     problems: list[Problem] = []
     if not directory.is_dir():
@@ -374,18 +416,39 @@ def check_content(directory: Path) -> tuple[Content, list[Problem]]:
         end = f.when(e, "end", required=False)
         if start and end and end.last_day < start.value:
             f.problem(f.line(e, "end"), f"{e['id']}: 'end' {end.iso()} is before 'start' {start.iso()}")
+        recurs = None
+        if e.get("recurs") is not None:
+            if e["recurs"] in RECURRENCES:
+                recurs = e["recurs"]
+            else:
+                f.problem(f.line(e, "recurs"), f"{e['id']}: 'recurs' is {e['recurs']!r}; expected: {', '.join(RECURRENCES)}")
+        if recurs and start and start.precision != "day":
+            f.problem(f.line(e, "recurs"), f"{e['id']}: a yearly event needs a 'start' day (YYYY-MM-DD)")
+            recurs = None
+        status = f.choice(e, "status", EVENT_STATUSES, "confirmed")
+        as_of = f.day(e, "as_of")
         if start is None:
             continue
-        content.events.append(
-            EventSpec(
-                e["id"], f.text(e, "title", required=True), f.choice(e, "kind", EVENT_KINDS), start, end,
-                f.refs(e, "topics", topic_ids, "topic"), f.text(e, "theme"), f.text(e, "place"), f.text(e, "country"),
-                (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],
-                f.text(e, "organiser"), f.text(e, "participation"),
-                (f.refs(e, "source", source_ids, "source") or ("",))[0], f.text(e, "note"),
-                translations=f.translations(e, ("title", "theme", "participation", "place", "country")),
-            )
+        spec = EventSpec(
+            e["id"], f.text(e, "title", required=True), f.choice(e, "kind", EVENT_KINDS), start, end,
+            f.refs(e, "topics", topic_ids, "topic"), f.text(e, "theme"), f.text(e, "place"), f.text(e, "country"),
+            (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],
+            f.text(e, "organiser"), f.text(e, "participation"),
+            (f.refs(e, "source", source_ids, "source") or ("",))[0], f.text(e, "note"),
+            translations=f.translations(e, ("title", "theme", "participation", "place", "country", "history")),
+            status=status, as_of=as_of, history=f.text(e, "history"), recurs=recurs,
         )
+        if as_of and today and as_of > today:
+            f.problem(f.line(e, "as_of"), f"{e['id']}: 'as_of' {as_of} is in the future")
+        if status == "held" and today and start.value > today and not recurs:
+            f.problem(f.line(e, "status"), f"{e['id']}: marked held but starts {start.iso()}, after today ({today})")
+        for message in record_warnings(spec, today):
+            f.warning(f.line(e, "status") if "status" in e else e["__line__"], message)
+        content.events.append(spec)
+    if today and content.events:
+        ahead = next_occurrence_within(content.events, today, UPCOMING_WINDOW_DAYS)
+        if ahead is None:
+            f.warning(1, f"no event in the next {UPCOMING_WINDOW_DAYS} days (after {today}): the calendar will look empty; add what is coming")
 
     f = read("statements")
     for e in f.entries:
@@ -423,8 +486,64 @@ def check_content(directory: Path) -> tuple[Content, list[Problem]]:
 
 
 def load_content(directory: Path) -> Content:
-    """Load valid content or raise ContentError listing every problem."""
+    """Load valid content or raise ContentError listing every error (warnings do not stop it)."""
     content, problems = check_content(directory)
-    if problems:
-        raise ContentError(problems)
+    if errors(problems):
+        raise ContentError(errors(problems))
     return content
+
+
+# --- keeping the record true ------------------------------------------------------
+
+UPCOMING_WINDOW_DAYS = 90
+STALE_FORECAST_DAYS = 183  # six months
+
+
+def record_warnings(event, today: date | None) -> list[str]:
+    """What an editor should check about one event on `today` (pure; used by
+    `gcmbot content check` and by the weekly note to admins).
+
+    `event` needs id, status, as_of, start (PartialDate), last_day and recurs."""
+    if today is None or getattr(event, "recurs", None):
+        return []
+    out = []
+    status = event.status
+    if status in ("expected", "confirmed") and event.last_day < today:
+        out.append(f"{event.id}: ended {event.last_day} but is still '{status}': did it happen? mark it held, moved or cancelled")
+    if status == "moved" and event.last_day < today:
+        out.append(f"{event.id}: 'moved' to dates now past ({event.last_day}): mark it held or cancelled")
+    if status == "expected" and (event.as_of is None or (today - event.as_of).days > STALE_FORECAST_DAYS):
+        checked = f"last checked {event.as_of}" if event.as_of else "never checked (no 'as_of')"
+        out.append(f"{event.id}: 'expected' and {checked}: check the source again and update 'as_of'")
+    return out
+
+
+def next_occurrence_within(events, today: date, days: int):
+    """The first event (yearly ones included) still ahead or under way within `days` of `today`, or None."""
+    from datetime import timedelta
+
+    horizon = today + timedelta(days=days)
+    best = None
+    for e in events:
+        if getattr(e, "status", "") == "cancelled":
+            continue
+        if getattr(e, "recurs", None) == "yearly":
+            first = yearly_on(e.start.value, today.year)
+            if first < today:
+                first = yearly_on(e.start.value, today.year + 1)
+            day = first
+        elif e.last_day >= today:
+            day = max(e.start.value, today)
+        else:
+            continue
+        if day <= horizon and (best is None or day < best[0]):
+            best = (day, e)
+    return best[1] if best else None
+
+
+def yearly_on(first: date, year: int) -> date:
+    """The day of a yearly event in `year` (29 February falls on 28 February in other years)."""
+    try:
+        return first.replace(year=year)
+    except ValueError:
+        return first.replace(year=year, day=28)

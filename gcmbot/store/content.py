@@ -100,7 +100,7 @@ def sync_content(session: Session, content: Content) -> SyncReport:
                 region=e.region, start=e.start.value, start_precision=e.start.precision, part=e.start.part,
                 end=e.end.value if e.end else None, end_precision=e.end.precision if e.end else None,
                 organiser=e.organiser, participation=e.participation, source=e.source, note=e.note,
-                translations=e.translations,
+                translations=e.translations, status=e.status, as_of=e.as_of, history=e.history, recurs=e.recurs,
             )
             for e in content.events
         ],
