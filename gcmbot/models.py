@@ -221,3 +221,14 @@ class AuditLog(SQLModel, table=True):
     actor_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     action: str = Field(max_length=32)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SendBudget(SQLModel, table=True):
+    """The sending budget of one bot, shared by every process on this database (services/pacing.py).
+
+    `next_at` (Unix seconds) is when the next free sending slot starts; a process
+    reserves a block of slots by moving it forward in one atomic UPDATE.
+    """
+
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    next_at: float = 0.0

@@ -7,6 +7,7 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from gcmbot.bot.botapi import budget_of, retry_seconds
 from gcmbot.services.delivery import SendError
 
 _GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "bot was blocked", "group chat was deactivated", "peer_id_invalid")
@@ -15,17 +16,16 @@ _GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "bot
 class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # The worker took a slot of the bot's budget before calling send(): don't take a second one.
+        self._extra: dict = {"rate_limit_args": {"paced": True}} if budget_of(bot) is not None else {}
 
     async def send(self, chat_id: int, text: str) -> int:
         try:
             message = await self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True), **self._extra
             )
         except RetryAfter as exc:
-            # PTB 22 keeps the exact value as a timedelta (the public attribute is deprecated).
-            period = getattr(exc, "_retry_after", None)
-            retry = period.total_seconds() if period is not None else 1.0
-            raise SendError(SendError.RETRY_AFTER, "flood control", retry_after=retry) from None
+            raise SendError(SendError.RETRY_AFTER, "flood control", retry_after=retry_seconds(exc)) from None
         except ChatMigrated as exc:
             raise SendError(SendError.MIGRATED, "group migrated", new_chat_id=exc.new_chat_id) from None
         except Forbidden as exc:
