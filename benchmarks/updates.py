@@ -15,11 +15,18 @@ people who are not subscribers (from a separate thread, "from outside"):
           1.1 x (reply messages / 30) + 2 s of the flood's start, the broadcast
           held back meanwhile, then finishing with 0 lost and 0 duplicates
 
+  processes  the measurement of the issue: while `gcmbot run` is up (here: in
+          process), two `gcmbot broadcast send ID` and two `gcmbot digest send-due`
+          processes deliver three broadcasts to N subscribers (default 1 200: 3 600
+          sends) and 300 people write to the bot over 10 s: 429s (target 0),
+          duplicates, lost, "database is locked" in the processes' output
+
 Latency is measured by the server: from the moment an update is queued to the
 moment the reply arrives.
 
     PYTHONPATH=. python benchmarks/updates.py                    # both scenarios, 5 000 subscribers
     PYTHONPATH=. python benchmarks/updates.py --scenarios below --subscribers 2000
+    PYTHONPATH=. python benchmarks/updates.py --scenarios processes --subscribers 1200
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import statistics
+import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -99,14 +107,18 @@ def replies_by_chat(fake: FakeBotAPI, since: float) -> dict[int, list[float]]:
 async def run(args, scenario: str, tmp: Path) -> None:
     from gcmbot.bot.application import build_application
 
-    subscribers = subscriber_ids(args.subscribers)
+    subscribers = subscriber_ids(args.subscribers or (1_200 if scenario == "processes" else 5_000))
     services = make_services(tmp / f"{scenario}.db", subscribers)
     fake = FakeBotAPI(enforce_limits=True).start()
     services.settings.bot_api_url = fake.base_url
     application = build_application(services)
     for job in application.job_queue.jobs():  # no feed polls (they would go to the internet) or leader checks
         job.schedule_removal()
-    if scenario == "below":
+    if scenario == "processes":
+        people = 300
+        plan = [(i / 30, PEOPLE + i, "/help" if i % 2 else QUESTION) for i in range(people)]
+        expected = dict.fromkeys(range(PEOPLE, PEOPLE + people), 1)
+    elif scenario == "below":
         people = 150
         plan = [(i / 15, PEOPLE + i, "/help" if i % 2 else QUESTION) for i in range(people)]
         expected = dict.fromkeys(range(PEOPLE, PEOPLE + people), 1)
@@ -123,6 +135,15 @@ async def run(args, scenario: str, tmp: Path) -> None:
             await application.start()
             await application.updater.start_polling(poll_interval=0, timeout=1)
             broadcast_id = services.broadcasts.enqueue(CLI_ACTOR, TEXT, Segment(), via="benchmark")
+            children: list[subprocess.Popen] = []
+            if scenario == "processes":
+                others = [services.broadcasts.enqueue(CLI_ACTOR, f"{TEXT} ({n})", Segment(), via="benchmark") for n in (2, 3)]
+                env = {**os.environ, "GCMBOT_DATABASE_URL": services.settings.database_url, "GCMBOT_TOKEN": TOKEN,
+                       "GCMBOT_BOT_API_URL": fake.base_url, "GCMBOT_CONTENT_DIR": str(ROOT / "content"),
+                       "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+                commands = [["broadcast", "send", str(b)] for b in others] + [["digest", "send-due"]] * 2
+                children = [subprocess.Popen([sys.executable, "-m", "gcmbot", *c], cwd=tmp, env=env,
+                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in commands]
             await fake.wait_for(lambda: fake.stats["sent"] >= 90, timeout=60)  # broadcast under way (~3 s)
             sends_before, errors_before = fake.stats["sent"], fake.stats["429"]
             flood_start = time.monotonic()
@@ -142,7 +163,7 @@ async def run(args, scenario: str, tmp: Path) -> None:
             sends = [t for t, _ in list(fake.send_log) if t >= flood_start]
             print(f"\n== {scenario}: {len(plan)} updates from {people} people during a {len(subscribers)}-subscriber broadcast ==")
             print(f"answered                 {answered():8d} of {people} people ({sum(len(v) for v in got.values())} reply messages)")
-            if scenario == "below":
+            if scenario in ("below", "processes"):
                 latencies = [got[chat][0] - sent_at[chat][0] for chat in expected if chat in got and chat in sent_at]
                 flood_end = flood_start + 10
                 in_flood = sum(1 for t in sends if t <= flood_end)
@@ -161,18 +182,27 @@ async def run(args, scenario: str, tmp: Path) -> None:
             total_sends = fake.stats["sent"] - sends_before
             errors = fake.stats["429"] - errors_before
             print(f"429s                     {errors:8d}  ({errors / max(1, total_sends + errors):.2%} of {total_sends + errors} send attempts since the flood began)")
-            if scenario == "above":
+            if scenario in ("above", "processes"):
+                ids = [broadcast_id, *(others if scenario == "processes" else [])]
                 while time.monotonic() < deadline + args.timeout:
-                    [st] = services.broadcasts.status(broadcast_id)
-                    if st.status == "done":
+                    if all(st.status == "done" for b in ids for st in services.broadcasts.status(b)):
                         break
                     await asyncio.sleep(0.5)
-                [st] = services.broadcasts.status(broadcast_id)
-                delivered = Counter(m["chat"]["id"] for m in fake.sent() if isinstance(m["chat"]["id"], int) and m["chat"]["id"] < PEOPLE)
-                lost = sum(1 for c in subscribers if not delivered[c])
-                dups = sum(n - 1 for n in delivered.values() if n > 1)
-                print(f"broadcast                {st.status}: sent {st.sent}, pending {st.pending}, failed {st.failed}; "
-                      f"finished {time.monotonic() - flood_start:.1f} s after the flood began; lost {lost}, duplicates {dups}")
+                for child in children:
+                    child.wait(timeout=60)
+                for b in ids:
+                    [st] = services.broadcasts.status(b)
+                    print(f"broadcast #{b}             {st.status}: sent {st.sent}, pending {st.pending}, failed {st.failed}; "
+                          f"done {time.monotonic() - flood_start:.1f} s after the flood began")
+                per_chat = Counter(m["chat"]["id"] for m in fake.sent() if isinstance(m["chat"]["id"], int) and m["chat"]["id"] < PEOPLE)
+                lost = sum(max(0, len(ids) - per_chat[c]) for c in subscribers)
+                print(f"broadcast messages lost  {lost:8d}  (of {len(ids) * len(subscribers)})")
+                if children:
+                    output = "".join(child.stdout.read() for child in children if child.stdout)
+                    codes = [child.returncode for child in children]
+                    print(f"CLI processes            exit codes {codes}; 'database is locked' in their output: {output.count('database is locked')}")
+                    sends_total = fake.stats["sent"]
+                    print(f"all sends (whole run)    {sends_total:8d}; 429s (whole run) {fake.stats['429']}")
             else:
                 print(f"(checked {done_at - flood_start:.1f} s after the flood began; the broadcast goes on)")
             print(f"duplicates (server)      {fake.stats['duplicates']:8d}", flush=True)
@@ -185,7 +215,7 @@ async def run(args, scenario: str, tmp: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=5_000)
+    parser.add_argument("--subscribers", type=int, default=None, help="default 5 000 (processes: 1 200)")
     parser.add_argument("--people", type=int, default=2_000, help="people in the 'above' scenario")
     parser.add_argument("--scenarios", default="below,above")
     parser.add_argument("--timeout", type=float, default=400.0, help="give up waiting for replies after this many seconds")

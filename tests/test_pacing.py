@@ -87,3 +87,16 @@ async def test_cli_and_bot_processes_build_their_bot_with_make_bot(settings, db)
     budget = budget_of(bot)
     assert budget is not None and isinstance(budget.shared, DatabaseSlots) and budget.shared.bot_id == 123456
     assert budget_of(make_bot(settings)).shared is None  # no database: this process's budget alone
+
+
+def test_retry_after_is_read_through_the_public_attribute(monkeypatch):
+    import pytest
+    from telegram.error import RetryAfter
+    from telegram.warnings import PTBDeprecationWarning
+
+    from gcmbot.bot.botapi import retry_seconds
+
+    assert retry_seconds(RetryAfter(3)) == 3.0  # a timedelta (PTB_TIMEDELTA, set by gcmbot.bot)
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")
+    with pytest.warns(PTBDeprecationWarning):
+        assert retry_seconds(RetryAfter(4)) == 4.0  # the int of PTB 22's default
