@@ -21,14 +21,16 @@ async def test_replies_go_before_queued_traffic():
 
     tasks = [asyncio.create_task(take(f"b{i}", BROADCAST)) for i in range(10)]
     tasks += [asyncio.create_task(take(f"d{i}", OUTBOX)) for i in range(3)]
-    await asyncio.sleep(0.05)  # a few broadcast slots go out
+    while len(order) < 2:  # a few slots go out
+        await asyncio.sleep(0.005)
     tasks += [asyncio.create_task(take(f"r{i}", REPLY)) for i in range(3)]
     await asyncio.gather(*tasks)
     await budget.close()
     first_reply = order.index("r0")
-    assert order[first_reply : first_reply + 3] == ["r0", "r1", "r2"]  # replies jump the queue...
-    assert all(name.startswith("b") for name in order[first_reply + 3 :])  # ...digests next, broadcasts last
-    assert order.index("d0") < order.index("b9")
+    assert first_reply <= 4  # replies jump the queue...
+    assert order[first_reply : first_reply + 3] == ["r0", "r1", "r2"]
+    assert order[:3] == ["d0", "d1", "d2"] or order.index("d2") < order.index("b0")  # ...digests before broadcasts
+    assert [n for n in order if n.startswith("b")] == [f"b{i}" for i in range(10)]
     assert budget.granted == {REPLY: 3, OUTBOX: 3, BROADCAST: 10}
 
 
@@ -44,7 +46,7 @@ async def test_one_chat_gets_one_message_a_second():
 async def test_processes_on_one_database_share_the_rate(db):
     # Two "processes": two engines and two budgets for the same bot; together they stay under the cap.
     engines = [Database(db.url), Database(db.url)]
-    limits = Limits(per_second=40, private_interval=0, group_interval=0, headroom=1.0)
+    limits = Limits(per_second=40, private_interval=0, group_interval=0, headroom=0.95)
     budgets = [Budget(limits, DatabaseSlots(engine, bot_id=123)) for engine in engines]
     times: list[float] = []
 
@@ -66,8 +68,8 @@ async def test_processes_on_one_database_share_the_rate(db):
     assert len(times) == 60
     # 60 slots at 40/s take at least ~1.5 s; two private budgets would have needed 0.75 s.
     assert times[-1] - times[0] >= 1.3
-    # and no second holds more than the cap (+1 for the window's edge)
-    assert max(sum(1 for t in times if s <= t < s + 1) for s in times) <= 41
+    # and no second holds more than the cap
+    assert max(sum(1 for t in times if s <= t < s + 1) for s in times) <= 40
 
 
 async def test_a_429_pauses_the_budget_and_the_reply_is_sent_after_it(settings, fake_api):
@@ -100,3 +102,15 @@ def test_retry_after_is_read_through_the_public_attribute(monkeypatch):
     monkeypatch.setenv("PTB_TIMEDELTA", "false")
     with pytest.warns(PTBDeprecationWarning):
         assert retry_seconds(RetryAfter(4)) == 4.0  # the int of PTB 22's default
+
+
+async def test_a_chat_spacing_counts_from_the_granted_slot():
+    # The first reply waits behind a queue; the chat's next message still keeps its distance.
+    budget = Budget(Limits(per_second=10, private_interval=0.5, group_interval=0.5, headroom=1.0))
+    others = [asyncio.create_task(budget.acquire(100 + i, REPLY)) for i in range(5)]
+    await budget.acquire(42, REPLY)
+    first = time.monotonic()
+    await budget.acquire(42, REPLY)
+    assert time.monotonic() - first >= 0.45
+    await asyncio.gather(*others)
+    await budget.close()

@@ -23,9 +23,10 @@ from gcmbot.services.pacing import UNLIMITED
 
 log = logging.getLogger(__name__)
 
-# Feature modules, each with register(application). Order matters only for
+# Feature modules, each with register(application). Order matters for the dialogs
+# (broadcast's before settings' timezone prompt, see handlers/broadcast.py) and the
 # catch-all handlers (questions), which register last.
-HANDLER_MODULES = [core, settings, digest, feeds, broadcast, questions]
+HANDLER_MODULES = [core, broadcast, settings, digest, feeds, questions]
 
 
 class PerChatUpdates(BaseUpdateProcessor):

@@ -182,9 +182,7 @@ class DeliveryWorker:
             if row.chat_id in self._gone:
                 await asyncio.to_thread(self._skip_for_chat, row.chat_id)
                 return
-            wait = self.budget.reserve_chat(row.chat_id)
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await self.budget.wait_chat(row.chat_id)  # outside the semaphore: other chats go meanwhile
             await self._send(row, semaphore)
 
     def _skip_for_chat(self, chat_id: int) -> int:
@@ -202,7 +200,7 @@ class DeliveryWorker:
     async def _send(self, row: store.Due, semaphore: asyncio.Semaphore) -> None:
         async with semaphore:
             # Broadcasts wait behind digests, alerts and reminders, which wait behind replies to people.
-            await self.budget.acquire_slot(BROADCAST if row.kind == "broadcast" else OUTBOX)
+            await self.budget.acquire(row.chat_id, BROADCAST if row.kind == "broadcast" else OUTBOX)
             if self._stop is not None and self._stop.is_set():
                 return  # shutting down: leave it pending for the next start
             if not await asyncio.to_thread(self._claim, row.id):

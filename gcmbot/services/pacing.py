@@ -3,7 +3,8 @@
 Telegram allows a bot about 30 messages a second overall, 1 a second per private
 chat and 20 a minute per group. `Budget` hands out those slots:
 
-- per chat, the next free time (1 s apart in a private chat, 3 s in a group);
+- per chat, the next free time (1 s apart in a private chat, 3 s in a group,
+  counted from when a message got its slot);
 - overall, evenly spaced slots just under 30/s, given to the waiting sender with
   the best priority first: replies to people (REPLY), then queued digests, alerts
   and reminders (OUTBOX), then broadcasts (BROADCAST);
@@ -22,7 +23,6 @@ delivery worker both call `acquire`.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
 import logging
 import time
@@ -66,7 +66,7 @@ class Budget:
         self.interval = 1.0 / (limits.per_second * limits.headroom)
         self.shared = shared
         self._chat_next: dict[int, float] = {}
-        self._waiters: list[tuple[int, int, asyncio.Future]] = []
+        self._waiters: list[tuple[int, int, int | None, asyncio.Future]] = []  # priority, order, chat, future
         self._seq = itertools.count()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
@@ -77,29 +77,26 @@ class Budget:
         self.granted = {REPLY: 0, OUTBOX: 0, BROADCAST: 0}
 
     # ------------------------------------------------------------------ public
-    def reserve_chat(self, chat_id: int) -> float:
-        """Reserve this chat's next slot; return how long to wait for it."""
-        now = time.monotonic()
-        interval = self.limits.group_interval if chat_id < 0 else self.limits.private_interval
-        at = max(now, self._chat_next.get(chat_id, 0.0))
-        self._chat_next[chat_id] = at + interval
-        if len(self._chat_next) > 50_000:  # forget chats whose slot is long past
-            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
-        return at - now
+    def chat_ready_in(self, chat_id: int) -> float:
+        """Seconds until this chat may get its next message (0: now)."""
+        return max(0.0, self._chat_next.get(chat_id, 0.0) - time.monotonic())
+
+    async def wait_chat(self, chat_id: int) -> None:
+        """Wait until this chat may get a message, without queuing for an overall slot yet."""
+        wait = self.chat_ready_in(chat_id)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def acquire(self, chat_id: int | None, priority: int = REPLY) -> None:
-        """Wait for this chat's next slot, then for an overall slot (best priority first)."""
-        if chat_id is not None:
-            wait = self.reserve_chat(chat_id)
-            if wait > 0:
-                await asyncio.sleep(wait)
-        await self.acquire_slot(priority)
+        """Wait for an overall slot at which this chat may get a message (best priority first).
 
-    async def acquire_slot(self, priority: int = REPLY) -> None:
-        """Wait for an overall slot only."""
+        The chat's spacing (1 s private, 3 s group) counts from the moment a slot is
+        granted, so a message that waited long in the queue is never followed too
+        closely by the chat's next one.
+        """
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        heapq.heappush(self._waiters, (priority, next(self._seq), future))
+        self._waiters.append((priority, next(self._seq), chat_id, future))
         if self._task is None or self._task.done():
             self._wake = asyncio.Event()
             self._task = loop.create_task(self._dispatch(), name="gcmbot-budget")
@@ -107,6 +104,10 @@ class Budget:
             self._wake.set()
         await future  # cancelled: the dispatcher skips it
         self.granted[priority] = self.granted.get(priority, 0) + 1
+
+    async def acquire_slot(self, priority: int = REPLY) -> None:
+        """An overall slot, for no chat in particular."""
+        await self.acquire(None, priority)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends for `seconds` (nor, with a shared budget, any other process)."""
@@ -133,7 +134,7 @@ class Budget:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for _, _, f in self._waiters if not f.done())
+        return sum(1 for *_, f in self._waiters if not f.done())
 
     async def close(self) -> None:
         if self._task is not None:
@@ -164,15 +165,33 @@ class Budget:
             self._block.extend(base + i * self.interval for i in range(n))
         return self._block.popleft()
 
+    def _best_ready(self, at: float) -> tuple[int, int, int | None, asyncio.Future] | None:
+        """The waiter with the best (priority, arrival) whose chat may get a message at `at`."""
+        self._waiters = [w for w in self._waiters if not w[3].done()]
+        ready = [w for w in self._waiters if w[2] is None or self._chat_next.get(w[2], 0.0) <= at]
+        return min(ready, key=lambda w: (w[0], w[1])) if ready else None
+
+    def _grant(self, waiter: tuple[int, int, int | None, asyncio.Future], at: float) -> None:
+        self._waiters.remove(waiter)
+        chat = waiter[2]
+        if chat is not None:
+            interval = self.limits.group_interval if chat < 0 else self.limits.private_interval
+            self._chat_next[chat] = at + interval
+            if len(self._chat_next) > 50_000:  # forget chats whose next slot is long past
+                self._chat_next = {c: t for c, t in self._chat_next.items() if t > at}
+        waiter[3].set_result(None)
+
     async def _dispatch(self) -> None:
+        assert self._wake is not None
         while True:
-            while self._waiters and self._waiters[0][2].done():
-                heapq.heappop(self._waiters)
-            if not self._waiters:
-                assert self._wake is not None
+            now = time.monotonic()
+            if self._best_ready(now) is None:
                 self._wake.clear()
+                # Nobody may send now: sleep until the first waiting chat is ready, or someone new comes.
+                pending = [self._chat_next.get(w[2], 0.0) for w in self._waiters if w[2] is not None]
+                timeout = min(pending) - now if pending else 30.0
                 try:
-                    await asyncio.wait_for(self._wake.wait(), 30)
+                    await asyncio.wait_for(self._wake.wait(), max(0.001, timeout))
                 except asyncio.TimeoutError:
                     if not self._waiters:
                         self._task = None
@@ -188,11 +207,11 @@ class Budget:
                 await asyncio.sleep(delay)
             if self._paused_until > time.monotonic():
                 continue  # a 429 came in meanwhile: this slot is void
-            late = time.monotonic() - at
+            now = time.monotonic()
+            waiter = self._best_ready(now)  # someone better may have come while we slept
+            if waiter is None:
+                continue  # the slot is lost (rare: the waiter was cancelled)
+            late = now - at
             # A late wake-up (busy loop, slow commit) must not squeeze the next sends together.
-            self._last = at if late <= LATE_RESET else at + late
-            while self._waiters:
-                _, _, future = heapq.heappop(self._waiters)
-                if not future.done():
-                    future.set_result(None)
-                    break
+            self._last = at if late <= LATE_RESET else now
+            self._grant(waiter, now)

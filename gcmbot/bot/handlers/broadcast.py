@@ -1,4 +1,10 @@
-"""/broadcast (text → segment → preview → send) and /broadcasts, for the bot's admins only."""
+"""/broadcast (text → segment → preview → send) and /broadcasts, for the bot's admins only.
+
+/broadcast is a ConversationHandler (`broadcast_dialog`) with two states:
+TYPING_TEXT (the admin's next message is the text; invalid HTML asks again) and
+CHOOSING (segment buttons, preview, Send / Cancel, all `b:` buttons). /cancel or
+BROADCAST_TIMEOUT seconds without a step end it and drop the draft; nothing is queued.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +13,19 @@ from dataclasses import dataclass, field
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.permissions import admin_only, is_admin
-from gcmbot.bot.replies import edit_screen
+from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.bot.render import broadcast as render
 from gcmbot.services.broadcast import EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
 
 DRAFT = "broadcast_draft"
+TYPING_TEXT, CHOOSING = "typing_text", "choosing"
+BROADCAST_TIMEOUT = 30 * 60  # seconds of silence after which a draft is dropped
+END = ConversationHandler.END
 
 
 @dataclass
@@ -24,7 +33,7 @@ class Draft:
     """An admin's broadcast in the making, kept in chat_data of their private chat."""
 
     token: str = field(default_factory=lambda: secrets.token_hex(3))
-    stage: str = "text"  # text → segment → confirm
+    stage: str = "text"  # text → segment → confirm (shown to the admin; the dialog's states drive the flow)
     text: str = ""
     chosen: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
 
@@ -40,57 +49,78 @@ def _options(context: BotContext) -> dict[str, dict[str, str]]:
 
 
 @admin_only("/broadcast")
-async def broadcast_command(update: Update, context: BotContext) -> None:
+async def broadcast_command(update: Update, context: BotContext):
     if update.effective_chat.type != ChatType.PRIVATE:
         await update.effective_message.reply_text(render.PRIVATE_ONLY)
-        return
+        return END
     draft = context.chat_data[DRAFT] = Draft()
     text, markup = render.ask_text(draft.token)
     await update.effective_message.reply_html(text, reply_markup=markup)
+    return TYPING_TEXT
 
 
-async def typed_text(update: Update, context: BotContext) -> None:
-    """The admin's message text, only while a draft waits for it (otherwise other handlers see it)."""
+async def typed_text(update: Update, context: BotContext):
+    """The admin's next message: the broadcast's text."""
     draft: Draft | None = context.chat_data.get(DRAFT)
-    if draft is None or draft.stage != "text" or not is_admin(update, context):
-        return
+    if draft is None or not is_admin(update, context):
+        return END
     try:
         draft.text = context.services.broadcasts.validate(render.html_source(update.effective_message))
     except InvalidHTML as exc:
         await update.effective_message.reply_html(render.bad_html(str(exc)))
-        raise ApplicationHandlerStop from None
+        return TYPING_TEXT  # ask again
     draft.stage = "segment"
     count = context.services.broadcasts.count(draft.segment())
     text, markup = render.segment_menu(draft.token, draft.chosen, _options(context), count)
     await update.effective_message.reply_html(text, reply_markup=markup)
-    raise ApplicationHandlerStop
+    return CHOOSING
+
+
+async def cancel(update: Update, context: BotContext):
+    context.chat_data.pop(DRAFT, None)
+    await update.effective_message.reply_text(render.CANCELLED)
+    return END
+
+
+async def timed_out(update: object, context: BotContext) -> None:
+    context.chat_data.pop(DRAFT, None)  # its buttons now answer "out of date"
+
+
+async def dialog_button(update: Update, context: BotContext):
+    """A `b:` button during the dialog: the state after it."""
+    outcome = await on_button(update, context)
+    return outcome if outcome is not None else CHOOSING
 
 
 @admin_only("broadcast button")
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext):
+    """A `b:` button: END after Send or Cancel; None when stale or unknown (nothing changes)."""
     query = update.callback_query
     parts = (query.data or "").split(":")
     draft: Draft | None = context.chat_data.get(DRAFT)
     if draft is None or len(parts) < 3 or parts[1] != draft.token:
         await query.answer(render.STALE)
-        return
+        return None
     action, args = parts[2], parts[3:]
     options = _options(context)
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
             or action in "ps" and not draft.text:
         await query.answer(render.UNKNOWN)
-        return
+        return None
     await query.answer()
     if action == "p":
         await _preview(update, context, draft, options)
     elif action == "s":
         await _send(update, context, draft)
+        return END
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
         await edit_screen(query, render.CANCELLED, None)
+        return END
     else:
         await edit_screen(query, *_segment_screen(context, draft, action, args, options))
+    return CHOOSING
 
 
 def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options):
@@ -133,10 +163,23 @@ async def broadcasts_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(render.broadcasts_list([service.format_status(st) for st in service.status()]))
 
 
+def broadcast_dialog() -> ConversationHandler:
+    return dialog(
+        entry_points=[CommandHandler("broadcast", broadcast_command)],
+        states={
+            TYPING_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text), CallbackQueryHandler(dialog_button, pattern=r"^b:")],
+            CHOOSING: [CallbackQueryHandler(dialog_button, pattern=r"^b:")],
+            ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out), CallbackQueryHandler(timed_out)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("broadcast", broadcast_command)],
+        conversation_timeout=BROADCAST_TIMEOUT,
+        name="broadcast",
+    )
+
+
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("broadcast", broadcast_command))
+    # The dialog registers before the settings module's: while a draft waits for its text, the
+    # admin's message is the broadcast's, even if a timezone prompt was open too.
+    application.add_handler(broadcast_dialog())
     application.add_handler(CommandHandler("broadcasts", broadcasts_command))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^b:"))
-    # Like the timezone prompt (group -1), it consumes a plain message only while a draft waits for
-    # text. Its own group -2: within one group PTB runs only the first handler whose filter matches.
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text), group=-2)
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^b:"))  # stale buttons after the dialog ended

@@ -1,4 +1,10 @@
-"""/settings menu, /mysubscription, /timezone, /forget, and the bot being added to or removed from chats."""
+"""/settings menu, /mysubscription, /timezone, /forget, and the bot being added to or removed from chats.
+
+The typed-timezone prompt is a ConversationHandler (`timezone_dialog`): entered by
+/timezone without a name or the menu's "Timezone" button, state TYPING_TIMEZONE
+takes the next plain message as the name; any other settings button, /cancel or
+TIMEZONE_TIMEOUT seconds of silence end it.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,27 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import forget_cached_admins, may_change_settings
 from gcmbot.bot.render import settings as render
-from gcmbot.bot.replies import edit_screen
+from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.services.subscriptions import InvalidChoice, NotSubscribed, Subscription
 
 log = logging.getLogger(__name__)
-AWAITING_TIMEZONE = "awaiting_timezone"
+TYPING_TIMEZONE = "typing_timezone"
+TIMEZONE_TIMEOUT = 600  # seconds the prompt waits for a name
 
 
 def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
@@ -62,22 +77,43 @@ async def timezone_command(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
         return
     if not context.args:
-        context.chat_data[AWAITING_TIMEZONE] = True
         await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_ASK))
-        return
+        return TYPING_TIMEZONE
     await _set_timezone(update, context, " ".join(context.args))
+    return ConversationHandler.END
 
 
-async def typed_timezone(update: Update, context: BotContext) -> None:
-    """A plain message right after the menu asked for a timezone name."""
-    if not context.chat_data.pop(AWAITING_TIMEZONE, False):
-        return  # not for us: let the next handler group (questions) see it
-    if not await may_change_settings(update, context):
-        return
-    await _set_timezone(update, context, update.effective_message.text)
-    from telegram.ext import ApplicationHandlerStop
+async def timezone_button(update: Update, context: BotContext):
+    """The menu's "Timezone" button: show the zones, and take a typed name next."""
+    return TYPING_TIMEZONE if await on_button(update, context) else ConversationHandler.END
 
-    raise ApplicationHandlerStop
+
+async def typed_timezone(update: Update, context: BotContext):
+    """The plain message after the prompt: the timezone's name."""
+    if await may_change_settings(update, context):
+        await _set_timezone(update, context, update.effective_message.text)
+    return ConversationHandler.END
+
+
+async def other_button_ends_prompt(update: Update, context: BotContext):
+    """Any other settings button ends the prompt (it still does what it says)."""
+    await on_button(update, context)
+    return TYPING_TIMEZONE if _action(update) == "z" else ConversationHandler.END
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any dialog."""
+    await update.effective_message.reply_text(_say(update, context, render.NOTHING_TO_CANCEL))
+
+
+async def cancel_prompt(update: Update, context: BotContext):
+    await update.effective_message.reply_text(_say(update, context, render.PROMPT_CANCELLED))
+    return ConversationHandler.END
+
+
+def _action(update: Update) -> str:
+    parts = (update.callback_query.data or "").split(":") if update.callback_query else []
+    return parts[2] if len(parts) > 2 else ""
 
 
 async def _set_timezone(update: Update, context: BotContext, name: str) -> None:
@@ -130,7 +166,8 @@ async def lang_command(update: Update, context: BotContext) -> None:
 # --- button presses -----------------------------------------------------------
 
 
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext) -> bool:
+    """A settings button; True when it was applied (not stale, not refused)."""
     query = update.callback_query
     chat_id = query.message.chat.id if query.message else None
     parts = (query.data or "").split(":")
@@ -138,30 +175,29 @@ async def on_button(update: Update, context: BotContext) -> None:
     sub = subs.get(chat_id) if chat_id is not None else None
     if sub is None or len(parts) < 3 or parts[1] != sub.menu_token:
         await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
-        return
+        return False
     if not await may_change_settings(update, context):
         await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
-        return
+        return False
     action, args = parts[2], parts[3:]
     try:
         screen = _apply(context, sub, action, args)
     except (InvalidChoice, KeyError, ValueError, IndexError):
         await query.answer(_say(update, context, render.UNKNOWN))
-        return
+        return False
     if screen is None:  # /forget confirmed or cancelled
         await query.answer()
-        return
+        return True
     text, markup = screen
     await query.answer()
     await edit_screen(query, text, markup)
+    return True
 
 
 def _apply(context: BotContext, sub: Subscription, action: str, args: list[str]):
     """Do what a button says and return the screen to show next: (text, markup or None)."""
     subs, chat_id = context.services.subscriptions, sub.chat_id
     options = _options(context, sub.language)
-    if action != "z":  # the "type a timezone" prompt lasts only until the next button press
-        context.chat_data.pop(AWAITING_TIMEZONE, None)
     if action == "m":
         return render.main_menu(sub, options)
     if action == "v":
@@ -191,18 +227,15 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
     if action == "f":
         name = {"alerts": "alerts", "reminders": "reminders", "empty": "send_empty_digest"}[args[0]]
         return render.digest_menu(subs.set_flag(chat_id, name, not getattr(sub, name)))
-    if action == "z":
-        context.chat_data[AWAITING_TIMEZONE] = True
+    if action == "z":  # timezone_dialog then waits for a typed name
         return render.timezone_menu(sub, subs.timezones_for_regions())
     if action == "zs":
-        context.chat_data.pop(AWAITING_TIMEZONE, None)
         return render.timezone_menu(subs.set_timezone(chat_id, ":".join(args)), subs.timezones_for_regions())
     if action == "l":
         return render.language_menu(sub)
     if action == "ls":
         return render.language_menu(subs.set_language(chat_id, args[0]))
     if action == "done":
-        context.chat_data.pop(AWAITING_TIMEZONE, None)
         return render.done(sub, options), None
     if action == "fg":
         if args[0] == "yes":
@@ -237,14 +270,27 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         context.services.subscriptions.migrate_chat(message.chat.id, message.migrate_to_chat_id)
 
 
+def timezone_dialog() -> ConversationHandler:
+    return dialog(
+        entry_points=[
+            CommandHandler("timezone", timezone_command),
+            CallbackQueryHandler(timezone_button, pattern=r"^s:[^:]*:z$"),
+        ],
+        states={TYPING_TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone)]},
+        fallbacks=[CommandHandler("cancel", cancel_prompt), CallbackQueryHandler(other_button_ends_prompt, pattern=r"^s:")],
+        conversation_timeout=TIMEZONE_TIMEOUT,
+        name="timezone",
+    )
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("settings", settings_command))
     application.add_handler(CommandHandler("mysubscription", mysubscription))
-    application.add_handler(CommandHandler("timezone", timezone_command))
+    application.add_handler(timezone_dialog())
     application.add_handler(CommandHandler("forget", forget_command))
     application.add_handler(CommandHandler("lang", lang_command))
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^s:"))
     application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
-    # Group -1 runs before the question handler, which answers other plain texts.
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone), group=-1)
+    # After every dialog (the /broadcast one registers first): /cancel when nothing is going on.
+    application.add_handler(CommandHandler("cancel", nothing_to_cancel))
