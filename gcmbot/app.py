@@ -10,11 +10,13 @@ from gcmbot.content import ContentError, load_content
 from gcmbot.services.alerts import Alerts
 from gcmbot.services.audit import Audit
 from gcmbot.services.broadcast import BroadcastService
+from gcmbot.services.content_editor import ContentEditor
 from gcmbot.services.digest import DigestService
 from gcmbot.services.feeds import Feeds
 from gcmbot.services.leader import Leadership
 from gcmbot.services.questions import Questions
 from gcmbot.services.subscriptions import Subscriptions
+from gcmbot.services.webauth import WebAuth
 from gcmbot.store import Database
 from gcmbot.store.content import SyncReport, sync_content
 
@@ -36,6 +38,14 @@ class Services:
     digest: DigestService
     # Several processes on one PostgreSQL database: only the leader runs scheduled jobs.
     leadership: Leadership
+    # Web console logins (one-time links, sessions) and the content editor (the database as working copy).
+    webauth: WebAuth
+    editor: ContentEditor
+
+    def set_bot_username(self, username: str | None) -> None:
+        """The bot's @username (from getMe): digests and alerts end with a t.me start link to it."""
+        self.digest.bot_username = username or None
+        self.alerts.bot_username = username or None
 
     @property
     def is_leader(self) -> bool:
@@ -50,6 +60,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
     db = db or Database(settings.database_url)
     subscriptions = Subscriptions(db, default_timezone=settings.timezone, default_reminder_days=settings.reminder_days)
     alerts = Alerts(db, subscriptions)
+    questions = Questions(db)
     return Services(
         settings=settings,
         db=db,
@@ -58,17 +69,21 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         alerts=alerts,
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         broadcasts=BroadcastService(db, subscriptions),
-        questions=Questions(db),
+        questions=questions,
         digest=DigestService(db, subscriptions),
         leadership=Leadership(db),
+        webauth=WebAuth(db, settings.is_admin),
+        editor=ContentEditor(db, on_change=questions.reload),
     )
 
 
-def load_content_into_db(services: Services) -> SyncReport:
-    """Validate `content/` and sync it into the database. Raises ContentError on any problem."""
+def load_content_into_db(services: Services, *, overwrite: bool = False) -> SyncReport:
+    """Validate `content/` and sync it into the database. Raises ContentError on any problem.
+
+    Entries edited in the web console are kept (and reported) unless `overwrite`."""
     content = load_content(services.settings.content_dir)
     with services.db.session() as session:
-        report = sync_content(session, content)
+        report = sync_content(session, content, overwrite=overwrite)
     services.questions.reload()
     return report
 

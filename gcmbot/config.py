@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     log_format: str = "auto"  # auto (JSON when stderr is not a terminal), json, text
+    # Web console (issue 14): off unless a port is set; public base URL for login and calendar links.
+    web_port: int | None = None
+    web_listen: str = "127.0.0.1"
+    web_url: str | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -102,7 +106,7 @@ class Settings(BaseSettings):
             raise ValueError(f"GCMBOT_TIMEZONE: {value!r} is not an IANA timezone name (e.g. Europe/Geneva)") from None
         return value
 
-    @field_validator("webhook_url", "webhook_secret", "metrics_port", mode="before")
+    @field_validator("webhook_url", "webhook_secret", "metrics_port", "web_port", "web_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -128,6 +132,23 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret):
             raise ConfigError("GCMBOT_WEBHOOK_SECRET may only contain A-Z a-z 0-9 _ - (1-256 characters), e.g. $(openssl rand -hex 32)")
         return url, self.webhook_secret
+
+    @field_validator("web_url")
+    @classmethod
+    def _check_web_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"GCMBOT_WEB_URL: {value!r} is not a URL; use the console's public address, e.g. https://console.example.org")
+        return value.rstrip("/")
+
+    @property
+    def web_base_url(self) -> str:
+        """Where people reach the console: GCMBOT_WEB_URL, else the local address."""
+        return self.web_url or f"http://{self.web_listen}:{self.web_port or 8080}"
 
     def require_token(self) -> str:
         if not self.token:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import false as sql_false
 from sqlmodel import Field, SQLModel
 
 
@@ -39,6 +40,9 @@ class Subscriber(SQLModel, table=True):
     alerts: bool = False
     reminders: bool = True
     reminder_days: int = 3
+    # Digests without a notification sound: auto (at night, 22:00-07:00 local, for groups and
+    # channels; never for people), night, always, off.
+    quiet: str = Field(default="auto", max_length=8, sa_column_kwargs={"server_default": "auto"})
     # Changes each time a settings menu is drawn; buttons of older menus are stale.
     menu_token: str = Field(default="", max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
@@ -103,6 +107,8 @@ class Statement(SQLModel, table=True):
     regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = ""
     url: str = ""
+    # {field: {language: text}} from the content's `translations` (English is the field itself).
+    translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # When the bot first learned of it: digests list statements new since the last digest.
     first_seen_at: datetime = Field(default_factory=utcnow)
 
@@ -177,6 +183,20 @@ class Broadcast(SQLModel, table=True):
     recipients: int = 0
     completed_at: datetime | None = None
     report_sent: bool = False
+    # One document or photo, sent with `text` as its caption. The file is uploaded once (the
+    # first send; BroadcastFile keeps the bytes until then) and sent by file_id afterwards.
+    attachment_kind: str | None = Field(default=None, max_length=16)  # document, photo
+    attachment_name: str | None = Field(default=None, max_length=255)
+    attachment_file_id: str | None = Field(default=None, max_length=255)
+    pin_in_groups: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})
+
+
+class BroadcastFile(SQLModel, table=True):
+    """The bytes of a broadcast's attachment, for its first upload (a file sent from chat has a file_id already)."""
+
+    broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True, ondelete="CASCADE")
+    mime_type: str | None = Field(default=None, max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -196,6 +216,8 @@ class OutboxMessage(SQLModel, table=True):
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
     # pending → sending → sent | failed | skipped
     status: str = Field(default="pending", max_length=16)
+    silent: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})  # disable_notification
+    pin: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})  # pin it where the bot may (groups)
     attempts: int = 0
     not_before: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
@@ -221,6 +243,37 @@ class AuditLog(SQLModel, table=True):
     actor_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     action: str = Field(max_length=32)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebLoginToken(SQLModel, table=True):
+    """A one-time login link for the web console (only its SHA-256 is stored)."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    admin_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in web console session (the cookie holds the secret; only its SHA-256 is stored)."""
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    admin_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class ConsoleEdit(SQLModel, table=True):
+    """A content entry changed in the web console: the database is its working copy, so
+    `gcmbot content load` reports it instead of overwriting it (unless --overwrite)."""
+
+    kind: str = Field(primary_key=True, max_length=16)  # event, faq, statement, feed, taxonomy
+    entry_id: str = Field(primary_key=True, max_length=100)
+    edited_at: datetime = Field(default_factory=utcnow)
+    edited_by: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class SendBudget(SQLModel, table=True):

@@ -38,7 +38,8 @@ STRING_KEYS = frozenset({
 SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "sendChatAction",
                           "editMessageText", "editMessageReplyMarkup", "copyMessage",
                           "forwardMessage"})
-LIMITED_METHODS = frozenset({"sendMessage", "sendDocument"})
+LIMITED_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
+NO_PIN_RIGHTS = "Bad Request: not enough rights to manage pinned messages in the chat"
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and "
                 "reply markup are exactly the same as a current content and reply markup "
                 "of the message")
@@ -126,8 +127,9 @@ def _chat_key(value: Any) -> Any:
         return value
 
 
-def _member(status: str, user: dict) -> dict:
-    """A ChatMember object as Telegram serialises it."""
+def _member(status: str, user: dict, rights: dict | None = None, *, channel: bool = False) -> dict:
+    """A ChatMember object as Telegram serialises it (`rights` overrides can_* flags of an
+    administrator; a channel administrator also has can_post_messages / can_edit_messages)."""
     member: dict[str, Any] = {"status": status, "user": user}
     if status == "creator":
         member["is_anonymous"] = False
@@ -138,6 +140,9 @@ def _member(status: str, user: dict) -> dict:
              "can_post_stories", "can_edit_stories", "can_delete_stories",
              "can_pin_messages"], True),
             can_be_edited=False, is_anonymous=False, can_promote_members=False)
+        if channel:
+            member.update(can_post_messages=True, can_edit_messages=True)
+        member.update(rights or {})
     elif status == "restricted":
         member.update(dict.fromkeys(
             ["can_change_info", "can_invite_users", "can_pin_messages", "can_send_messages",
@@ -285,6 +290,9 @@ class FakeBotAPI:
             self._chats: dict[Any, dict] = {}
             self._users: dict[int, dict] = {}
             self._members: dict[tuple[Any, int], str] = {}
+            self._rights: dict[tuple[Any, int], dict] = {}
+            self._usernames: dict[str, int] = {}
+            self.pins: list[tuple[Any, int]] = []
             self._commands: dict[tuple[str, str], list] = {}
             self._faults: list[dict] = []
             self._blocked: set = set()
@@ -352,24 +360,89 @@ class FakeBotAPI:
         return update
 
     def my_chat_member(self, chat_id: int, new_status: str, *, chat_type: str = "group",
-                       user_id: int = DEFAULT_USER_ID) -> dict:
-        """Queue a ``my_chat_member`` update: the bot was added/promoted/removed."""
+                       user_id: int = DEFAULT_USER_ID, **rights: bool) -> dict:
+        """Queue a ``my_chat_member`` update: the bot was added/promoted/removed (`rights`
+        overrides the new administrator flags, e.g. can_post_messages=False)."""
         with self._cond:
             chat = self._chats.setdefault(chat_id, self._chat(chat_id, chat_type))
+            channel = chat["type"] == "channel"
             old = self._members.get((chat_id, BOT_ID)) or (
                 "left" if new_status in ("member", "administrator") else "member")
+            old_rights = self._rights.get((chat_id, BOT_ID))
             self._members[(chat_id, BOT_ID)] = new_status
+            self._rights[(chat_id, BOT_ID)] = dict(rights)
             user = self._users.get(user_id) or {"id": user_id, "is_bot": False,
                                                  "first_name": "Alice"}
             return self.send_update({"my_chat_member": {
                 "chat": chat, "from": user, "date": int(time.time()),
-                "old_chat_member": _member(old, BOT_USER),
-                "new_chat_member": _member(new_status, BOT_USER)}})
+                "old_chat_member": _member(old, BOT_USER, old_rights, channel=channel),
+                "new_chat_member": _member(new_status, BOT_USER, rights, channel=channel)}})
 
-    def set_chat_member(self, chat_id: int, user_id: int, status: str) -> None:
-        """Status that getChatMember reports for (chat_id, user_id)."""
+    def set_chat_member(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
+        """Status that getChatMember reports for (chat_id, user_id); `rights` overrides an
+        administrator's can_* flags (e.g. can_pin_messages=False, can_post_messages=False)."""
         with self._cond:
             self._members[(chat_id, user_id)] = status
+            self._rights[(chat_id, user_id)] = dict(rights)
+
+    def add_channel(self, chat_id: int, username: str | None = None, title: str | None = None) -> dict:
+        """A channel the bot can be asked about (getChat by id or "@username")."""
+        chat: dict[str, Any] = {"id": chat_id, "type": "channel", "title": title or f"Channel {chat_id}"}
+        if username:
+            chat["username"] = username.lstrip("@")
+        with self._cond:
+            self._chats[chat_id] = chat
+            if username:
+                self._usernames["@" + username.lstrip("@").lower()] = chat_id
+        return chat
+
+    def forward_post(self, chat_id: int, from_chat_id: int, text: str = "A post", *,
+                     user_id: int | None = None, language_code: str = "en") -> dict:
+        """A user forwards a post of channel `from_chat_id` into private chat `chat_id`
+        (forward_origin of type "channel", plus the older forward_from_chat fields)."""
+        user_id = chat_id if user_id is None else user_id
+        with self._cond:
+            user = self._users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "Alice",
+                                                 "language_code": language_code}
+            self._users[user_id] = user
+            channel = self._chat(from_chat_id, "channel")
+            date, post_id = int(time.time()) - 60, next(self._message_ids)
+            msg = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": {"id": chat_id, "type": "private", "first_name": user["first_name"]},
+                   "from": user, "text": text,
+                   "forward_origin": {"type": "channel", "chat": channel, "message_id": post_id,
+                                      "date": date},
+                   "forward_from_chat": channel, "forward_from_message_id": post_id,
+                   "forward_date": date}
+            self.user_messages.append(msg)
+            self.send_update({"message": msg})
+        return msg
+
+    def send_file(self, chat_id: int, file_name: str, data: bytes, *, caption: str | None = None,
+                  kind: str = "document", mime_type: str = "application/pdf",
+                  user_id: int | None = None) -> dict:
+        """A user sends a document (or a photo, kind="photo") to the bot; the file is stored
+        under a new file_id, as if uploaded to Telegram."""
+        user_id = chat_id if user_id is None else user_id
+        with self._cond:
+            user = self._users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "Alice",
+                                                 "language_code": "en"}
+            file_id = f"user{kind}{next(self._ids)}"
+            self._files[file_id] = data
+            msg: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+                                   "chat": self._chats.get(chat_id) or self._chat(chat_id), "from": user}
+            if kind == "photo":
+                msg["photo"] = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800,
+                                 "height": 600, "file_size": len(data)}]
+            else:
+                msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                                   "file_name": file_name, "mime_type": mime_type,
+                                   "file_size": len(data)}
+            if caption:
+                msg["caption"] = caption
+            self.user_messages.append(msg)
+            self.send_update({"message": msg})
+        return msg
 
     # ----------------------------------------------------------------- faults
     def inject_error(self, method: str, error_code: int, description: str, *,
@@ -501,6 +574,11 @@ class FakeBotAPI:
                 handler = getattr(self, f"_api_{method}", None)
                 if handler is None:
                     raise ApiError(404, "Not Found: method not found")
+                chat_ref = params.get("chat_id")
+                if isinstance(chat_ref, str) and chat_ref.startswith("@"):
+                    if chat_ref.lower() not in self._usernames:
+                        raise ApiError(400, "Bad Request: chat not found")
+                    params = {**params, "chat_id": self._usernames[chat_ref.lower()]}
                 self._check_faults(method, params)
                 return 200, {"ok": True, "result": handler(params)}
             except ApiError as exc:
@@ -523,6 +601,12 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: chat not found")
         if method in SEND_METHODS and chat_id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if method in SEND_METHODS and self._chats.get(chat_id, {}).get("type") == "channel":
+            status = self._members.get((chat_id, BOT_ID), "left")
+            if status in ("left", "kicked", "member"):
+                raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+            if not (self._rights.get((chat_id, BOT_ID)) or {}).get("can_post_messages", True):
+                raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
         if self.enforce_limits and method in LIMITED_METHODS:
             self._check_limits(chat_id)
 
@@ -667,6 +751,38 @@ class FakeBotAPI:
                                 "caption": p.get("caption")})
         return copy.deepcopy(msg)
 
+    def _api_sendPhoto(self, p: dict) -> dict:
+        photo = p.get("photo")
+        if isinstance(photo, UploadedFile):
+            data = photo.data
+        elif isinstance(photo, str) and photo:
+            data = self._files.get(photo)
+        else:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        file_id = f"photo{next(self._ids)}"
+        self._files[file_id] = data
+        sizes = [{"file_id": f"{file_id}s", "file_unique_id": f"u{file_id}s", "width": 90, "height": 90},
+                 {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600,
+                  "file_size": len(data or b"")}]
+        extra = {k: p[k] for k in ("caption", "caption_entities") if p.get(k)}
+        msg = self._bot_message(p, photo=sizes, **extra)
+        self._documents.append({"chat_id": msg["chat"]["id"], "message_id": msg["message_id"],
+                                "file_name": None, "data": data, "mime_type": "image/jpeg",
+                                "caption": p.get("caption"), "kind": "photo"})
+        return copy.deepcopy(msg)
+
+    def _api_pinChatMessage(self, p: dict) -> bool:
+        chat_id, message_id = _chat_key(p.get("chat_id")), _chat_key(p.get("message_id"))
+        if (chat_id, message_id) not in self._messages:
+            raise ApiError(400, "Bad Request: message to pin not found")
+        status = self._members.get((chat_id, BOT_ID), "member")
+        rights = self._rights.get((chat_id, BOT_ID)) or {}
+        if self._chat(chat_id)["type"] != "private" and not (
+                status == "creator" or status == "administrator" and rights.get("can_pin_messages", True)):
+            raise ApiError(400, NO_PIN_RIGHTS)
+        self.pins.append((chat_id, message_id))
+        return True
+
     def _api_getFile(self, p: dict) -> dict:
         file_id = p.get("file_id")
         if file_id not in self._files:
@@ -727,8 +843,10 @@ class FakeBotAPI:
 
     def _api_getChatMember(self, p: dict) -> dict:
         chat_id, user_id = _chat_key(p.get("chat_id")), int(p.get("user_id") or 0)
-        default = "creator" if self._chat(chat_id)["type"] == "private" else "member"
-        return _member(self._members.get((chat_id, user_id), default), self._user(user_id))
+        chat_type = self._chat(chat_id)["type"]
+        default = "creator" if chat_type == "private" else "left" if chat_type == "channel" else "member"
+        return _member(self._members.get((chat_id, user_id), default), self._user(user_id),
+                       self._rights.get((chat_id, user_id)), channel=chat_type == "channel")
 
     def _api_getChatAdministrators(self, p: dict) -> list[dict]:
         chat_id = _chat_key(p.get("chat_id"))

@@ -117,7 +117,7 @@ def round_trip(monkeypatch, tmp_path, source: str, target: str, capsys) -> None:
     # Ids and choices only: nothing about the person beyond what they chose.
     assert set(data["subscribers"][0]) == {
         "chat_id", "chat_type", "language", "timezone", "status", "all_regions", "all_constituencies", "all_topics",
-        "digest_weekday", "digest_hour", "send_empty_digest", "alerts", "reminders", "reminder_days", "choices"}
+        "digest_weekday", "digest_hour", "send_empty_digest", "alerts", "reminders", "reminder_days", "quiet", "choices"}
 
     assert run_cli(monkeypatch, target, "import", str(backup)) == 0
     assert "imported 3 subscriber(s)" in capsys.readouterr().out

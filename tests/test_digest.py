@@ -545,6 +545,7 @@ def test_cli_send_due_queues_and_delivers(cli_env, capsys, services, fake_api):
     out = capsys.readouterr().out
     assert "queued 2 digest(s)" in out and "delivered: 2 sent" in out
     assert "CLI document" in fake_api.sent(80)[0]["text"] and "CLI document" in fake_api.sent(81)[0]["text"]
+    assert "t.me/gcm_test_bot" in fake_api.sent(80)[0]["text"]  # the start link: the username from getMe
     assert main(["digest", "send-due", "--now", "2030-01-07T10:30Z"]) == 0
     assert "queued 0 digest(s)" in capsys.readouterr().out
     assert len(fake_api.sent(80)) == 1

@@ -237,14 +237,15 @@ async def test_question_in_spanish_is_answered_in_spanish(running_bot, services)
     assert "Fuente:" in fake.sent(9204)[-1]["text"]
 
 
-async def test_french_user_without_translation_gets_english_content_silently(running_bot, services):
-    fake = running_bot
-    fake.send_message(9205, "/start", language_code="fr")
-    await fake.wait_for(lambda: any(m.get("reply_markup") for m in fake.sent(9205)))
-    fake.send_message(9205, "What is the role of IOM in the compact?", language_code="fr")  # no French text in the content
-    await fake.wait_for(lambda: "IOM" in (fake.sent(9205)[-1].get("text") or "") and "Source" in fake.sent(9205)[-1]["text"])
-    text = fake.sent(9205)[-1]["text"]
-    assert "Source :" in text and "missing" not in text.lower() and "traduction" not in text.lower()
+def test_an_entry_without_a_translation_falls_back_to_english_silently():
+    from gcmbot.bot.render.answers import answer_html
+    from gcmbot.services.knowledge import FaqDoc
+    from gcmbot.services.questions import Answer
+
+    doc = FaqDoc("x", "What is the role of IOM in the compact?", "IOM co-organised the consultations.", source="A source")
+    text = answer_html(Answer("answered", "faq", faq=doc), "fr")
+    assert "IOM co-organised" in text and "Source :" in text
+    assert "missing" not in text.lower() and "traduction" not in text.lower()
 
 
 async def test_settings_menu_shows_the_taxonomy_in_the_subscribers_language(running_bot, services):

@@ -15,7 +15,8 @@ from gcmbot.app import Services
 from gcmbot.bot import texts
 from gcmbot.bot.botapi import budget_of, make_bot
 from gcmbot.bot.context import BotContext
-from gcmbot.bot.handlers import broadcast, core, digest, feeds, questions, settings
+from gcmbot.bot.handlers import broadcast, channels, core, digest, feeds, questions, settings
+from gcmbot.bot.handlers import web as web_console
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.i18n import LANGUAGES, translator
 from gcmbot.services.delivery import DeliveryWorker
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 # Feature modules, each with register(application). Order matters for the dialogs
 # (broadcast's before settings' timezone prompt, see handlers/broadcast.py) and the
 # catch-all handlers (questions), which register last.
-HANDLER_MODULES = [core, broadcast, settings, digest, feeds, questions]
+HANDLER_MODULES = [core, broadcast, settings, channels, digest, feeds, questions]
+HANDLER_MODULES.insert(-1, web_console)  # /web (issue 14); before the catch-all questions
 
 
 class PerChatUpdates(BaseUpdateProcessor):
@@ -94,6 +96,8 @@ def build_application(services: Services, *, rate_limit: bool = True) -> Applica
 
 
 async def _post_init(application: Application) -> None:
+    # getMe ran in initialize(): digests and alerts end with a start link to this bot.
+    application.bot_data["services"].set_bot_username(application.bot.username)
     await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.commands("en")])
     for lang in LANGUAGES:
         if lang != "en":
@@ -111,7 +115,7 @@ def delivery_worker(services: Services, bot) -> DeliveryWorker:
     subs = services.subscriptions
     return DeliveryWorker(
         services.db, TelegramSender(bot), budget=budget_of(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat,
-        after_round=services.broadcasts.check_completion,
+        after_round=services.broadcasts.check_completion, attachments=services.broadcasts,
     )
 
 

@@ -26,18 +26,33 @@ async def may_change_settings(update: Update, context: BotContext) -> bool:
         return True  # an anonymous administrator posting as the group
     if user is None:
         return False
+    return await is_chat_admin(context, chat.id, user.id)
+
+
+async def is_chat_admin(context: BotContext, chat_id: int, user_id: int, *, fresh: bool = False) -> bool:
+    """Is the user an administrator (or the owner) of the group or channel? getChatMember, cached
+    for 5 minutes (`fresh` asks Telegram again, e.g. when a channel is linked)."""
     cache: dict = context.application.bot_data.setdefault("admin_cache", {})
-    key, now = (chat.id, user.id), time.monotonic()
+    key, now = (chat_id, user_id), time.monotonic()
     hit = cache.get(key)
-    if hit is not None and now - hit[1] < ADMIN_CACHE_SECONDS:
+    if not fresh and hit is not None and now - hit[1] < ADMIN_CACHE_SECONDS:
         return hit[0]
     try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
+        member = await context.bot.get_chat_member(chat_id, user_id)
         allowed = member.status in _ADMIN_STATUSES
     except TelegramError:
         allowed = False
     cache[key] = (allowed, now)
     return allowed
+
+
+async def bot_may_post(context: BotContext, channel_id: int) -> bool:
+    """Is the bot an administrator of the channel with the right to post messages?"""
+    try:
+        member = await context.bot.get_chat_member(channel_id, context.bot.id)
+    except TelegramError:
+        return False
+    return member.status == ChatMemberStatus.ADMINISTRATOR and bool(getattr(member, "can_post_messages", False))
 
 
 def forget_cached_admins(context: BotContext, chat_id: int) -> None:

@@ -86,6 +86,10 @@ def serve(services: Services) -> None:
         log.info("another process is the scheduler leader; this one handles updates and delivers messages only")
     if application.job_queue is not None:
         application.job_queue.run_repeating(_keep_leadership, interval=LEADER_RETRY_SECONDS, first=LEADER_RETRY_SECONDS, name="gcmbot-leader")
+    if settings.web_port is not None:
+        from gcmbot.web.server import attach
+
+        attach(application, services)  # the console runs in the bot's event loop, stopped with it
     server = None
     if settings.metrics_port is not None:
         server = start_metrics_server(services, application)

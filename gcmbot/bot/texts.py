@@ -24,6 +24,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("stop", N_("Pause all messages (your choices are kept)")),
     ("forget", N_("Delete everything stored about this chat")),
     ("ask", N_("Ask a question about the compact (or just write it in a private chat)")),
+    ("channel", N_("Link a channel you administer, e.g. /channel @mychannel; /channel off unlinks it")),
     ("help", N_("What this bot can do")),
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
@@ -31,6 +32,7 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("broadcasts", "Recent broadcasts with sent / pending / failed counts"),
     ("stats", "What people ask, and the top questions the bot could not answer"),
     ("feeds", "State of the UN/IOM feeds: last success, last error, items, flagged"),
+    ("web", "A one-time login link to the web console (private chat)"),
 ]
 
 
@@ -88,3 +90,4 @@ BAD_START_LINK = N_("That start link has an option I do not know ({what}), so I 
 ADMINS_ONLY = N_("Only the group's administrators can change the bot's settings here.")
 UNKNOWN_BUTTON = N_("This button is not valid any more.")
 CHOOSE_LANGUAGE = N_("Choose the language the bot speaks to this chat:")
+CHANNEL_ADMINS_ONLY = N_("Only the channel's administrators can change its settings.")

@@ -9,10 +9,12 @@ import sys
 import sqlalchemy.exc
 
 from gcmbot.cli import ask, broadcast, core, digest, feeds, ops
+from gcmbot.cli import web as web_cli
 from gcmbot.config import ConfigError
 
 # Modules with add_commands(subparsers). Each subcommand sets `func(args) -> int`.
 COMMAND_MODULES = [core, ask, feeds, broadcast, digest, ops]
+COMMAND_MODULES.append(web_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """`gcmbot broadcast …`: queue an admin broadcast, follow it, or deliver it from here.
 
-    gcmbot broadcast --region africa --constituency trade-unions --text-file alert.html [--yes] [--send]
+    gcmbot broadcast --region africa --constituency trade-unions --text-file alert.html [--attach FILE] [--pin] [--yes] [--send]
     gcmbot broadcast status [ID]
     gcmbot broadcast send ID          # deliver (or finish delivering) a queued broadcast from here
 """
@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import mimetypes
 import sys
 import time
 from pathlib import Path
 
 from gcmbot.app import build_services
 from gcmbot.config import load_settings
-from gcmbot.services.broadcast import CLI_ACTOR, EmptySegment, InvalidChoice, InvalidHTML
+from gcmbot.services.broadcast import CLI_ACTOR, Attachment, EmptySegment, InvalidChoice, InvalidHTML
 
 PROGRESS_EVERY = 5.0  # seconds between two progress lines of --send
 
@@ -33,7 +34,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--region", action="append", default=[], metavar="ID", help="region id(s); repeat or comma-separate")
     p.add_argument("--constituency", action="append", default=[], metavar="ID", help="constituency id(s); repeat or comma-separate")
     p.add_argument("--topic", action="append", default=[], metavar="ID", help="topic id(s); repeat or comma-separate")
-    p.add_argument("--text-file", type=Path, metavar="FILE", help="the message, in Telegram HTML")
+    p.add_argument("--text-file", type=Path, metavar="FILE", help="the message, in Telegram HTML (the caption with --attach)")
+    p.add_argument("--attach", type=Path, metavar="FILE",
+                   help="one document (e.g. a PDF, up to 50 MB) or photo (.jpg/.png, up to 10 MB), uploaded once and sent by file_id")
+    p.add_argument("--pin", action="store_true", help="pin it in groups where the bot may pin messages")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--send", action="store_true", help="deliver it from this process (when no bot is running), printing progress")
     p.set_defaults(func=cmd_broadcast)
@@ -57,30 +61,47 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
         return _deliver(args.id)
     if args.id is not None:
         return _fail(f"unexpected argument {args.id}: did you mean gcmbot broadcast status {args.id}?")
-    if args.text_file is None:
+    if args.text_file is None and args.attach is None:
         return _fail("--text-file FILE is required (the message in Telegram HTML)")
     try:
-        text = args.text_file.read_text(encoding="utf-8")
+        text = args.text_file.read_text(encoding="utf-8") if args.text_file else ""
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(f"cannot read {args.text_file}: {exc}")
     text = text.strip()
+    attachment = None
+    if args.attach is not None:
+        try:
+            data = args.attach.read_bytes()
+        except OSError as exc:
+            return _fail(f"cannot read {args.attach}: {exc}")
+        mime = mimetypes.guess_type(args.attach.name)[0]
+        kind = "photo" if args.attach.suffix.lower() in (".jpg", ".jpeg", ".png") else "document"
+        attachment = Attachment(kind, args.attach.name, None, data, mime)
 
     services = build_services(load_settings())
     try:
         broadcasts = services.broadcasts
         try:
             segment = broadcasts.segment(regions=_ids(args.region), constituencies=_ids(args.constituency), topics=_ids(args.topic))
-            text, count = broadcasts.preview(text, segment)
+            text, count = broadcasts.preview(text, segment, caption=attachment is not None)
+            if attachment is not None:
+                broadcasts.check_attachment(attachment)
         except InvalidChoice as exc:
             return _fail(str(exc))
         except InvalidHTML as exc:
             return _fail(f"{args.text_file}: {exc}")
+        except ValueError as exc:
+            return _fail(str(exc))
         if count == 0:
             return _fail(f"no active subscriber matches this segment ({broadcasts.describe(segment)}); nothing queued")
         if not args.yes:
             print("----- preview (Telegram HTML, exactly as it will be sent) -----")
             print(text)
             print("----------------------------------------------------------------")
+            if attachment is not None:
+                print(f"With {attachment.kind}: {attachment.file_name} ({len(attachment.data or b'')} bytes)")
+            if args.pin:
+                print("Pinned in groups where the bot may pin")
             print(f"To: {broadcasts.describe(segment)}")
             print(f"Recipients: {count}")
             try:
@@ -95,7 +116,7 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
         except Exception:  # noqa: BLE001 - no user name is fine
             user = "unknown"
         try:
-            broadcast_id = broadcasts.enqueue(CLI_ACTOR, text, segment, via=f"cli:{user}")
+            broadcast_id = broadcasts.enqueue(CLI_ACTOR, text, segment, via=f"cli:{user}", attachment=attachment, pin_in_groups=args.pin)
         except EmptySegment as exc:
             return _fail(f"{exc}; nothing queued")
         [st] = broadcasts.status(broadcast_id)

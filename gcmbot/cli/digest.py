@@ -130,6 +130,10 @@ def cmd_send_due(args: argparse.Namespace) -> int:
         settings.require_token()
     services = _services()
     try:
+        if not args.no_deliver:
+            from gcmbot.bot.sender import fetch_username
+
+            services.set_bot_username(asyncio.run(fetch_username(settings.require_token(), settings.bot_api_url)))
         report = services.digest.send_due(now)
         print(report)
         if not args.no_deliver:

@@ -36,6 +36,18 @@ EVENT_STATUSES = ("expected", "confirmed", "held", "moved", "cancelled")
 RECURRENCES = ("yearly",)
 FEED_KINDS = ("rss", "atom", "reliefweb")
 GLOBAL = "global"
+# Languages every user-visible field must be translated into (`content check --strict`).
+TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
+# Per file: the fields a subscriber can read, which must have a translation in every language of
+# TRANSLATED wherever the English field is not empty. They are also the fields `translations` accepts.
+TRANSLATABLE = {
+    "regions.yaml": ("name", "description"),
+    "constituencies.yaml": ("name", "description"),
+    "topics.yaml": ("name", "description"),
+    "events.yaml": ("title", "theme", "participation", "place", "country", "organiser", "history"),
+    "statements.yaml": ("title", "summary", "organisation"),
+    "faq.yaml": ("question", "answer", "alternatives"),
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,21 @@ class Problem:
 
 def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if not p.is_warning]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A user-visible field of an entry without a translation in one language (a warning,
+    an error with `content check --strict`)."""
+
+    file: str
+    line: int
+    entry: str
+    language: str
+    field: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: warning: {self.entry}: missing {self.language} translation of '{self.field}'"
 
 
 class ContentError(Exception):
@@ -132,6 +159,9 @@ class StatementSpec:
     regions: tuple[str, ...] = ()
     source: str = ""
     url: str = ""
+    note: str = ""
+    # {field: {language: text}}: the `translations` of the entry (English is the field itself)
+    translations: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -169,6 +199,10 @@ class Content:
     statements: list[StatementSpec] = field(default_factory=list)
     faq: list[FaqSpec] = field(default_factory=list)
     feeds: list[FeedSpec] = field(default_factory=list)
+    # Translation coverage: user-visible fields without a translation, and per (file, field)
+    # how many entries have the field in English and how many of them each language covers.
+    missing: list[Missing] = field(default_factory=list)
+    coverage: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
     def terms(self, kind: str) -> list[Term]:
         return {"region": self.regions, "constituency": self.constituencies, "topic": self.topics}[kind]
@@ -197,9 +231,10 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 class _Entries:
     """Reads one file's entries, collecting problems instead of stopping at the first."""
 
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
+    def __init__(self, path: Path, problems: list[Problem], content: Content | None = None) -> None:
         self.name = path.name
         self.problems = problems
+        self.content = content
         self.entries: list[dict] = []
         if not path.exists():
             self.problem(1, "file is missing")
@@ -268,9 +303,28 @@ class _Entries:
             return ()
         return tuple(str(v).strip() for v in value if str(v).strip())
 
-    def translations(self, entry: dict, fields: tuple[str, ...]) -> dict:
+    def translations(self, entry: dict, fields: tuple[str, ...] | None = None) -> dict:
         """`translations: {es: {title: …}, fr: {…}}` → {"title": {"es": …, "fr": …}}; problems for
-        unknown languages or fields, and for anything that is not text."""
+        unknown languages or fields, and for anything that is not text. Records the entry's
+        translation coverage (its fields in TRANSLATABLE) in the content."""
+        fields = fields or TRANSLATABLE.get(self.name, ())
+        result = self._translations(entry, fields)
+        if self.content is not None:
+            at = self.line(entry, "translations")
+            for name in TRANSLATABLE.get(self.name, ()):
+                english = entry.get(name)
+                if english is None or (isinstance(english, (str, list)) and not english) or not str(english).strip():
+                    continue
+                counts = self.content.coverage.setdefault((self.name, name), {"total": 0, **{lang: 0 for lang in TRANSLATED}})
+                counts["total"] += 1
+                for lang in TRANSLATED:
+                    if (result.get(name) or {}).get(lang):
+                        counts[lang] += 1
+                    else:
+                        self.content.missing.append(Missing(self.name, at, entry["id"], lang, name))
+        return result
+
+    def _translations(self, entry: dict, fields: tuple[str, ...]) -> dict:
         value = entry.get("translations")
         if value is None:
             return {}
@@ -293,6 +347,8 @@ class _Entries:
                 if name in ("__line__", "__lines__"):
                     continue
                 where = texts.get("__lines__", {}).get(name, at)
+                if name == "note":  # the translator's note (not shown): e.g. "no official name known"
+                    continue
                 if name not in fields:
                     self.problem(where, f"{entry['id']}: translations.{lang}.{name}: only {', '.join(fields)} can be translated here")
                 elif name == "alternatives":
@@ -367,10 +423,11 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
     if not directory.is_dir():
         return Content(), [Problem(str(directory), 1, "content folder does not exist")]
 
-    def read(name: str) -> _Entries:
-        return _Entries(directory / f"{name}.yaml", problems)
-
     content = Content()
+
+    def read(name: str) -> _Entries:
+        return _Entries(directory / f"{name}.yaml", problems, content)
+
     f = read("sources")
     content.sources = [
         SourceDoc(e["id"], f.text(e, "title", required=True), f.text(e, "publisher"), f.text(e, "date"), f.url(e, "url"), f.text(e, "file"))
@@ -388,14 +445,14 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
                 f.problem(f.line(e, "timezones"), f"{e['id']}: {zone!r} is not an IANA timezone name")
         content.regions.append(
             Term("region", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"), zones,
-                 translations=f.translations(e, ("name", "description")))
+                 translations=f.translations(e))
         )
     region_ids = {r.id for r in content.regions}
 
     f = read("constituencies")
     content.constituencies = [
         Term("constituency", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"),
-             translations=f.translations(e, ("name", "description")))
+             translations=f.translations(e))
         for e in f.entries
     ]
 
@@ -404,7 +461,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         Term(
             "topic", e["id"], f.text(e, "name", required=True), f.text(e, "description"),
             keywords=tuple(k.lower() for k in f.texts(e, "keywords")), thematic=f.flag(e, "thematic", False),
-            translations=f.translations(e, ("name", "description")),
+            translations=f.translations(e),
         )
         for e in f.entries
     ]
@@ -435,7 +492,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
             (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],
             f.text(e, "organiser"), f.text(e, "participation"),
             (f.refs(e, "source", source_ids, "source") or ("",))[0], f.text(e, "note"),
-            translations=f.translations(e, ("title", "theme", "participation", "place", "country", "history")),
+            translations=f.translations(e),
             status=status, as_of=as_of, history=f.text(e, "history"), recurs=recurs,
         )
         if as_of and today and as_of > today:
@@ -459,7 +516,8 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
             StatementSpec(
                 e["id"], f.text(e, "title", required=True), when, f.text(e, "organisation"), f.text(e, "summary", required=True),
                 f.refs(e, "topics", topic_ids, "topic"), f.refs(e, "regions", region_ids, "region"),
-                (f.refs(e, "source", source_ids, "source") or ("",))[0], f.url(e, "url"),
+                (f.refs(e, "source", source_ids, "source") or ("",))[0], f.url(e, "url"), f.text(e, "note"),
+                translations=f.translations(e),
             )
         )
 
@@ -468,7 +526,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         FaqSpec(
             e["id"], f.text(e, "question", required=True), f.text(e, "answer", required=True), f.texts(e, "alternatives"),
             f.refs(e, "topics", topic_ids, "topic"), (f.refs(e, "source", source_ids, "source") or ("",))[0],
-            translations=f.translations(e, ("question", "answer", "alternatives")),
+            translations=f.translations(e),
         )
         for e in f.entries
     ]

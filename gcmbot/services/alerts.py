@@ -15,6 +15,7 @@ from babel.dates import format_skeleton
 
 from gcmbot.i18n import translator
 from gcmbot.services.digest import tg_len
+from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import feeds as store
@@ -54,13 +55,16 @@ def _entry(item: AlertItem, language: str = "en") -> str:
     return f"{line}\n  <i>{meta}</i>"
 
 
-def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS, language: str = "en") -> str:
-    """One message listing the items (newest first), under Telegram's limit: "… and N more" if needed."""
+def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS, language: str = "en", share: str = "") -> str:
+    """One message listing the items (newest first), under Telegram's limit: "… and N more" if needed.
+    `share` (the forward-safe start link line) ends it."""
     items = sorted(items, key=lambda i: (i.published_at is not None, i.published_at, i.id), reverse=True)
     more = translator(language).gettext("… and {n} more")
     head = _header(len(items), language)
     parts = [head]
     size = tg_len(head)
+    if share:
+        limit -= 2 + tg_len(share)
     for n, item in enumerate(items):
         entry = _entry(item, language)
         last = n == len(items) - 1
@@ -70,10 +74,12 @@ def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS, language
             break
         parts.append(entry)
         size += 2 + tg_len(entry)
+    if share:
+        parts.append(share)
     return "\n\n".join(parts)
 
 
-def plan_alerts(subscribers: Sequence[Subscription], items: Sequence[AlertItem]) -> list[Outgoing]:
+def plan_alerts(subscribers: Sequence[Subscription], items: Sequence[AlertItem], bot_username: str | None = None) -> list[Outgoing]:
     """For each active subscriber with alerts on, the items of their segment, in one message."""
     messages = []
     for sub in subscribers:
@@ -83,7 +89,9 @@ def plan_alerts(subscribers: Sequence[Subscription], items: Sequence[AlertItem])
         if not mine:
             continue
         ids = sorted(i.id for i in mine)
-        messages.append(Outgoing(sub.chat_id, "alert", f"alert:{sub.chat_id}:{ids[0]}-{ids[-1]}:{len(ids)}", render_alert(mine, language=sub.language)))
+        share = share_line(bot_username, sub.segment, sub.language)
+        text = render_alert(mine, language=sub.language, share=share)
+        messages.append(Outgoing(sub.chat_id, "alert", f"alert:{sub.chat_id}:{ids[0]}-{ids[-1]}:{len(ids)}", text))
     return messages
 
 
@@ -91,6 +99,7 @@ class Alerts:
     def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
         self.db = db
         self.subscriptions = subscriptions
+        self.bot_username: str | None = None  # for the forward-safe start link; set by the bot from getMe
 
     def queue_new(self, now: datetime | None = None) -> int:
         """Queue alerts for every item not alerted yet, then mark them alerted. Returns messages queued."""
@@ -104,7 +113,7 @@ class Alerts:
                 AlertItem(r.id, r.title, r.link, names.get(r.feed_id, r.feed_id), r.published_at, tuple(r.topics), tuple(r.regions))  # type: ignore[arg-type]
                 for r in rows
             ]
-            messages = plan_alerts(subscribers, items)
+            messages = plan_alerts(subscribers, items, self.bot_username)
             queued = enqueue(s, messages)
             store.mark_alerted(s, [r.id for r in rows])  # type: ignore[misc]
         log.info("alerts: %d new item(s), %d message(s) queued", len(items), queued)

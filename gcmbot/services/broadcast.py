@@ -20,6 +20,7 @@ from html import escape
 from gcmbot.logsetup import hash_id
 from gcmbot.models import utcnow
 from gcmbot.services import telegram_html
+from gcmbot.services.delivery import Attachment
 from gcmbot.services.subscriptions import KINDS, InvalidChoice, Segment, Subscriptions
 from gcmbot.services.telegram_html import InvalidHTML
 from gcmbot.store import Database
@@ -30,9 +31,14 @@ from gcmbot.store import subscribers as subscriber_store
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BroadcastService", "BroadcastStatus", "EmptySegment", "InvalidChoice", "InvalidHTML", "CLI_ACTOR"]
+__all__ = ["Attachment", "BroadcastService", "BroadcastStatus", "EmptySegment", "InvalidChoice", "InvalidHTML", "CLI_ACTOR"]
 
 CLI_ACTOR = 0  # created_by for broadcasts sent from the command line (no Telegram user)
+CAPTION_LIMIT = 1024  # Telegram's caption limit (UTF-16 units, after markup), for a document or photo
+ATTACHMENT_KINDS = ("document", "photo")
+# What the Bot API accepts as an upload (https://core.telegram.org/bots/api#sending-files).
+UPLOAD_LIMITS = {"document": 50 * 1024 * 1024, "photo": 10 * 1024 * 1024}
+GROUP_TYPES = ("group", "supergroup")
 PLURAL = {"region": "regions", "constituency": "constituencies", "topic": "topics"}
 TITLES = {"region": "Regions", "constituency": "Constituencies", "topic": "Topics"}
 ALL_OF = {"region": "all regions", "constituency": "all constituencies", "topic": "all topics"}
@@ -110,9 +116,44 @@ class BroadcastService:
     # --- before queueing -------------------------------------------------------
 
     @staticmethod
-    def validate(text: str) -> str:
-        """The text if Telegram will accept it as HTML; InvalidHTML (what and where) otherwise."""
+    def validate(text: str, *, caption: bool = False) -> str:
+        """The text if Telegram will accept it as HTML; InvalidHTML (what and where) otherwise.
+        A caption (with an attachment) may be empty and has Telegram's 1024-character limit."""
+        if caption:
+            if not text.strip():
+                return ""
+            return telegram_html.validate(text, max_length=CAPTION_LIMIT)
         return telegram_html.validate(text)
+
+    @staticmethod
+    def check_attachment(attachment: Attachment) -> Attachment:
+        """ValueError with a one-line reason when Telegram would refuse the file."""
+        if attachment.kind not in ATTACHMENT_KINDS:
+            raise ValueError(f"an attachment is a document or a photo, not {attachment.kind!r}")
+        if attachment.file_id is None:
+            size = len(attachment.data or b"")
+            if size == 0:
+                raise ValueError(f"{attachment.file_name} is empty")
+            if size > UPLOAD_LIMITS[attachment.kind]:
+                limit = UPLOAD_LIMITS[attachment.kind] // (1024 * 1024)
+                raise ValueError(f"{attachment.file_name} is {size / 1024 / 1024:.1f} MB; Telegram takes a {attachment.kind} of at most {limit} MB from a bot")
+        return attachment
+
+    # --- attachments, for the delivery worker (services.delivery.AttachmentSource) ------
+
+    def attachment(self, broadcast_id: int) -> Attachment | None:
+        with self.db.session() as s:
+            row = store.get(s, broadcast_id)
+            if row is None or not row.attachment_kind:
+                return None
+            if row.attachment_file_id:
+                return Attachment(row.attachment_kind, row.attachment_name or "file", row.attachment_file_id)
+            file = store.file_of(s, broadcast_id)
+            return Attachment(row.attachment_kind, row.attachment_name or "file", None, file.data if file else None, file.mime_type if file else None)
+
+    def remember_file_id(self, broadcast_id: int, file_id: str) -> None:
+        with self.db.session() as s:
+            store.set_file_id(s, broadcast_id, file_id)
 
     def options(self, kind: str) -> list[tuple[str, str]]:
         return self.subscriptions.options(kind)
@@ -150,9 +191,9 @@ class BroadcastService:
     def count(self, segment: Segment) -> int:
         return len(self._recipients(segment))
 
-    def preview(self, text: str, segment: Segment) -> tuple[str, int]:
+    def preview(self, text: str, segment: Segment, *, caption: bool = False) -> tuple[str, int]:
         """(the text exactly as recipients will get it, how many recipients). Raises InvalidHTML."""
-        return self.validate(text), self.count(segment)
+        return self.validate(text, caption=caption), self.count(segment)
 
     def _recipients(self, segment: Segment, session=None) -> list[int]:
         kwargs = {PLURAL[k]: segment.get(k) for k in KINDS}
@@ -160,27 +201,45 @@ class BroadcastService:
             return subscriber_store.select_chat_ids(session, **kwargs)
         return self.subscriptions.select_recipients(**kwargs)
 
+    def _recipients_of_types(self, segment: Segment, chat_types: tuple[str, ...], session) -> list[int]:
+        kwargs = {PLURAL[k]: segment.get(k) for k in KINDS}
+        return subscriber_store.select_chat_ids(session, **kwargs, chat_types=chat_types)
+
     # --- queueing ---------------------------------------------------------------
 
     def enqueue(
-        self, admin_id: int, text: str, segment: Segment, scheduled_at: datetime | None = None, *, via: str = "chat", now: datetime | None = None
+        self, admin_id: int, text: str, segment: Segment, scheduled_at: datetime | None = None, *, via: str = "chat", now: datetime | None = None,
+        attachment: Attachment | None = None, pin_in_groups: bool = False,
     ) -> int:
         """Queue a broadcast to every active subscriber of the segment. Returns its id.
 
         The Broadcast row, one outbox row per recipient and the audit entry are
-        written in one transaction: all of it is queued, or none.
+        written in one transaction: all of it is queued, or none. With an `attachment`
+        (a document or photo: a file_id from chat, or the bytes to upload once) the text
+        is its caption. `pin_in_groups` pins it in groups where the bot may pin.
         """
-        text = self.validate(text)
+        text = self.validate(text, caption=attachment is not None)
+        if attachment is not None:
+            self.check_attachment(attachment)
         now = now or utcnow()
+        extra: dict = {"pin_in_groups": pin_in_groups}
+        if attachment is not None:
+            extra.update(attachment_kind=attachment.kind, attachment_name=attachment.file_name[:255], attachment_file_id=attachment.file_id)
         with self.db.session() as s:
             chat_ids = self._recipients(segment, s)
             if not chat_ids:
                 raise EmptySegment("no active subscriber matches this segment")
-            row = store.create(s, text=text, segment=segment_to_json(segment), created_by=admin_id, scheduled_at=scheduled_at, now=now)
+            groups = set(self._recipients_of_types(segment, GROUP_TYPES, s)) if pin_in_groups else set()
+            row = store.create(s, text=text, segment=segment_to_json(segment), created_by=admin_id, scheduled_at=scheduled_at, now=now, **extra)
+            if attachment is not None and attachment.file_id is None:
+                store.add_file(s, row.id, attachment.data or b"", attachment.mime_type)
             queued = outbox.enqueue(
                 s,
                 [
-                    outbox.Outgoing(chat_id, "broadcast", f"broadcast:{row.id}:{chat_id}", text, broadcast_id=row.id, not_before=scheduled_at)
+                    outbox.Outgoing(
+                        chat_id, "broadcast", f"broadcast:{row.id}:{chat_id}", text, broadcast_id=row.id, not_before=scheduled_at,
+                        pin=chat_id in groups,
+                    )
                     for chat_id in chat_ids
                 ],
             )
@@ -188,7 +247,8 @@ class BroadcastService:
             audit_store.record(
                 s, actor_id=admin_id, action="broadcast", now=now,
                 detail={"broadcast_id": row.id, "segment": segment_to_json(segment), "recipients": queued, "via": via,
-                        "scheduled_at": scheduled_at.isoformat() if scheduled_at else None},
+                        "scheduled_at": scheduled_at.isoformat() if scheduled_at else None,
+                        "attachment": attachment.kind if attachment else None, "pin_in_groups": pin_in_groups},
             )
             broadcast_id = row.id
         log.info("broadcast %d queued for %d recipient(s) by %s", broadcast_id, queued, "cli" if admin_id == CLI_ACTOR else hash_id(admin_id))
@@ -216,6 +276,27 @@ class BroadcastService:
                     )
                 )
             return result
+
+    def cancel(self, broadcast_id: int, admin_id: int, *, now: datetime | None = None) -> int | None:
+        """Cancel a broadcast still waiting for its scheduled time: its rows are skipped, nothing more is sent.
+
+        Returns how many messages were withdrawn, or None when it cannot be cancelled
+        (unknown, already done or cancelled, or its time has come and sending started).
+        """
+        now = now or utcnow()
+        with self.db.session() as s:
+            row = store.get(s, broadcast_id)
+            if row is None or row.status != "queued" or row.scheduled_at is None:
+                return None
+            scheduled = row.scheduled_at if row.scheduled_at.tzinfo else row.scheduled_at.replace(tzinfo=now.tzinfo)
+            if scheduled <= now:
+                return None
+            withdrawn = store.cancel(s, broadcast_id, now)
+            if withdrawn is None:
+                return None
+            audit_store.record(s, actor_id=admin_id, action="broadcast-cancel", now=now, detail={"broadcast_id": broadcast_id, "withdrawn": withdrawn})
+        log.info("broadcast %d cancelled by %s: %d message(s) withdrawn", broadcast_id, hash_id(admin_id), withdrawn)
+        return withdrawn
 
     def text_of(self, broadcast_id: int) -> str | None:
         with self.db.session() as s:
@@ -262,7 +343,7 @@ class BroadcastService:
         """One broadcast in a few lines: for /broadcasts (HTML) and `gcmbot broadcast status` (plain)."""
         b = (lambda t: f"<b>{t}</b>") if html else (lambda t: t)  # noqa: E731
         esc = escape if html else (lambda t: t)  # noqa: E731
-        state = "done" if st.status == "done" else ("scheduled" if st.scheduled_at and st.sent == 0 and st.pending else "sending")
+        state = st.status if st.status in ("done", "cancelled") else ("scheduled" if st.scheduled_at and st.sent == 0 and st.pending else "sending")
         when = st.created_at.strftime("%Y-%m-%d %H:%M UTC")
         head = b(f"#{st.id}") + f" {when} — {state}"
         if st.scheduled_at and state == "scheduled":

@@ -17,6 +17,7 @@ from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
 from gcmbot.content.dates import PartialDate, format_range
+from gcmbot.i18n import N_, translator
 
 PRODID = "-//gcmbot//Global Compact for Migration events//EN"
 
@@ -36,36 +37,91 @@ def _span(event) -> tuple[date, date] | None:
     return first, last + timedelta(days=1)
 
 
-def build_ics(events: Iterable, *, now: datetime, name: str = "Global Compact for Migration") -> bytes:
+CALENDAR_NAME = N_("Global Compact for Migration")
+
+
+def _localized(entry, field: str, language: str) -> str:
+    value = getattr(entry, field, None) or ""
+    if language != "en":
+        value = ((getattr(entry, "translations", None) or {}).get(field) or {}).get(language) or value
+    return value
+
+
+def build_ics(
+    events: Iterable, *, now: datetime, name: str | None = None, language: str = "en", refresh_hours: int | None = None
+) -> bytes:
+    """The calendar in `language`: titles, places, themes and dates from the content's translations.
+
+    With `refresh_hours` it is a subscribed feed that tells calendar apps how often to refresh."""
+    _ = translator(language).gettext
+    name = name or _(CALENDAR_NAME)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
+    if refresh_hours:
+        cal.add("method", "PUBLISH")
+        cal.add("refresh-interval", timedelta(hours=refresh_hours), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", f"PT{refresh_hours}H")
     for event in events:
         span = _span(event)
         if span is None:
             continue
         start = PartialDate(event.start, event.start_precision or "day", event.part)
         end = PartialDate(event.end, event.end_precision or "day") if event.end else None
-        summary = event.title
+        summary = _localized(event, "title", language)
         if event.start_precision != "day" or (end is not None and end.precision != "day"):
-            summary = f"{summary} (dates tbc: {format_range(start, end)})"
+            summary = f"{summary} " + _("(dates tbc: {when})").format(when=format_range(start, end, language))
         item = IcsEvent()
         item.add("uid", f"{event.id}@gcmbot")
         item.add("dtstamp", now)
         item.add("summary", summary)
         item.add("dtstart", span[0])
         item.add("dtend", span[1])
-        location = ", ".join(x for x in (event.place, event.country) if x)
+        place, country = _localized(event, "place", language), _localized(event, "country", language)
+        location = ", ".join(x for x in (place, country) if x)
         if location:
             item.add("location", location)
+        participation, organiser = _localized(event, "participation", language), _localized(event, "organiser", language)
         description = "\n\n".join(
-            x for x in (event.theme, f"How civil society can take part: {event.participation}" if event.participation else "",
-                        f"Organiser: {event.organiser}" if event.organiser else "") if x
+            x for x in (_localized(event, "theme", language),
+                        _("How civil society can take part:") + f" {participation}" if participation else "",
+                        _("Organiser: {organiser}").format(organiser=organiser) if organiser else "") if x
         )
         if description:
             item.add("description", description)
         item.add("transp", "TRANSPARENT")
         cal.add_component(item)
     return cal.to_ical()
+
+
+# --- segments in URLs: the deep-link payload format -----------------------------------
+# `region-africa_constituency-trade-unions` (kinds may be abbreviated r, c, t); `all` = everything.
+
+_KIND_PREFIX = {"region": "region", "r": "region", "constituency": "constituency", "c": "constituency", "topic": "topic", "t": "topic"}
+ALL_PAYLOAD = "all"
+
+
+class BadSegment(ValueError):
+    """A payload part that is not `kind-id` with a known kind."""
+
+
+def parse_segment_payload(payload: str) -> dict[str, set[str]]:
+    """`region-africa_c-trade-unions` → {"region": {"africa"}, "constituency": {"trade-unions"}} (ids not checked here)."""
+    chosen: dict[str, set[str]] = {}
+    if payload.lower() == ALL_PAYLOAD:
+        return chosen
+    for part in payload.split("_"):
+        prefix, _, value = part.partition("-")
+        kind = _KIND_PREFIX.get(prefix.lower())
+        if kind is None or not value:
+            raise BadSegment(part[:64])
+        chosen.setdefault(kind, set()).add(value.lower())
+    return chosen
+
+
+def segment_payload(segment) -> str:
+    """The payload of a Segment (kinds in the order region, constituency, topic; ids sorted)."""
+    parts = [f"{kind}-{value}" for kind in ("region", "constituency", "topic") for value in sorted(segment.get(kind) or ())]
+    return "_".join(parts) or ALL_PAYLOAD

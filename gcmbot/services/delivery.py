@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -30,7 +31,7 @@ from gcmbot.services.pacing import BROADCAST, OUTBOX, Budget, Limits
 from gcmbot.store import Database
 from gcmbot.store import outbox as store
 
-__all__ = ["DeliveryWorker", "Limits", "SendError", "Sender"]
+__all__ = ["Attachment", "DeliveryWorker", "Limits", "MessageOptions", "SendError", "Sender", "Sent"]
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,55 @@ class SendError(Exception):
         self.new_chat_id = new_chat_id
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A broadcast's document or photo. Sent by `file_id` once known; uploaded from `data` until then."""
+
+    kind: str  # document, photo
+    file_name: str
+    file_id: str | None = None
+    data: bytes | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageOptions:
+    """What a message needs beyond its HTML text (None for a plain message)."""
+
+    silent: bool = False  # disable_notification
+    pin: bool = False  # pin after sending where the bot has the right; a failed pin never fails the send
+    attachment: Attachment | None = None  # the text is then its caption
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A richer answer than the message id: the file_id Telegram gave an uploaded attachment."""
+
+    message_id: int
+    file_id: str | None = None
+
+
 class Sender(Protocol):
-    async def send(self, chat_id: int, text: str) -> int:
-        """Send one HTML message; return Telegram's message id or raise SendError."""
+    async def send(self, chat_id: int, text: str, options: MessageOptions | None = None) -> int | Sent:
+        """Send one HTML message (a caption with an attachment); return Telegram's message id
+        (or a Sent) or raise SendError. Senders that know only text may omit `options`: it is
+        passed only when a row needs it."""
+
+
+class AttachmentSource(Protocol):
+    """Where the worker finds a broadcast's attachment, and records its file_id after the first upload."""
+
+    def attachment(self, broadcast_id: int) -> Attachment | None: ...
+
+    def remember_file_id(self, broadcast_id: int, file_id: str) -> None: ...
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _message_id(result: int | Sent) -> int:
+    return result.message_id if isinstance(result, Sent) else result
 
 
 class DeliveryWorker:
@@ -79,6 +122,7 @@ class DeliveryWorker:
         after_round: Callable[[], object] | None = None,
         interrupted_after: timedelta = INTERRUPTED_AFTER,
         clock: Callable[[], datetime] = _utcnow,
+        attachments: AttachmentSource | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
@@ -89,6 +133,9 @@ class DeliveryWorker:
         self.after_round = after_round  # e.g. notice finished broadcasts; runs after every round
         self.interrupted_after = interrupted_after
         self.clock = clock
+        self.attachments = attachments
+        self._attachments: dict[int, Attachment | None] = {}  # per broadcast id
+        self._upload_locks: dict[int, asyncio.Lock] = {}  # one upload per attachment: the others wait for its file_id
         # The process's one sending budget (the bot's, when it was built by make_bot): evenly
         # spaced slots, replies to people before outbox rows, broadcasts last (services/pacing.py).
         self.budget = budget or Budget(limits)
@@ -206,7 +253,7 @@ class DeliveryWorker:
             if not await asyncio.to_thread(self._claim, row.id):
                 return  # another worker took it, or it was skipped meanwhile
             try:
-                message_id = await self.sender.send(row.chat_id, row.text)
+                message_id = await self._send_one(row)
             except SendError as exc:
                 if exc.kind == SendError.RETRY_AFTER:
                     self.budget.pause(exc.retry_after)
@@ -221,6 +268,39 @@ class DeliveryWorker:
             result = self.on_finished(row, outcome)
             if asyncio.iscoroutine(result):
                 await result
+
+    def _attachment(self, broadcast_id: int | None) -> Attachment | None:
+        if broadcast_id is None or self.attachments is None:
+            return None
+        if broadcast_id not in self._attachments:
+            self._attachments[broadcast_id] = self.attachments.attachment(broadcast_id)
+        return self._attachments[broadcast_id]
+
+    async def _send_one(self, row: store.Due) -> int:
+        """One request (the row is claimed). An attachment without a file_id yet is uploaded by one
+        send at a time: the first upload's file_id serves every later recipient."""
+        attachment = self._attachment(row.broadcast_id)
+        if attachment is None and not row.silent and not row.pin:
+            return _message_id(await self.sender.send(row.chat_id, row.text))
+        if attachment is None or attachment.file_id:
+            options = MessageOptions(silent=row.silent, pin=row.pin, attachment=attachment)
+            return _message_id(await self.sender.send(row.chat_id, row.text, options))
+        lock = self._upload_locks.setdefault(row.broadcast_id, asyncio.Lock())
+        async with lock:
+            if self._attachments.get(row.broadcast_id) is not attachment:  # another send uploaded it meanwhile
+                return await self._send_one(row)
+            if attachment.data is None:  # another process uploaded it: ask the database again
+                self._attachments.pop(row.broadcast_id, None)
+                fresh = self._attachment(row.broadcast_id)
+                if fresh is None or fresh.file_id or fresh.data is not None:
+                    return await self._send_one(row)
+                raise SendError(SendError.REJECTED, "the attachment has neither a file_id nor data")
+            result = await self.sender.send(row.chat_id, row.text, MessageOptions(silent=row.silent, pin=row.pin, attachment=attachment))
+            file_id = result.file_id if isinstance(result, Sent) else None
+            if file_id:
+                self.attachments.remember_file_id(row.broadcast_id, file_id)
+                self._attachments[row.broadcast_id] = Attachment(attachment.kind, attachment.file_name, file_id, None, attachment.mime_type)
+            return _message_id(result)
 
     def _failed(self, row: store.Due, exc: SendError) -> str:
         """Record a failed send and decide what happens to the row (blocking: run in a thread)."""

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
 from gcmbot.i18n import N_, translator
+from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import digest as store
@@ -260,12 +261,13 @@ def render_statement(statement, language: str = "en") -> str:
     start = PartialDate(statement.date, statement.date_precision or "day")
     date_text = format_range(start, None, language)
     href = safe_url(statement.url)
-    title = esc(statement.title, 400)
+    title = esc(localized(statement, "title", language), 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• <b>{title}</b>"
-    meta = " · ".join(x for x in (esc(statement.organisation, 150), esc(date_text)) if x)
+    meta = " · ".join(x for x in (esc(localized(statement, "organisation", language), 150), esc(date_text)) if x)
     lines = [head, meta]
-    if statement.summary:
-        lines.append(esc(statement.summary, 500))
+    summary = localized(statement, "summary", language)
+    if summary:
+        lines.append(esc(summary, 500))
     return "\n".join(lines)
 
 
@@ -332,8 +334,11 @@ def render_digest(
     preview: bool = False,
     limit: int = LIMIT,
     blocks: dict | None = None,
+    share: str = "",
 ) -> list[str]:
     """Telegram HTML messages (each within `limit`) for a digest; [] when empty and not wanted.
+
+    `share` is the forward-safe last line (services.sharing.share_line), after the footer.
 
     Headings, dates and translated content fields are in `language` (English where missing).
     `blocks` is an optional memo of rendered items shared between many digests of one run.
@@ -353,7 +358,7 @@ def render_digest(
 
     _ = translator(language).gettext
     head = digest_head(content.today, preview=preview, language=language)
-    footer = _(FOOTER)
+    footer = _(FOOTER) + (f"\n{share}" if share else "")
     if content.empty:
         if not send_empty:
             return []
@@ -571,6 +576,7 @@ class DigestService:
         self.subscriptions = subscriptions
         self._done: set[str] = set()  # dedup keys known to be in the outbox (saves queries each tick)
         self._subs: tuple[tuple, list[Subscription]] | None = None
+        self.bot_username: str | None = None  # for the forward-safe start link; set by the bot from getMe
 
     # --- reading content ---
 
@@ -652,12 +658,16 @@ class DigestService:
                 texts = cache[key] = render_digest(
                     selected, tz=sub.timezone, language=sub.language, feed_names=content.feed_names,
                     send_empty=sub.send_empty_digest, blocks=blocks,
+                    share=share_line(self.bot_username, sub.segment, sub.language),
                 )
             if not texts:
                 skipped.append((sub.chat_id, "digest", d.key, "nothing new; the subscriber skips empty digests"))
                 report.empty += 1
                 continue
-            messages += [outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t) for i, t in enumerate(texts, 1)]
+            quiet = sub.digest_quietly(now)
+            messages += [
+                outbox.Outgoing(sub.chat_id, "digest", digest_key(d.period, sub.chat_id, i), t, silent=quiet) for i, t in enumerate(texts, 1)
+            ]
             report.digests += 1
         with self.db.session() as s:  # one transaction: a digest is queued whole or not at all
             report.messages = outbox.enqueue(s, messages, created_at=now)
@@ -712,7 +722,10 @@ class DigestService:
         since = _utc(since) if since else now - DEFAULT_SINCE
         content = self._content(since)
         selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz)
-        return render_digest(selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True)
+        return render_digest(
+            selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True,
+            share=share_line(self.bot_username, segment, language),
+        )
 
     def events_text(self, chat_id: int | None, now: datetime, *, past: bool = False) -> str:
         segment, tz, language = self._who(chat_id)
@@ -724,5 +737,11 @@ class DigestService:
     def calendar(self, chat_id: int | None, now: datetime) -> bytes:
         from gcmbot.services.calendar import build_ics
 
-        segment, _, _ = self._who(chat_id)
-        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now))
+        segment, _, language = self._who(chat_id)
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), language=language)
+
+    def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> bytes:
+        """The public subscribed calendar of a segment (GET /calendar/<segment>.ics): nothing about any chat."""
+        from gcmbot.services.calendar import build_ics
+
+        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), name=name, refresh_hours=refresh_hours)

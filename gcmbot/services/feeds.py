@@ -535,6 +535,14 @@ class Feeds:
             regions = [(t.id, [t.name, *t.data.get("aliases", [])]) for t in content_store.terms(s, "region")]
         return TagRules.build(topics, regions)
 
+    def set_enabled(self, feed_id: str, enabled: bool, *, admin_id: int, now: datetime | None = None) -> bool:
+        """Turn a feed's polling on or off (web console). False if there is no such (unretired) feed."""
+        with self.db.session() as s:
+            if not store.set_enabled(s, feed_id, enabled):
+                return False
+            content_store.mark_edited(s, "feed", feed_id, admin_id, now or utcnow())
+        return True
+
     def status(self) -> list[FeedStatus]:
         with self.db.session() as s:
             counts = store.item_counts(s)

@@ -26,6 +26,7 @@ MAX_SUGGESTIONS = 3
 MAX_QUESTION_CHARS = 500
 STATS_DAYS = 30
 KNOWLEDGE_TTL_SECONDS = 300
+CONSOLE_CHECK_SECONDS = 2.0  # how often the console's edit counter is read
 
 ANSWERED, SUGGESTED, DECLINED = "answered", "suggested", "declined"
 
@@ -166,10 +167,24 @@ class Questions:
 
     def knowledge(self) -> Knowledge:
         # Content changes only on `gcmbot content load` or a restart: rebuild now and then.
-        if self._knowledge is None or time.monotonic() - self._built_at > KNOWLEDGE_TTL_SECONDS:
+        edited = self._edited_in_console()  # read first, so the first build also records the version
+        if self._knowledge is None or time.monotonic() - self._built_at > KNOWLEDGE_TTL_SECONDS or edited:
             self._knowledge = knowledge_from_db(self.db)
             self._built_at = time.monotonic()
         return self._knowledge
+
+    def _edited_in_console(self) -> bool:
+        """An FAQ entry saved in the web console (maybe by another process) is answered within seconds."""
+        now = time.monotonic()
+        if now - getattr(self, "_version_checked", 0.0) < CONSOLE_CHECK_SECONDS:
+            return False
+        self._version_checked = now
+        from gcmbot.store.content import console_version
+
+        with self.db.session() as session:
+            version = console_version(session)
+        changed, self._console_version = version != getattr(self, "_console_version", version), version
+        return changed
 
     def reload(self) -> None:
         self._knowledge = None

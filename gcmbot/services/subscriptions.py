@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.store import Database
@@ -13,6 +14,11 @@ from gcmbot.store import subscribers as store
 
 KINDS = store.KINDS
 LANGUAGES = ("en", "es", "fr", "ar")
+# "Deliver quietly" (disable_notification) for digests. "auto" is the default: at night for groups
+# and channels, never for people.
+QUIET_MODES = ("off", "night", "always")
+NIGHT_FROM, NIGHT_UNTIL = 22, 7  # local hours: 22:00-07:00
+SHARED_CHATS = ("group", "supergroup", "channel")
 
 
 class InvalidChoice(ValueError):
@@ -70,10 +76,34 @@ class Subscription:
     reminder_days: int
     menu_token: str
     chosen: dict[str, frozenset[str]] = field(default_factory=dict)  # kept even when "all" is on
+    quiet: str = "auto"  # as stored: auto, off, night, always
 
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def is_channel(self) -> bool:
+        return self.chat_type == "channel"
+
+    @property
+    def quiet_mode(self) -> str:
+        """off, night or always ("auto" resolved by the chat type)."""
+        if self.quiet in QUIET_MODES:
+            return self.quiet
+        return "night" if self.chat_type in SHARED_CHATS else "off"
+
+    def digest_quietly(self, now: datetime) -> bool:
+        """Should a digest queued at `now` go without a notification sound (disable_notification)?"""
+        mode = self.quiet_mode
+        if mode != "night":
+            return mode == "always"
+        try:
+            zone = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        hour = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(zone).hour
+        return hour >= NIGHT_FROM or hour < NIGHT_UNTIL
 
 
 def _snapshot(sub, chosen: dict[str, set[str]]) -> Subscription:
@@ -87,7 +117,7 @@ def _snapshot(sub, chosen: dict[str, set[str]]) -> Subscription:
         segment=segment, digest_weekday=sub.digest_weekday, digest_hour=sub.digest_hour,
         send_empty_digest=sub.send_empty_digest, alerts=sub.alerts, reminders=sub.reminders,
         reminder_days=sub.reminder_days, menu_token=sub.menu_token,
-        chosen={k: frozenset(v) for k, v in chosen.items()},
+        chosen={k: frozenset(v) for k, v in chosen.items()}, quiet=sub.quiet or "auto",
     )
 
 
@@ -309,6 +339,17 @@ class Subscriptions:
             sub.reminders = True
 
         return self._update(chat_id, change)
+
+    def set_quiet(self, chat_id: int, mode: str) -> Subscription:
+        """Digests without notification sound: off, night (22:00-07:00 in the chat's timezone) or always."""
+        if mode not in QUIET_MODES:
+            raise InvalidChoice(mode)
+        return self._update(chat_id, lambda s, sub: setattr(sub, "quiet", mode))
+
+    def unlink_channel(self, chat_id: int) -> bool:
+        """A channel's admin unlinked it (/channel off): nothing more is posted; choices are kept."""
+        sub = self.get(chat_id)
+        return sub is not None and sub.is_channel and self.stop(chat_id)
 
     def new_menu_token(self, chat_id: int) -> str:
         """Invalidate the buttons of every older settings menu of this chat."""

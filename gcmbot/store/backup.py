@@ -17,7 +17,7 @@ from gcmbot.models import Broadcast, Feed, FeedItem, OutboxMessage, QuestionLog,
 # Subscriber fields that are exported: the chat, its language/timezone/status and its settings. Nothing else.
 SUBSCRIBER_FIELDS = (
     "chat_id", "chat_type", "language", "timezone", "status", "all_regions", "all_constituencies", "all_topics",
-    "digest_weekday", "digest_hour", "send_empty_digest", "alerts", "reminders", "reminder_days",
+    "digest_weekday", "digest_hour", "send_empty_digest", "alerts", "reminders", "reminder_days", "quiet",
 )
 # Feed polling state (the rest of a feed comes from content/).
 FEED_STATE_FIELDS = (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, delete, func, select
 
 from gcmbot.content.loader import Content
 from gcmbot.models import Event, FaqEntry, Feed, Source, Statement, TaxonomyTerm, utcnow
@@ -16,9 +16,14 @@ class SyncReport:
     """What `sync_content` changed, per table: added, updated, removed (or retired)."""
 
     counts: dict[str, tuple[int, int, int]]
+    # Entries edited in the web console, kept as they are in the database (not overwritten).
+    kept: dict[str, list[str]] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return "\n".join(f"{name}: {a} added, {u} updated, {r} removed" for name, (a, u, r) in self.counts.items())
+        lines = [f"{name}: {a} added, {u} updated, {r} removed" for name, (a, u, r) in self.counts.items()]
+        for name, ids in self.kept.items():
+            lines.append(f"{name}: kept {len(ids)} edited in the web console ({', '.join(ids)}); `gcmbot content load --overwrite` replaces them")
+        return "\n".join(lines)
 
     @property
     def changed(self) -> bool:
@@ -29,8 +34,11 @@ def _upsert(session: Session, model: type, rows: list[dict], *, keep: tuple[str,
     """Make `model`'s rows equal to `rows` (keyed by `id`). Fields in `keep` are never overwritten."""
     existing = {row.id: row for row in session.exec(select(model)).all()}
     added = updated = removed = 0
+    protected = _edited_in_console(session, model)
     for data in rows:
         row = existing.pop(data["id"], None)
+        if data["id"] in protected:
+            continue  # edited (or retired) in the console: the database's version stands
         if row is None:
             session.add(model(**data))
             added += 1
@@ -47,6 +55,8 @@ def _upsert(session: Session, model: type, rows: list[dict], *, keep: tuple[str,
             session.add(row)
             updated += 1
     for row in existing.values():
+        if row.id in protected:
+            continue
         if retire:
             if not getattr(row, retire):
                 setattr(row, retire, True)
@@ -58,8 +68,38 @@ def _upsert(session: Session, model: type, rows: list[dict], *, keep: tuple[str,
     return added, updated, removed
 
 
-def sync_content(session: Session, content: Content) -> SyncReport:
-    """Load content into the database. Running it twice changes nothing the second time."""
+_CONSOLE_KINDS = {"Event": "event", "FaqEntry": "faq", "Statement": "statement", "Feed": "feed"}
+
+
+def _edited_in_console(session: Session, model: type) -> set[str]:
+    """Ids of `model`'s entries edited in the web console, unless this sync overwrites them."""
+    from gcmbot.models import ConsoleEdit
+
+    kind = _CONSOLE_KINDS.get(model.__name__) if isinstance(model, type) else model
+    if kind is None:
+        return set()
+    ids = set(session.exec(select(ConsoleEdit.entry_id).where(ConsoleEdit.kind == kind)).all())
+    if session.info.get("gcmbot_overwrite"):
+        session.exec(delete(ConsoleEdit).where(ConsoleEdit.kind == kind))
+        return set()
+    ids -= {i for k, i in session.info.get("gcmbot_force", ()) if k == kind}
+    if ids and not session.info.get("gcmbot_force"):
+        session.info.setdefault("gcmbot_kept", {})[kind] = sorted(ids)
+    return ids
+
+
+def sync_content(
+    session: Session, content: Content, *, overwrite: bool = False, force: frozenset[tuple[str, str]] = frozenset()
+) -> SyncReport:
+    """Load content into the database. Running it twice changes nothing the second time.
+
+    Entries edited in the web console are left as they are (and listed in the report)
+    unless `overwrite`, which replaces them with the files' version. `force` = the
+    (kind, id) entries the console itself is saving now.
+    """
+    session.info["gcmbot_overwrite"] = overwrite
+    session.info["gcmbot_force"] = force
+    session.info.pop("gcmbot_kept", None)
     counts: dict[str, tuple[int, int, int]] = {}
     counts["sources"] = _upsert(
         session, Source, [dict(id=s.id, title=s.title, publisher=s.publisher, date=s.date, url=s.url) for s in content.sources]
@@ -76,6 +116,10 @@ def sync_content(session: Session, content: Content) -> SyncReport:
         for i, t in enumerate(content.terms(kind))
     }
     current = {(t.kind, t.id): t for t in session.exec(select(TaxonomyTerm)).all()}
+    protected = {(kind, i) for kind in ("region", "constituency", "topic") for i in _edited_in_console(session, kind)}
+    for key in protected:
+        wanted.pop(key, None)
+        current.pop(key, None)
     a = u = r = 0
     for key, data in wanted.items():
         row = current.pop(key, None)
@@ -114,6 +158,7 @@ def sync_content(session: Session, content: Content) -> SyncReport:
             dict(
                 id=s.id, title=s.title, date=s.date.value, date_precision=s.date.precision, organisation=s.organisation,
                 summary=s.summary, topics=list(s.topics), regions=list(s.regions), source=s.source, url=s.url,
+                translations=s.translations,
                 first_seen_at=min(now, datetime.combine(s.date.last_day, time(23, 59), tzinfo=timezone.utc)),
             )
             for s in content.statements
@@ -138,7 +183,7 @@ def sync_content(session: Session, content: Content) -> SyncReport:
         ],
         retire="retired",
     )
-    return SyncReport(counts)
+    return SyncReport(counts, kept=session.info.pop("gcmbot_kept", {}))
 
 
 def terms(session: Session, kind: str) -> list[TaxonomyTerm]:
@@ -165,3 +210,30 @@ def clear_content(session: Session) -> None:
     """Used by tests and `gcmbot import`: drop all content rows (not feeds' items)."""
     for model in (Event, Statement, FaqEntry, TaxonomyTerm, Source):
         session.exec(delete(model))
+
+
+def mark_edited(session: Session, kind: str, entry_id: str, admin_id: int, now: datetime) -> None:
+    """Remember that the console changed this entry (content load then keeps it)."""
+    from gcmbot.models import ConsoleEdit
+
+    row = session.get(ConsoleEdit, (kind, entry_id))
+    if row is None:
+        session.add(ConsoleEdit(kind=kind, entry_id=entry_id, edited_at=now, edited_by=admin_id))
+    else:
+        row.edited_at, row.edited_by = now, admin_id
+        session.add(row)
+    session.flush()
+
+
+def console_version(session: Session) -> tuple[int, datetime | None]:
+    """Changes whenever the console saves an entry: (edits, latest edit time). Cheap to poll."""
+    from gcmbot.models import ConsoleEdit
+
+    count, latest = session.exec(select(func.count(), func.max(ConsoleEdit.edited_at))).one()
+    return count, latest
+
+
+def unmark_edited(session: Session, kind: str, entry_id: str) -> None:
+    from gcmbot.models import ConsoleEdit
+
+    session.exec(delete(ConsoleEdit).where(ConsoleEdit.kind == kind, ConsoleEdit.entry_id == entry_id))

@@ -77,3 +77,8 @@ def mark_alerted(session: Session, item_ids: Iterable[int]) -> None:
 
 def feed_names(session: Session) -> dict[str, str]:
     return dict(session.exec(select(Feed.id, Feed.name)).all())
+
+
+def set_enabled(session: Session, feed_id: str, enabled: bool) -> bool:
+    result = session.exec(update(Feed).where(Feed.id == feed_id, Feed.retired == False).values(enabled=enabled))  # noqa: E712
+    return result.rowcount == 1  # type: ignore[union-attr]

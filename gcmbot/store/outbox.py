@@ -22,6 +22,8 @@ class Outgoing:
     text: str
     broadcast_id: int | None = None
     not_before: datetime | None = None
+    silent: bool = False  # without notification sound (disable_notification)
+    pin: bool = False  # pin it after sending, where the bot may
 
 
 def enqueue(session: Session, messages: Iterable[Outgoing], *, created_at: datetime | None = None) -> int:
@@ -35,6 +37,7 @@ def enqueue(session: Session, messages: Iterable[Outgoing], *, created_at: datet
         dict(
             chat_id=m.chat_id, kind=m.kind, dedup_key=m.dedup_key, text=m.text, broadcast_id=m.broadcast_id,
             not_before=m.not_before or now, status="pending", attempts=0, created_at=created_at or now,
+            silent=m.silent, pin=m.pin,
         )
         for m in messages
     ]
@@ -87,6 +90,8 @@ class Due:
     attempts: int
     kind: str
     broadcast_id: int | None
+    silent: bool = False
+    pin: bool = False
 
 
 def due(session: Session, now: datetime, limit: int = 200) -> list[Due]:
@@ -97,7 +102,7 @@ def due(session: Session, now: datetime, limit: int = 200) -> list[Due]:
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
-    return [Due(r.id, r.chat_id, r.text, r.attempts, r.kind, r.broadcast_id) for r in rows]
+    return [Due(r.id, r.chat_id, r.text, r.attempts, r.kind, r.broadcast_id, r.silent, r.pin) for r in rows]
 
 
 def claim(session: Session, row_id: int, now: datetime) -> bool:

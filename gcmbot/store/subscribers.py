@@ -83,9 +83,12 @@ def select_chat_ids(
     topics: Iterable[str] | None = None,
     status: str = "active",
     extra: Iterable = (),
+    chat_types: Iterable[str] | None = None,
 ) -> list[int]:
     """Chat ids of subscribers in a segment. `None` for a dimension means "any"."""
     query = select(Subscriber.chat_id).where(Subscriber.status == status, *extra)
+    if chat_types is not None:
+        query = query.where(col(Subscriber.chat_type).in_(list(chat_types)))
     for kind, values in (("region", regions), ("constituency", constituencies), ("topic", topics)):
         cond = _matches(kind, values)
         if cond is not None:

@@ -1,9 +1,10 @@
 """/broadcast (text → segment → preview → send) and /broadcasts, for the bot's admins only.
 
 /broadcast is a ConversationHandler (`broadcast_dialog`) with two states:
-TYPING_TEXT (the admin's next message is the text; invalid HTML asks again) and
-CHOOSING (segment buttons, preview, Send / Cancel, all `b:` buttons). /cancel or
-BROADCAST_TIMEOUT seconds without a step end it and drop the draft; nothing is queued.
+TYPING_TEXT (the admin's next message — text, or a document or photo with its
+caption — is the broadcast; invalid HTML asks again) and CHOOSING (segment buttons,
+preview, pin, Send / Cancel: all `b:` buttons). /cancel or BROADCAST_TIMEOUT seconds
+without a step end it and drop the draft; nothing is queued.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from gcmbot.bot.context import BotContext
 from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.bot.render import broadcast as render
-from gcmbot.services.broadcast import EmptySegment, InvalidHTML
+from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
 
 DRAFT = "broadcast_draft"
@@ -36,6 +37,8 @@ class Draft:
     stage: str = "text"  # text → segment → confirm (shown to the admin; the dialog's states drive the flow)
     text: str = ""
     chosen: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
+    attachment: Attachment | None = None  # a document or photo the admin sent (by its file_id); text is its caption
+    pin: bool = False  # pin in groups where the bot may
 
     def segment(self) -> Segment:
         get = lambda kind: frozenset(self.chosen[kind]) or None  # noqa: E731
@@ -69,6 +72,30 @@ async def typed_text(update: Update, context: BotContext):
     except InvalidHTML as exc:
         await update.effective_message.reply_html(render.bad_html(str(exc)))
         return TYPING_TEXT  # ask again
+    return await _ask_segment(update, context, draft)
+
+
+async def typed_file(update: Update, context: BotContext):
+    """A document or photo (its caption is the text) instead of a text.
+    Telegram has the file already: every recipient gets it by this file_id, nothing is uploaded again."""
+    draft: Draft | None = context.chat_data.get(DRAFT)
+    if draft is None or not is_admin(update, context):
+        return END
+    message = update.effective_message
+    if message.document is not None:
+        attachment = Attachment("document", message.document.file_name or "document", message.document.file_id)
+    else:
+        attachment = Attachment("photo", "photo.jpg", message.photo[-1].file_id)
+    try:
+        draft.text = context.services.broadcasts.validate(render.caption_source(message), caption=True)
+    except InvalidHTML as exc:
+        await message.reply_html(render.bad_html(str(exc)))
+        return TYPING_TEXT
+    draft.attachment = attachment
+    return await _ask_segment(update, context, draft)
+
+
+async def _ask_segment(update: Update, context: BotContext, draft: Draft):
     draft.stage = "segment"
     count = context.services.broadcasts.count(draft.segment())
     text, markup = render.segment_menu(draft.token, draft.chosen, _options(context), count)
@@ -94,7 +121,7 @@ async def dialog_button(update: Update, context: BotContext):
 
 @admin_only("broadcast button")
 async def on_button(update: Update, context: BotContext):
-    """A `b:` button: END after Send or Cancel; None when stale or unknown (nothing changes)."""
+    """A `b:` button: END after Send or Cancel, else CHOOSING; None when stale or unknown (nothing changes)."""
     query = update.callback_query
     parts = (query.data or "").split(":")
     draft: Draft | None = context.chat_data.get(DRAFT)
@@ -105,7 +132,7 @@ async def on_button(update: Update, context: BotContext):
     options = _options(context)
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
-            or action in "ps" and not draft.text:
+            or action in "psn" and not (draft.text or draft.attachment):
         await query.answer(render.UNKNOWN)
         return None
     await query.answer()
@@ -114,6 +141,10 @@ async def on_button(update: Update, context: BotContext):
     elif action == "s":
         await _send(update, context, draft)
         return END
+    elif action == "n":
+        draft.pin = not draft.pin
+        confirm_text, markup = render.confirm(draft.token, context.services.broadcasts.count(draft.segment()), pin=draft.pin)
+        await edit_screen(query, confirm_text, markup)
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
         await edit_screen(query, render.CANCELLED, None)
@@ -138,18 +169,27 @@ def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[s
 
 
 async def _preview(update: Update, context: BotContext, draft: Draft, options) -> None:
-    text, count = context.services.broadcasts.preview(draft.text, draft.segment())
+    text, count = context.services.broadcasts.preview(draft.text, draft.segment(), caption=draft.attachment is not None)
     draft.stage = "confirm"
     await edit_screen(update.callback_query, render.segment_chosen(draft.chosen, options), None)
-    await update.effective_chat.send_message(text)  # exactly what recipients get
-    confirm_text, markup = render.confirm(draft.token, count)
+    chat, attachment = update.effective_chat, draft.attachment
+    # Exactly what recipients get.
+    if attachment is None:
+        await chat.send_message(text)
+    elif attachment.kind == "photo":
+        await chat.send_photo(attachment.file_id, caption=text or None)
+    else:
+        await chat.send_document(attachment.file_id, caption=text or None)
+    confirm_text, markup = render.confirm(draft.token, count, pin=draft.pin)
     await update.effective_chat.send_message(confirm_text, reply_markup=markup)
 
 
 async def _send(update: Update, context: BotContext, draft: Draft) -> None:
     context.chat_data.pop(DRAFT, None)  # a second tap on Send finds no draft: never queued twice
     try:
-        broadcast_id = context.services.broadcasts.enqueue(update.effective_user.id, draft.text, draft.segment())
+        broadcast_id = context.services.broadcasts.enqueue(
+            update.effective_user.id, draft.text, draft.segment(), attachment=draft.attachment, pin_in_groups=draft.pin
+        )
     except EmptySegment:
         await edit_screen(update.callback_query, render.EMPTY, None)
         return
@@ -164,11 +204,16 @@ async def broadcasts_command(update: Update, context: BotContext) -> None:
 
 
 def broadcast_dialog() -> ConversationHandler:
+    buttons = CallbackQueryHandler(dialog_button, pattern=r"^b:")
     return dialog(
         entry_points=[CommandHandler("broadcast", broadcast_command)],
         states={
-            TYPING_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text), CallbackQueryHandler(dialog_button, pattern=r"^b:")],
-            CHOOSING: [CallbackQueryHandler(dialog_button, pattern=r"^b:")],
+            TYPING_TEXT: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text),
+                MessageHandler(filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), typed_file),
+                buttons,
+            ],
+            CHOOSING: [buttons],
             ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out), CallbackQueryHandler(timed_out)],
         },
         fallbacks=[CommandHandler("cancel", cancel), CommandHandler("broadcast", broadcast_command)],

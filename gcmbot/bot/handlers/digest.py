@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from datetime import datetime, timezone
 
@@ -47,9 +48,23 @@ async def events_button(update: Update, context: BotContext) -> None:
 
 async def calendar_command(update: Update, context: BotContext) -> None:
     data = context.services.digest.calendar(update.effective_chat.id, _now())
-    await update.effective_message.reply_document(
-        InputFile(data, filename=render.CALENDAR_FILE), caption=tr(chat_language(update, context), render.CALENDAR_CAPTION)
-    )
+    caption = tr(chat_language(update, context), render.CALENDAR_CAPTION)
+    feed = calendar_feed_url(context, update.effective_chat.id)
+    if feed:  # the web console serves the same events as a calendar apps keep up to date
+        caption += "\n\n🔄 " + html.escape(feed)
+    await update.effective_message.reply_document(InputFile(data, filename=render.CALENDAR_FILE), caption=caption)
+
+
+def calendar_feed_url(context: BotContext, chat_id: int) -> str | None:
+    """webcal:// link of the public calendar of this chat's choices, when GCMBOT_WEB_URL is set."""
+    from gcmbot.services.calendar import segment_payload
+
+    base = context.services.settings.web_url
+    if not base:
+        return None
+    sub = context.services.subscriptions.get(chat_id)
+    payload = segment_payload(sub.segment) if sub is not None else "all"
+    return "webcal://" + base.split("://", 1)[1] + f"/calendar/{payload}.ics"
 
 
 async def digest_tick(context: BotContext) -> None:

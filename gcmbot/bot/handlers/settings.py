@@ -1,9 +1,9 @@
 """/settings menu, /mysubscription, /timezone, /forget, and the bot being added to or removed from chats.
 
 The typed-timezone prompt is a ConversationHandler (`timezone_dialog`): entered by
-/timezone without a name or the menu's "Timezone" button, state TYPING_TIMEZONE
-takes the next plain message as the name; any other settings button, /cancel or
-TIMEZONE_TIMEOUT seconds of silence end it.
+/timezone without a name or a menu's "Timezone" button (this chat's, or a channel's
+menu in its admin's private chat), state TYPING_TIMEZONE takes the next plain message
+as the name; any other settings button, /cancel or TIMEZONE_TIMEOUT seconds end it.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from telegram.ext import (
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
-from gcmbot.bot.permissions import forget_cached_admins, may_change_settings
+from gcmbot.bot.permissions import forget_cached_admins, is_chat_admin, may_change_settings
 from gcmbot.bot.render import settings as render
 from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.services.subscriptions import InvalidChoice, NotSubscribed, Subscription
 
 log = logging.getLogger(__name__)
 TYPING_TIMEZONE = "typing_timezone"
+TIMEZONE_TARGET = "timezone_target"  # chat_data: the chat whose timezone the prompt sets
 TIMEZONE_TIMEOUT = 600  # seconds the prompt waits for a name
 
 
@@ -72,11 +73,12 @@ async def mysubscription(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(text)
 
 
-async def timezone_command(update: Update, context: BotContext) -> None:
+async def timezone_command(update: Update, context: BotContext):
     if not await may_change_settings(update, context):
         await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
-        return
+        return ConversationHandler.END
     if not context.args:
+        context.chat_data[TIMEZONE_TARGET] = update.effective_chat.id
         await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_ASK))
         return TYPING_TIMEZONE
     await _set_timezone(update, context, " ".join(context.args))
@@ -84,21 +86,38 @@ async def timezone_command(update: Update, context: BotContext) -> None:
 
 
 async def timezone_button(update: Update, context: BotContext):
-    """The menu's "Timezone" button: show the zones, and take a typed name next."""
+    """A menu's "Timezone" button: show the zones, and take a typed name next."""
     return TYPING_TIMEZONE if await on_button(update, context) else ConversationHandler.END
 
 
 async def typed_timezone(update: Update, context: BotContext):
-    """The plain message after the prompt: the timezone's name."""
-    if await may_change_settings(update, context):
-        await _set_timezone(update, context, update.effective_message.text)
+    """The plain message after the prompt: the timezone's name (for this chat, or for the
+    channel whose menu is open in this private chat)."""
+    target = context.chat_data.pop(TIMEZONE_TARGET, None)
+    chat_id = update.effective_chat.id
+    if target is None or target == chat_id:
+        if not await may_change_settings(update, context):
+            return ConversationHandler.END
+        target = chat_id
+    elif update.effective_user is None or not await is_chat_admin(context, target, update.effective_user.id):
+        return ConversationHandler.END
+    await _set_timezone(update, context, update.effective_message.text, target)
     return ConversationHandler.END
 
 
 async def other_button_ends_prompt(update: Update, context: BotContext):
     """Any other settings button ends the prompt (it still does what it says)."""
-    await on_button(update, context)
-    return TYPING_TIMEZONE if _action(update) == "z" else ConversationHandler.END
+    applied = await on_button(update, context)
+    if applied and _action(update) == "z":
+        return TYPING_TIMEZONE
+    context.chat_data.pop(TIMEZONE_TARGET, None)
+    return ConversationHandler.END
+
+
+async def cancel_prompt(update: Update, context: BotContext):
+    context.chat_data.pop(TIMEZONE_TARGET, None)
+    await update.effective_message.reply_text(_say(update, context, render.PROMPT_CANCELLED))
+    return ConversationHandler.END
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
@@ -106,19 +125,14 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(_say(update, context, render.NOTHING_TO_CANCEL))
 
 
-async def cancel_prompt(update: Update, context: BotContext):
-    await update.effective_message.reply_text(_say(update, context, render.PROMPT_CANCELLED))
-    return ConversationHandler.END
-
-
 def _action(update: Update) -> str:
     parts = (update.callback_query.data or "").split(":") if update.callback_query else []
     return parts[2] if len(parts) > 2 else ""
 
 
-async def _set_timezone(update: Update, context: BotContext, name: str) -> None:
+async def _set_timezone(update: Update, context: BotContext, name: str, chat_id: int | None = None) -> None:
     try:
-        sub = context.services.subscriptions.set_timezone(update.effective_chat.id, name)
+        sub = context.services.subscriptions.set_timezone(chat_id or update.effective_chat.id, name)
     except InvalidChoice:
         await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_BAD).format(text=html.escape(name.strip()[:64])))
     except NotSubscribed:
@@ -172,13 +186,26 @@ async def on_button(update: Update, context: BotContext) -> bool:
     chat_id = query.message.chat.id if query.message else None
     parts = (query.data or "").split(":")
     subs = context.services.subscriptions
-    sub = subs.get(chat_id) if chat_id is not None else None
-    if sub is None or len(parts) < 3 or parts[1] != sub.menu_token:
-        await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
-        return False
-    if not await may_change_settings(update, context):
-        await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
-        return False
+    try:
+        channel_id, token = render.parse_key(parts[1]) if len(parts) >= 3 else (None, "")
+    except ValueError:
+        channel_id, token = None, ""
+    if channel_id is not None:  # a channel's menu, in its admin's private chat
+        sub = subs.get(channel_id) if query.message and query.message.chat.type == "private" else None
+        if sub is None or not sub.is_channel or token != sub.menu_token:
+            await query.answer(_say(update, context, render.STALE), show_alert=False)
+            return False
+        if not await is_chat_admin(context, channel_id, update.effective_user.id):
+            await query.answer(_say(update, context, texts.CHANNEL_ADMINS_ONLY), show_alert=True)
+            return False
+    else:
+        sub = subs.get(chat_id) if chat_id is not None else None
+        if sub is None or len(parts) < 3 or token != sub.menu_token:
+            await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
+            return False
+        if not await may_change_settings(update, context):
+            await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
+            return False
     action, args = parts[2], parts[3:]
     try:
         screen = _apply(context, sub, action, args)
@@ -227,7 +254,10 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
     if action == "f":
         name = {"alerts": "alerts", "reminders": "reminders", "empty": "send_empty_digest"}[args[0]]
         return render.digest_menu(subs.set_flag(chat_id, name, not getattr(sub, name)))
-    if action == "z":  # timezone_dialog then waits for a typed name
+    if action == "q":
+        return render.digest_menu(subs.set_quiet(chat_id, args[0]))
+    if action == "z":
+        context.chat_data[TIMEZONE_TARGET] = chat_id  # the menu's chat: this one, or a channel; timezone_dialog takes the name
         return render.timezone_menu(sub, subs.timezones_for_regions())
     if action == "zs":
         return render.timezone_menu(subs.set_timezone(chat_id, ":".join(args)), subs.timezones_for_regions())
@@ -255,11 +285,15 @@ async def on_membership(update: Update, context: BotContext) -> None:
     """The bot was added to, removed from or blocked in a chat."""
     change = update.my_chat_member
     chat_id, status = change.chat.id, change.new_chat_member.status
-    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+    lost_channel_rights = change.chat.type == "channel" and not (
+        status == ChatMemberStatus.ADMINISTRATOR and getattr(change.new_chat_member, "can_post_messages", False)
+    )
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED) or lost_channel_rights:
+        # Removed, blocked, or (in a channel) no right to post any more: the chat is unlinked.
         if context.services.subscriptions.mark_inactive(chat_id):
-            log.info("bot removed or blocked; subscriber marked inactive (chat type %s)", change.chat.type)
+            log.info("bot removed, blocked or without rights; subscriber marked inactive (chat type %s)", change.chat.type)
         forget_cached_admins(context, chat_id)
-    elif change.chat.type != "private" and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+    elif change.chat.type not in ("private", "channel") and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         user = change.from_user
         await context.bot.send_message(chat_id, texts.tr(user.language_code if user else None, render.ADDED_TO_GROUP))
 

@@ -3,7 +3,7 @@
 Callback data is `b:<draft token>:<action>[:<kind code>[:<value>]]` (≤ 64 bytes).
 The token belongs to the admin's current draft; buttons of older drafts are stale.
 Actions: v view a kind, t toggle a value, a all of a kind, m segment menu,
-p preview, s send, x cancel.
+p preview, s send, x cancel, n pin in groups on/off.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ CODE_OF = {v: k for k, v in KIND_CODES.items()}
 TITLES = {"region": "Regions", "constituency": "Constituencies", "topic": "Topics"}
 ALL_LABEL = {"region": "All regions", "constituency": "All constituencies", "topic": "All topics"}
 CHECK = "✅ "
-ACTIONS = frozenset("vtampsx")
+ACTIONS = frozenset("vtampsxn")
 _FORMATTING = frozenset({
     MessageEntity.BOLD, MessageEntity.ITALIC, MessageEntity.UNDERLINE, MessageEntity.STRIKETHROUGH, MessageEntity.SPOILER,
     MessageEntity.CODE, MessageEntity.PRE, MessageEntity.TEXT_LINK, MessageEntity.BLOCKQUOTE, MessageEntity.EXPANDABLE_BLOCKQUOTE,
@@ -41,13 +41,21 @@ def html_source(message: Message) -> str:
     return message.text or ""
 
 
+def caption_source(message: Message) -> str:
+    """A document's or photo's caption as Telegram HTML (like html_source for a text)."""
+    if any(e.type in _FORMATTING for e in message.caption_entities or ()):
+        return message.caption_html
+    return message.caption or ""
+
+
 def ask_text(token: str) -> tuple[str, Markup]:
     text = (
         "<b>New broadcast</b>\nSend me the message now. You can use Telegram HTML: "
         "<code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;u&gt;</code>, <code>&lt;s&gt;</code>, "
         "<code>&lt;a href=\"https://…\"&gt;</code>, <code>&lt;code&gt;</code>, <code>&lt;pre&gt;</code>, "
         "<code>&lt;blockquote&gt;</code>, <code>&lt;tg-spoiler&gt;</code> — write &amp;lt; &amp;gt; &amp;amp; for a literal &lt; &gt; &amp;. "
-        "Or format it in the app. You will choose who gets it and see a preview before anything is sent."
+        "Or format it in the app. You may also send one document (a PDF…) or one photo, with the message as its caption "
+        "(at most 1024 characters). You will choose who gets it and see a preview before anything is sent."
     )
     return text, Markup([[Button("Cancel", callback_data=cb(token, "x"))]])
 
@@ -93,7 +101,7 @@ def segment_chosen(chosen: dict[str, set[str]], options: dict[str, dict[str, str
     return "\n".join(["<b>Segment</b>", *_summary(chosen, options), "Preview below ⬇"])
 
 
-def confirm(token: str, count: int) -> tuple[str, Markup]:
+def confirm(token: str, count: int, *, pin: bool = False) -> tuple[str, Markup]:
     back = Button("« Change segment", callback_data=cb(token, "m"))
     cancel = Button("Cancel", callback_data=cb(token, "x"))
     if count == 0:
@@ -102,7 +110,10 @@ def confirm(token: str, count: int) -> tuple[str, Markup]:
         f"Above is the message exactly as recipients will see it.\nIt goes to <b>{count}</b> "
         f"subscriber{'s' if count != 1 else ''}. Send it?"
     )
-    return text, Markup([[Button(f"✅ Send to {count}", callback_data=cb(token, "s"))], [back, cancel]])
+    if pin:
+        text += "\nIt will be pinned in groups where I may pin messages."
+    pin_button = Button(("✅ " if pin else "") + "📌 Pin in groups", callback_data=cb(token, "n"))
+    return text, Markup([[Button(f"✅ Send to {count}", callback_data=cb(token, "s"))], [pin_button], [back, cancel]])
 
 
 def queued(broadcast_id: int, recipients: int) -> str:

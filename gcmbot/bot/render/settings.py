@@ -23,11 +23,27 @@ ALL_LOWER = {"region": N_("all regions"), "constituency": N_("all constituencies
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOURS = (6, 7, 8, 9, 10, 12, 14, 16, 18, 20)
 REMINDER_DAYS = (2, 3, 7, 14)  # choices in the menu; plural in every language we speak
+QUIET_LABELS = {"off": N_("🔔 With sound"), "night": N_("🌙 Quiet at night"), "always": N_("🔕 Always quiet")}
+QUIET_SUMMARY = {"off": N_("never"), "night": N_("at night (22:00–07:00)"), "always": N_("always")}
 CHECK = "✅ "
 
 
 def cb(token: str, *parts: object) -> str:
     return ":".join(["s", token, *map(str, parts)])
+
+
+def menu_key(sub: Subscription) -> str:
+    """The token part of a menu's callback data. A channel's menu lives in its admin's private
+    chat, so its key also names the channel: `<channel id>.<token>`."""
+    return f"{sub.chat_id}.{sub.menu_token}" if sub.is_channel else sub.menu_token
+
+
+def parse_key(key: str) -> tuple[int | None, str]:
+    """(channel id or None, token) from a menu key."""
+    channel, dot, token = key.partition(".")
+    if not dot:
+        return None, key
+    return int(channel), token
 
 
 def _rows(buttons: list[Button], width: int) -> list[list[Button]]:
@@ -72,7 +88,7 @@ def summary(sub: Subscription, options: dict[str, dict[str, str]]) -> str:
     if sub.reminders:
         reminders += " " + _("({days} days before)").format(days=sub.reminder_days)
     lines = [
-        _("<b>Your subscription</b>"),
+        _("<b>This channel's subscription</b>") if sub.is_channel else _("<b>Your subscription</b>"),
         _("Status: {status}").format(status=status),
         _("Regions: {names}").format(names=choice_summary(sub, "region", options["region"])),
         _("Constituencies: {names}").format(names=choice_summary(sub, "constituency", options["constituency"])),
@@ -80,6 +96,7 @@ def summary(sub: Subscription, options: dict[str, dict[str, str]]) -> str:
         _("Weekly digest: {when}").format(when=digest_summary(sub)),
         _("Instant alerts for new documents: {onoff}").format(onoff=onoff(sub.alerts)),
         _("Reminders before events: {onoff}").format(onoff=reminders),
+        _("Digests without notification sound: {when}").format(when=_(QUIET_SUMMARY[sub.quiet_mode])),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(sub.language, sub.language)),
     ]
     return "\n".join(lines)
@@ -87,7 +104,7 @@ def summary(sub: Subscription, options: dict[str, dict[str, str]]) -> str:
 
 def main_menu(sub: Subscription, options: dict[str, dict[str, str]]) -> tuple[str, Markup]:
     _ = _t(sub)
-    t = sub.menu_token
+    t = menu_key(sub)
     text = summary(sub, options) + "\n\n" + _("What would you like to change?")
     keyboard = [
         [Button("🌍 " + _("Regions"), callback_data=cb(t, "v", "r")), Button("👥 " + _("Constituencies"), callback_data=cb(t, "v", "c"))],
@@ -100,7 +117,7 @@ def main_menu(sub: Subscription, options: dict[str, dict[str, str]]) -> tuple[st
 
 def choice_menu(sub: Subscription, kind: str, options: dict[str, str]) -> tuple[str, Markup]:
     _ = _t(sub)
-    t, code = sub.menu_token, CODE_OF[kind]
+    t, code = menu_key(sub), CODE_OF[kind]
     chosen = sub.segment.get(kind)
     buttons = [
         Button((CHECK if chosen is not None and value in chosen else "") + name, callback_data=cb(t, "t", code, value))
@@ -117,7 +134,7 @@ def choice_menu(sub: Subscription, kind: str, options: dict[str, str]) -> tuple[
 
 def digest_menu(sub: Subscription) -> tuple[str, Markup]:
     _ = _t(sub)
-    t = sub.menu_token
+    t = menu_key(sub)
     mark = lambda cond, label: (CHECK if cond else "") + label  # noqa: E731
     days = [Button(mark(sub.digest_weekday == i, weekday_name(i, sub.language, "abbreviated")), callback_data=cb(t, "dw", i)) for i in range(7)]
     days.append(Button(mark(sub.digest_weekday is None, _("Off")), callback_data=cb(t, "dw", "off")))
@@ -130,20 +147,23 @@ def digest_menu(sub: Subscription) -> tuple[str, Markup]:
         Button(mark(sub.reminders and sub.reminder_days == d, _("{days} days before").format(days=d)), callback_data=cb(t, "rd", d))
         for d in REMINDER_DAYS
     ]
+    quiet = [Button(mark(sub.quiet_mode == mode, _(label)), callback_data=cb(t, "q", mode)) for mode, label in QUIET_LABELS.items()]
     keyboard = _rows(days, 4) + _rows(hours, 5) + [flags, before]
     keyboard.append([Button(mark(sub.send_empty_digest, _("Send digest even when nothing is new")), callback_data=cb(t, "f", "empty"))])
+    keyboard.append(quiet)
     keyboard.append([Button(_("« Back"), callback_data=cb(t, "m"))])
     text = "\n".join([
         _("<b>Digest and alerts</b>"),
         _("Weekly digest: {when}. Pick a day and an hour (your timezone), or Off.").format(when=digest_summary(sub)),
         _("Instant alerts: a message as soon as a new UN/IOM document matches your choices."),
         _("Event reminders: a message a few days before a consultation you follow."),
+        _("Deliver quietly: digests arrive without a notification sound — never, at night (22:00–07:00 in your timezone) or always."),
     ])
     return text, Markup(keyboard)
 
 
 def timezone_menu(sub: Subscription, zones_by_region: list[tuple[str, list[str]]]) -> tuple[str, Markup]:
-    t = sub.menu_token
+    t = menu_key(sub)
     zones: list[str] = []
     for _, names in zones_by_region:
         zones += [z for z in names if z not in zones]
@@ -161,7 +181,7 @@ def timezone_menu(sub: Subscription, zones_by_region: list[tuple[str, list[str]]
 
 def language_menu(sub: Subscription) -> tuple[str, Markup]:
     _ = _t(sub)
-    t = sub.menu_token
+    t = menu_key(sub)
     buttons = [Button((CHECK if code == sub.language else "") + name, callback_data=cb(t, "ls", code)) for code, name in LANGUAGE_NAMES.items()]
     text = _("<b>Language</b>\nThe language the bot speaks to this chat.")
     return text, Markup([buttons, [Button(_("« Back"), callback_data=cb(t, "m"))]])
