@@ -133,3 +133,53 @@ def test_migration_adds_statement_translations(tmp_path):
     db.upgrade(CONTENT_DIR.parent / "migrations")
     assert "translations" in {c["name"] for c in inspect(db.engine).get_columns("statement")}
     db.dispose()
+
+
+# --- right-to-left -------------------------------------------------------------------------
+
+
+def _show(text: str) -> str:
+    return text.replace("\u2068", "⟦").replace("\u2069", "⟧")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("8–9 مايو 2017", "⟦8–9⟧ مايو 2017"),  # a range would read 9–8 without the isolate; a lone number is fine
+        ("أرسل /start ثم /settings", "أرسل ⟦/start⟧ ثم ⟦/settings⟧"),  # not "start/"
+        ("التحالف العالمي للهجرة (GCM) في 2017", "التحالف العالمي للهجرة (⟦GCM⟧) في 2017"),  # brackets stay Arabic
+        ("الوثيقة A/71/L.1 على http://www.un.org/ga", "الوثيقة ⟦A/71/L.1⟧ على ⟦http://www.un.org/ga⟧"),
+        ("راسل coordinator@gcmigration.org)، وهو", "راسل ⟦coordinator@gcmigration.org⟧)، وهو"),
+        ("Global Coalition on Migration تحالف", "⟦Global Coalition on Migration⟧ تحالف"),
+        ("already ⟦8–9⟧ مايو", "⟦already⟧ ⟦8–9⟧ مايو"),
+    ],
+)
+def test_latin_runs_dates_and_numbers_are_isolated_in_arabic(text, expected):
+    from gcmbot.i18n import isolate
+
+    assert _show(isolate(text.replace("⟦", "\u2068").replace("⟧", "\u2069"), "ar")) == expected
+
+
+def test_isolates_only_for_arabic_and_never_inside_tags_or_entities():
+    from gcmbot.i18n import isolate, isolate_html
+
+    assert isolate("8–9 May 2017", "ar") == "8–9 May 2017"  # no Arabic letter: nothing to do
+    assert isolate("8–9 de mayo de 2017", "es") == "8–9 de mayo de 2017"
+    html = '<b>الاتفاق</b> &amp; <a href="https://x.org/a?b=1&amp;c=2">GCM &amp; co</a> 8–9 مايو &lt;'
+    out = isolate_html(html, "ar")
+    assert _show(out) == '<b>الاتفاق</b> &amp; <a href="https://x.org/a?b=1&amp;c=2">⟦GCM &amp; co⟧</a> ⟦8–9⟧ مايو &lt;'
+    assert isolate_html(out, "ar") == out  # idempotent
+
+
+def test_arabic_digest_reminder_and_answer_isolate_dates_and_names(services):
+    from gcmbot.services.digest import render_reminder
+    from gcmbot.store import digest as digest_store
+
+    services.subscriptions.start(9401, "private", language="ar")
+    [message] = services.digest.preview(9401, datetime(2017, 5, 1, 12, tzinfo=UTC))
+    assert "\u2068" in message and "⟦8–9⟧ مايو 2017" in _show(message) and "⟦/settings⟧" in _show(message)
+    assert message.count("\u2068") == message.count("\u2069")
+    with services.db.session() as s:
+        event = next(e for e in digest_store.events(s) if e.id == "thematic-consultation-1")
+    assert "⟦8–9⟧ مايو 2017" in _show(render_reminder(event, 3, "ar"))
+    assert "\u2068" not in render_reminder(event, 3, "fr")

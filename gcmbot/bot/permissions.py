@@ -10,6 +10,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from gcmbot.bot.context import BotContext
+from gcmbot.i18n import N_, pick, translator
 
 ADMIN_CACHE_SECONDS = 300
 _ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
@@ -61,7 +62,7 @@ def forget_cached_admins(context: BotContext, chat_id: int) -> None:
         del cache[key]
 
 
-NOT_ALLOWED = "Sorry, not allowed: this is for the bot's administrators only."
+NOT_ALLOWED = N_("Sorry, not allowed: this is for the bot's administrators only.")
 
 
 def is_admin(update: Update, context: BotContext) -> bool:
@@ -89,7 +90,10 @@ def admin_only(command: str):
 async def refuse(update: Update, context: BotContext, command: str) -> None:
     user = update.effective_user
     context.services.audit.refused(user.id if user else None, command)
+    chat = update.effective_chat
+    sub = context.services.subscriptions.get(chat.id) if chat is not None else None
+    text = translator(pick(sub.language if sub else None, user.language_code if user else None)).gettext(NOT_ALLOWED)
     if update.callback_query:
-        await update.callback_query.answer(NOT_ALLOWED, show_alert=True)
+        await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message:
-        await update.effective_message.reply_text(NOT_ALLOWED)
+        await update.effective_message.reply_text(text)

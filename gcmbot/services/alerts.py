@@ -13,7 +13,7 @@ from html import escape
 
 from babel.dates import format_skeleton
 
-from gcmbot.i18n import translator
+from gcmbot.i18n import isolate_html, translator
 from gcmbot.services.digest import tg_len
 from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Subscription, Subscriptions
@@ -60,13 +60,13 @@ def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS, language
     `share` (the forward-safe start link line) ends it."""
     items = sorted(items, key=lambda i: (i.published_at is not None, i.published_at, i.id), reverse=True)
     more = translator(language).gettext("… and {n} more")
-    head = _header(len(items), language)
+    head = isolate_html(_header(len(items), language), language)
     parts = [head]
     size = tg_len(head)
     if share:
         limit -= 2 + tg_len(share)
     for n, item in enumerate(items):
-        entry = _entry(item, language)
+        entry = isolate_html(_entry(item, language), language)
         last = n == len(items) - 1
         reserve = 0 if last else tg_len("\n\n" + more.format(n=len(items)))
         if size + 2 + tg_len(entry) + reserve > limit:

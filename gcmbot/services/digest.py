@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
-from gcmbot.i18n import N_, translator
+from gcmbot.i18n import N_, isolate_html, translator
 from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
@@ -314,7 +314,9 @@ def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *,
     texts = ["\n\n".join(parts) for parts in messages]
     if len(texts) > 1:
         label = _("Part {part} of {parts}")
-        texts = [texts[0]] + [f"<i>{label.format(part=i, parts=len(texts))}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)]
+        texts = [texts[0]] + [
+            f"<i>{isolate_html(label.format(part=i, parts=len(texts)), language)}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)
+        ]
     return texts
 
 
@@ -357,18 +359,19 @@ def render_digest(
         return cached(("f", item.feed_id, item.id, when, language), lambda: render_feed_item(item, feed_names=feed_names, when=when, language=language))
 
     _ = translator(language).gettext
-    head = digest_head(content.today, preview=preview, language=language)
-    footer = _(FOOTER) + (f"\n{share}" if share else "")
+    rtl = lambda text: isolate_html(text, language)  # noqa: E731  (Arabic: Latin names, dates and numbers isolated)
+    head = rtl(digest_head(content.today, preview=preview, language=language))
+    footer = rtl(_(FOOTER) + (f"\n{share}" if share else ""))
     if content.empty:
         if not send_empty:
             return []
         nothing = _("Nothing new this week for your choices.")
         return [f"{head}\n\n{nothing}\n\n{footer}"]
     sections = [
-        ("📅 <b>" + _("Coming up in the next {weeks} weeks").format(weeks=content.weeks) + "</b>",
-         [cached(("e", e.id, language), lambda e=e: render_event(e, language=language)) for e in content.events]),
-        ("🗣 <b>" + _("New statements") + "</b>", [cached(("s", s.id, language), lambda s=s: render_statement(s, language)) for s in content.statements]),
-        ("📄 <b>" + _("New UN and IOM documents") + "</b>", [feed_block(i) for i in content.feed_items]),
+        (rtl("📅 <b>" + _("Coming up in the next {weeks} weeks").format(weeks=content.weeks) + "</b>"),
+         [cached(("e", e.id, language), lambda e=e: rtl(render_event(e, language=language))) for e in content.events]),
+        ("🗣 <b>" + _("New statements") + "</b>", [cached(("s", s.id, language), lambda s=s: rtl(render_statement(s, language))) for s in content.statements]),
+        ("📄 <b>" + _("New UN and IOM documents") + "</b>", [rtl(feed_block(i)) for i in content.feed_items]),
     ]
     return pack(head, sections, footer, limit=limit, language=language)
 
@@ -384,16 +387,16 @@ def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT, lang
     parts, size = [title], tg_len(title)
     shown = 0
     for event in events:
-        block = render_event(event, full=False, language=language)
+        block = isolate_html(render_event(event, full=False, language=language), language)
         if size + 2 + tg_len(block) > limit - tail_room:
             break
         parts.append(block)
         size += 2 + tg_len(block)
         shown += 1
     if shown < len(events):
-        parts.append(_("… and {n} more. /calendar has them all.").format(n=len(events) - shown))
+        parts.append(isolate_html(_("… and {n} more. /calendar has them all.").format(n=len(events) - shown), language))
     else:
-        parts.append(_("/calendar adds them to your calendar app."))
+        parts.append(isolate_html(_("/calendar adds them to your calendar app."), language))
     return "\n\n".join(parts)
 
 
@@ -401,10 +404,11 @@ def render_reminder(event, days_left: int, language: str = "en") -> str:
     tr = translator(language)
     heading = tr.gettext("Reminder:")
     when = tr.gettext("tomorrow") if days_left == 1 else tr.ngettext("in {n} day", "in {n} days", days_left).format(n=days_left)
-    return (
+    return isolate_html(
         f"⏰ <b>{heading}</b> {esc(event_when(event, language))} ({when})\n\n"
         f"{render_event(event, language=language)}\n\n"
-        + tr.gettext("/events lists what is coming up · /settings turns reminders off")
+        + tr.gettext("/events lists what is coming up · /settings turns reminders off"),
+        language,
     )
 
 

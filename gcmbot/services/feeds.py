@@ -26,10 +26,12 @@ import httpx
 import nh3
 
 from gcmbot import __version__
+from gcmbot.i18n import number, translator
 from gcmbot.models import Feed, FeedItem, utcnow
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
 from gcmbot.store import feeds as store
+from gcmbot.store import subscribers as subscriber_store
 from gcmbot.store.outbox import Outgoing, enqueue
 
 log = logging.getLogger(__name__)
@@ -469,16 +471,24 @@ class FeedStatus:
     next_poll_at: datetime | None
 
 
-def admin_flag_text(name: str, failures: int, error: str | None) -> str:
+def admin_flag_text(name: str, failures: int, error: str | None, lang: str = "en") -> str:
+    tr = translator(lang)
     return (
-        f"⚠️ Feed <b>{html.escape(name)}</b> failed {failures} times in a row and is now flagged.\n"
-        f"Last error: {html.escape(error or 'unknown')}\n"
-        "It is retried with backoff; /feeds shows the state of all feeds."
+        "⚠️ " + tr.ngettext("Feed {name} failed {n} time in a row and is now flagged.", "Feed {name} failed {n} times in a row and is now flagged.",
+                           failures).format(name=f"<b>{html.escape(name)}</b>", n=number(failures, lang)) + "\n"
+        + tr.gettext("Last error: {error}").format(error=html.escape(error or tr.gettext("unknown"))) + "\n"
+        + tr.gettext("It is retried with backoff; /feeds shows the state of all feeds.")
     )
 
 
-def admin_recovered_text(name: str) -> str:
-    return f"✅ Feed <b>{html.escape(name)}</b> works again and is no longer flagged."
+def admin_recovered_text(name: str, lang: str = "en") -> str:
+    return "✅ " + translator(lang).gettext("Feed {name} works again and is no longer flagged.").format(name=f"<b>{html.escape(name)}</b>")
+
+
+def _admin_language(session, admin_id: int) -> str:
+    """An admin's language: their private chat's, when it is subscribed; else English."""
+    sub = subscriber_store.get(session, admin_id)
+    return sub.language if sub is not None and sub.language else "en"
 
 
 class Feeds:
@@ -694,14 +704,19 @@ class Feeds:
                 if feed.consecutive_failures >= FAILURES_BEFORE_FLAG and not feed.flagged:
                     feed.flagged = result.flagged = True
                     since = feed.last_success_at.isoformat() if feed.last_success_at else "never"
-                    text = admin_flag_text(feed.name, feed.consecutive_failures, feed.last_error)
-                    messages = [Outgoing(a, "admin", f"feedflag:{feed.id}:{since}:{a}", text) for a in self.admin_ids]
+                    messages = [
+                        Outgoing(a, "admin", f"feedflag:{feed.id}:{since}:{a}",
+                                 admin_flag_text(feed.name, feed.consecutive_failures, feed.last_error, _admin_language(s, a)))
+                        for a in self.admin_ids
+                    ]
                     log.warning("feed %s flagged after %d failures: %s", feed.id, feed.consecutive_failures, feed.last_error)
             else:
                 if feed.flagged:
                     since = feed.last_success_at.isoformat() if feed.last_success_at else "never"
-                    text = admin_recovered_text(feed.name)
-                    messages = [Outgoing(a, "admin", f"feedok:{feed.id}:{since}:{a}", text) for a in self.admin_ids]
+                    messages = [
+                        Outgoing(a, "admin", f"feedok:{feed.id}:{since}:{a}", admin_recovered_text(feed.name, _admin_language(s, a)))
+                        for a in self.admin_ids
+                    ]
                     feed.flagged, result.recovered = False, True
                     log.info("feed %s recovered", feed.id)
                 feed.consecutive_failures = 0

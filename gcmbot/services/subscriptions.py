@@ -155,6 +155,12 @@ class Subscriptions:
             raise NotSubscribed(chat_id)
         return found
 
+    def language_of(self, chat_id: int) -> str:
+        """The language of a chat the bot writes to unprompted (an admin's report, a notice): the
+        subscriber's stored one, English for a chat that is not subscribed."""
+        sub = self.get(chat_id)
+        return sub.language if sub is not None and sub.language else "en"
+
     def options(self, kind: str, language: str | None = None) -> list[tuple[str, str]]:
         """(id, name) of every choice of a kind, in content order; names in `language` where the
         content has them (the `translations` of the term), else English."""

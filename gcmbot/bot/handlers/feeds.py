@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import admin_only
 from gcmbot.bot.render import feeds as render
 
@@ -19,7 +20,7 @@ FIRST_POLL_AFTER_SECONDS = 15
 
 @admin_only("/feeds")
 async def feeds_command(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_html(render.feed_status(context.services.feeds.status()))
+    await update.effective_message.reply_html(render.feed_status(context.services.feeds.status(), chat_language(update, context)))
 
 
 async def poll_feeds_job(context: BotContext) -> None:

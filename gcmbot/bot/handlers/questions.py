@@ -51,7 +51,7 @@ async def on_suggestion(update: Update, context: BotContext) -> None:
 
 @admin_only("/stats")
 async def stats_command(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_html(render.stats_html(context.services.questions.stats(now=utcnow())))
+    await update.effective_message.reply_html(render.stats_html(context.services.questions.stats(now=utcnow()), chat_language(update, context)))
 
 
 def register(application: Application) -> None:

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
 from gcmbot.content.dates import format_range
-from gcmbot.i18n import N_, translator
+from gcmbot.i18n import N_, isolate_html, translator
 from gcmbot.services.knowledge import EventDoc
 from gcmbot.services.questions import ANSWERED, SUGGESTED, Answer, QuestionStats
 
@@ -99,7 +99,12 @@ def _event_html(event: EventDoc, today: date, lang: str = "en") -> str:
 
 
 def answer_html(answer: Answer, lang: str = "en") -> str:
-    """The message text, Telegram HTML, under 4096 characters, in `lang` where texts and content have it."""
+    """The message text, Telegram HTML, under 4096 characters, in `lang` where texts and content have it
+    (in Arabic, with Latin names, dates and numbers isolated: see i18n.isolate_html)."""
+    return _fit(isolate_html(_answer_html(answer, lang), lang))
+
+
+def _answer_html(answer: Answer, lang: str = "en") -> str:
     _ = translator(lang).gettext
     if answer.kind == "bot" and answer.intent:
         return _(INTENT_TEXTS.get(answer.intent, INTENT_TEXTS["help"]))
@@ -140,16 +145,24 @@ def answer_plain(answer: Answer, lang: str = "en") -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def stats_html(stats: QuestionStats) -> str:
+OUTCOMES = {"answered": N_("answered"), "suggested": N_("suggested"), "declined": N_("declined")}
+
+
+def stats_html(stats: QuestionStats, lang: str = "en") -> str:
+    from gcmbot.i18n import number
+
+    tr = translator(lang)
+    _ = tr.gettext
     counts = stats.counts
     total = sum(counts.values())
-    lines = [f"<b>Questions in the last {stats.days} days: {total}</b>"]
+    lines = ["<b>" + tr.ngettext("Questions in the last {days} day: {total}", "Questions in the last {days} days: {total}", stats.days)
+             .format(days=number(stats.days, lang), total=number(total, lang)) + "</b>"]
     for outcome in ("answered", "suggested", "declined"):
-        lines.append(f"{outcome}: {counts.get(outcome, 0)}")
+        lines.append(f"{_(OUTCOMES[outcome])}: {number(counts.get(outcome, 0), lang)}")
     if stats.top_matched:
-        lines += ["", "<b>Most asked about</b>"] + [f"{n}× {html.escape(m)}" for m, n in stats.top_matched]
-    lines += ["", "<b>Top unanswered questions</b>"]
-    lines += [f"{n}× {html.escape(t[:200])}" for t, n in stats.unanswered] or ["none"]
+        lines += ["", "<b>" + _("Most asked about") + "</b>"] + [f"{number(n, lang)}× {html.escape(m)}" for m, n in stats.top_matched]
+    lines += ["", "<b>" + _("Top unanswered questions") + "</b>"]
+    lines += [f"{number(n, lang)}× {html.escape(t[:200])}" for t, n in stats.unanswered] or [_("none")]
     return _fit("\n".join(lines))
 
 

@@ -14,10 +14,12 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 from telegram import Message, MessageEntity
 
+from gcmbot.i18n import N_, translator
+
 KIND_CODES = {"r": "region", "c": "constituency", "t": "topic"}
 CODE_OF = {v: k for k, v in KIND_CODES.items()}
-TITLES = {"region": "Regions", "constituency": "Constituencies", "topic": "Topics"}
-ALL_LABEL = {"region": "All regions", "constituency": "All constituencies", "topic": "All topics"}
+TITLES = {"region": N_("Regions"), "constituency": N_("Constituencies"), "topic": N_("Topics")}
+ALL_LABEL = {"region": N_("All regions"), "constituency": N_("All constituencies"), "topic": N_("All topics")}
 CHECK = "✅ "
 ACTIONS = frozenset("vtampsxn")
 _FORMATTING = frozenset({
@@ -48,90 +50,110 @@ def caption_source(message: Message) -> str:
     return message.caption or ""
 
 
-def ask_text(token: str) -> tuple[str, Markup]:
-    text = (
-        "<b>New broadcast</b>\nSend me the message now. You can use Telegram HTML: "
-        "<code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;u&gt;</code>, <code>&lt;s&gt;</code>, "
-        "<code>&lt;a href=\"https://…\"&gt;</code>, <code>&lt;code&gt;</code>, <code>&lt;pre&gt;</code>, "
-        "<code>&lt;blockquote&gt;</code>, <code>&lt;tg-spoiler&gt;</code> — write &amp;lt; &amp;gt; &amp;amp; for a literal &lt; &gt; &amp;. "
+def ask_text(token: str, lang: str = "en") -> tuple[str, Markup]:
+    _ = translator(lang).gettext
+    text = "<b>" + _("New broadcast") + "</b>\n" + _(
+        "Send me the message now. You can use Telegram HTML: {tags} — write {escapes} for a literal {chars}. "
         "Or format it in the app. You may also send one document (a PDF…) or one photo, with the message as its caption "
         "(at most 1024 characters). You will choose who gets it and see a preview before anything is sent."
+    ).format(
+        tags="<code>&lt;b&gt;</code>, <code>&lt;i&gt;</code>, <code>&lt;u&gt;</code>, <code>&lt;s&gt;</code>, "
+        "<code>&lt;a href=\"https://…\"&gt;</code>, <code>&lt;code&gt;</code>, <code>&lt;pre&gt;</code>, "
+        "<code>&lt;blockquote&gt;</code>, <code>&lt;tg-spoiler&gt;</code>",
+        escapes="&amp;lt; &amp;gt; &amp;amp;", chars="&lt; &gt; &amp;",
     )
-    return text, Markup([[Button("Cancel", callback_data=cb(token, "x"))]])
+    return text, Markup([[Button(_("Cancel"), callback_data=cb(token, "x"))]])
 
 
-def bad_html(error: str) -> str:
-    return f"<b>That text cannot be sent:</b> {escape(error)}\n\nNothing was queued. Send the corrected text."
+def bad_html(error: str, lang: str = "en") -> str:
+    _ = translator(lang).gettext
+    return "<b>" + _("That text cannot be sent:") + f"</b> {escape(error)}\n\n" + _("Nothing was queued. Send the corrected text.")
 
 
-def _summary(chosen: dict[str, set[str]], options: dict[str, dict[str, str]]) -> list[str]:
+def _summary(chosen: dict[str, set[str]], options: dict[str, dict[str, str]], lang: str = "en") -> list[str]:
+    _ = translator(lang).gettext
     lines = []
     for kind in ("region", "constituency", "topic"):
         values = chosen[kind]
-        names = ", ".join(escape(name) for vid, name in options[kind].items() if vid in values) if values else ALL_LABEL[kind].lower()
-        lines.append(f"{TITLES[kind]}: {names}")
+        names = ", ".join(escape(name) for vid, name in options[kind].items() if vid in values) if values else _(ALL_LABEL[kind]).lower()
+        lines.append(f"{_(TITLES[kind])}: {names}")
     return lines
 
 
-def segment_menu(token: str, chosen: dict[str, set[str]], options: dict[str, dict[str, str]], count: int) -> tuple[str, Markup]:
-    text = "\n".join(["<b>Who should get it?</b>", *_summary(chosen, options), f"Recipients now: <b>{count}</b>"])
+def _recipients_now(count: int, lang: str) -> str:
+    return translator(lang).gettext("Recipients now: {count}").format(count=f"<b>{count}</b>")
+
+
+def segment_menu(token: str, chosen: dict[str, set[str]], options: dict[str, dict[str, str]], count: int, lang: str = "en") -> tuple[str, Markup]:
+    _ = translator(lang).gettext
+    text = "\n".join(["<b>" + _("Who should get it?") + "</b>", *_summary(chosen, options, lang), _recipients_now(count, lang)])
     keyboard = [
-        [Button("🌍 Regions", callback_data=cb(token, "v", "r")), Button("👥 Constituencies", callback_data=cb(token, "v", "c"))],
-        [Button("🏷 Topics", callback_data=cb(token, "v", "t"))],
-        [Button("Preview ▶", callback_data=cb(token, "p")), Button("Cancel", callback_data=cb(token, "x"))],
+        [Button("🌍 " + _("Regions"), callback_data=cb(token, "v", "r")), Button("👥 " + _("Constituencies"), callback_data=cb(token, "v", "c"))],
+        [Button("🏷 " + _("Topics"), callback_data=cb(token, "v", "t"))],
+        [Button(_("Preview") + " ▶", callback_data=cb(token, "p")), Button(_("Cancel"), callback_data=cb(token, "x"))],
     ]
     return text, Markup(keyboard)
 
 
-def choice_menu(token: str, kind: str, chosen: set[str], options: dict[str, str], count: int) -> tuple[str, Markup]:
+def choice_menu(token: str, kind: str, chosen: set[str], options: dict[str, str], count: int, lang: str = "en") -> tuple[str, Markup]:
+    _ = translator(lang).gettext
     code = CODE_OF[kind]
     buttons = [
         Button((CHECK if value in chosen else "") + name, callback_data=cb(token, "t", code, value))
         for value, name in options.items()
         if len(cb(token, "t", code, value).encode()) <= 64
     ]
-    keyboard = [[Button((CHECK if not chosen else "") + ALL_LABEL[kind], callback_data=cb(token, "a", code))]]
+    keyboard = [[Button((CHECK if not chosen else "") + _(ALL_LABEL[kind]), callback_data=cb(token, "a", code))]]
     keyboard += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    keyboard.append([Button("« Back", callback_data=cb(token, "m"))])
-    text = f"<b>{TITLES[kind]}</b>\nTap to select or unselect; several are fine. Nothing selected = everyone.\nRecipients now: <b>{count}</b>"
+    keyboard.append([Button("« " + _("Back"), callback_data=cb(token, "m"))])
+    text = (
+        f"<b>{_(TITLES[kind])}</b>\n" + _("Tap to select or unselect; several are fine. Nothing selected = everyone.")
+        + "\n" + _recipients_now(count, lang)
+    )
     return text, Markup(keyboard)
 
 
-def segment_chosen(chosen: dict[str, set[str]], options: dict[str, dict[str, str]]) -> str:
-    return "\n".join(["<b>Segment</b>", *_summary(chosen, options), "Preview below ⬇"])
+def segment_chosen(chosen: dict[str, set[str]], options: dict[str, dict[str, str]], lang: str = "en") -> str:
+    _ = translator(lang).gettext
+    return "\n".join(["<b>" + _("Segment") + "</b>", *_summary(chosen, options, lang), _("Preview below") + " ⬇"])
 
 
-def confirm(token: str, count: int, *, pin: bool = False) -> tuple[str, Markup]:
-    back = Button("« Change segment", callback_data=cb(token, "m"))
-    cancel = Button("Cancel", callback_data=cb(token, "x"))
+def confirm(token: str, count: int, lang: str = "en", *, pin: bool = False) -> tuple[str, Markup]:
+    tr = translator(lang)
+    _ = tr.gettext
+    back = Button("« " + _("Change segment"), callback_data=cb(token, "m"))
+    cancel = Button(_("Cancel"), callback_data=cb(token, "x"))
     if count == 0:
-        return "No active subscriber matches this segment, so there is nobody to send it to.", Markup([[back, cancel]])
-    text = (
-        f"Above is the message exactly as recipients will see it.\nIt goes to <b>{count}</b> "
-        f"subscriber{'s' if count != 1 else ''}. Send it?"
-    )
+        return _("No active subscriber matches this segment, so there is nobody to send it to."), Markup([[back, cancel]])
+    text = _("Above is the message exactly as recipients will see it.") + "\n" + tr.ngettext(
+        "It goes to {count} subscriber. Send it?", "It goes to {count} subscribers. Send it?", count
+    ).format(count=f"<b>{count}</b>")
     if pin:
-        text += "\nIt will be pinned in groups where I may pin messages."
-    pin_button = Button(("✅ " if pin else "") + "📌 Pin in groups", callback_data=cb(token, "n"))
-    return text, Markup([[Button(f"✅ Send to {count}", callback_data=cb(token, "s"))], [pin_button], [back, cancel]])
+        text += "\n" + _("It will be pinned in groups where I may pin messages.")
+    pin_button = Button(("✅ " if pin else "") + "📌 " + _("Pin in groups"), callback_data=cb(token, "n"))
+    return text, Markup([[Button("✅ " + _("Send to {count}").format(count=count), callback_data=cb(token, "s"))], [pin_button], [back, cancel]])
 
 
-def queued(broadcast_id: int, recipients: int) -> str:
-    return (
-        f"Broadcast <b>#{broadcast_id}</b> is queued for {recipients} recipient{'s' if recipients != 1 else ''}. "
-        "It goes out at Telegram's pace (about 30 messages a second); you will get a report when it is done. "
-        "/broadcasts shows progress."
-    )
+def queued(broadcast_id: int, recipients: int, lang: str = "en") -> str:
+    tr = translator(lang)
+    return " ".join((
+        tr.ngettext("Broadcast {id} is queued for {n} recipient.", "Broadcast {id} is queued for {n} recipients.", recipients)
+        .format(id=f"<b>#{broadcast_id}</b>", n=recipients),
+        tr.gettext("It goes out at Telegram's pace (about 30 messages a second); you will get a report when it is done."),
+        tr.gettext("/broadcasts shows progress."),
+    ))
 
 
-def broadcasts_list(entries: list[str]) -> str:
+def broadcasts_list(entries: list[str], lang: str = "en") -> str:
+    _ = translator(lang).gettext
     if not entries:
-        return "No broadcasts yet. /broadcast sends one."
-    return "<b>Recent broadcasts</b>\n\n" + "\n\n".join(entries)
+        return _("No broadcasts yet. /broadcast sends one.")
+    return "<b>" + _("Recent broadcasts") + "</b>\n\n" + "\n\n".join(entries)
 
 
-PRIVATE_ONLY = "Broadcasts are prepared in a private chat with me, so the preview stays private. Send /broadcast there."
-STALE = "This broadcast draft is out of date. Send /broadcast to start again."
-UNKNOWN = "Unknown option; nothing was changed."
-CANCELLED = "Cancelled. Nothing was sent."
-EMPTY = "Nobody matches this segment any more; nothing was queued."
+# Shown with translator(lang).gettext(CONSTANT).
+PRIVATE_ONLY = N_("Broadcasts are prepared in a private chat with me, so the preview stays private. Send /broadcast there.")
+STALE = N_("This broadcast draft is out of date. Send /broadcast to start again.")
+UNKNOWN = N_("Unknown option; nothing was changed.")
+CANCELLED = N_("Cancelled. Nothing was sent.")
+EMPTY = N_("Nobody matches this segment any more; nothing was queued.")

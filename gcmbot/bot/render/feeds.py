@@ -5,32 +5,37 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from gcmbot.i18n import N_, moment, number, translator
 from gcmbot.services.feeds import FeedStatus
 
-NO_FEEDS = "No feeds are configured. Add one to content/feeds.yaml and run gcmbot content load."
+NO_FEEDS = N_("No feeds are configured. Add one to content/feeds.yaml and run gcmbot content load.")
 MAX_CHARS = 4096
 
 
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "never"
+def _when(value: datetime | None, lang: str = "en") -> str:
+    return moment(value, lang) if value else translator(lang).gettext("never")
 
 
-def feed_status(feeds: list[FeedStatus]) -> str:
-    """One block per feed: state, last success, last error, item count. Under Telegram's limit."""
+def feed_status(feeds: list[FeedStatus], lang: str = "en") -> str:
+    """One block per feed: state, last success, last error, item count. Under Telegram's limit. In `lang`."""
+    tr = translator(lang)
+    _ = tr.gettext
     if not feeds:
-        return NO_FEEDS
-    blocks = [f"<b>Feeds</b> ({sum(f.flagged for f in feeds)} flagged)"]
+        return _(NO_FEEDS)
+    blocks = ["<b>" + _("Feeds") + "</b> " + _("({n} flagged)").format(n=number(sum(f.flagged for f in feeds), lang))]
     for f in feeds:
-        state = "🚩 flagged" if f.flagged else "retired" if f.retired else "on" if f.enabled else "off"
+        state = "🚩 " + _("flagged") if f.flagged else _("retired") if f.retired else _("on") if f.enabled else _("off")
+        items = tr.ngettext("{n} item", "{n} items", f.items).format(n=number(f.items, lang))
         lines = [
             f"<b>{escape(f.name)}</b> — {state}",
-            f"<code>{escape(f.id)}</code> · {f.items} items · last success: {_when(f.last_success_at)}",
+            f"<code>{escape(f.id)}</code> · {items} · " + _("last success: {when}").format(when=_when(f.last_success_at, lang)),
         ]
         if f.last_error:
-            lines.append(f"last error: {escape(f.last_error[:200])}" + (f" ({f.consecutive_failures}× in a row)" if f.consecutive_failures else ""))
+            lines.append(_("last error: {error}").format(error=escape(f.last_error[:200]))
+                         + (" " + _("({n}× in a row)").format(n=number(f.consecutive_failures, lang)) if f.consecutive_failures else ""))
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks)
     while len(text) > MAX_CHARS and len(blocks) > 2:
         blocks.pop()
-        text = "\n\n".join(blocks) + "\n\n… more in <code>gcmbot feeds list</code>"
+        text = "\n\n".join(blocks) + "\n\n" + _("… more in {command}").format(command="<code>gcmbot feeds list</code>")
     return text
