@@ -223,7 +223,7 @@ async def test_compose_preview_send_to_one_region(web_services):
         assert count.json()["count"] == 2
         form = {"csrf": csrf, "text": text, "region": "africa", "when": "now", "timezone": "UTC"}
         preview = await c.post("/broadcasts", data={**form, "action": "preview"})
-        assert preview.status_code == 200 and "to <strong>2</strong> chat(s)" in preview.text
+        assert preview.status_code == 200 and "To <strong>2</strong> chat(s)" in preview.text
         assert '<div class="bubble"><b>Consultation</b> in Addis &amp; online</div>' in preview.text
         with web_services.db.session() as s:
             assert s.exec(select(OutboxMessage)).all() == []  # nothing queued by a preview

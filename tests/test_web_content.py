@@ -62,6 +62,7 @@ async def test_editing_an_event_date_is_live_in_events_digest_and_calendar(web_s
     new_day = (now + timedelta(days=20)).date()
     title = "Member States agree the Summit outcome documents"
     assert title not in web_services.digest.events_text(None, now)
+    original = web_services.editor.get("event", EVENT)
     async with client(web_services) as c:
         before = (await c.get("/calendar/all.ics")).content
         await login(c, web_services)
@@ -74,6 +75,9 @@ async def test_editing_an_event_date_is_live_in_events_digest_and_calendar(web_s
         after = (await c.get("/calendar/all.ics")).content
     with web_services.db.session() as s:
         assert s.get(Event, EVENT).start == new_day
+    edited = web_services.editor.get("event", EVENT)
+    assert sorted(edited.pop("topics")) == sorted(original.pop("topics"))  # ticked boxes come in the taxonomy's order
+    assert {**original, "start": new_day.isoformat()} == edited  # nothing else changed
     when = format_range(PartialDate(new_day), None)
     events = web_services.digest.events_text(None, now)
     assert title in events and when in events

@@ -44,6 +44,7 @@ class FieldSpec:
     required: bool = False
     hint: str = ""
     options: str = ""  # for choice/multi: "event_kinds", "regions", "topics", … (see options())
+    default: str = ""  # what an absent value means (the loader's default)
 
 
 DATE_HINT = "YYYY-MM-DD, or YYYY-MM / YYYY when only the month or year is known"
@@ -51,13 +52,13 @@ SCHEMA: dict[str, list[FieldSpec]] = {
     "event": [
         FieldSpec("title", "Title", required=True),
         FieldSpec("kind", "Kind", "choice", True, options="event_kinds"),
-        FieldSpec("status", "Status", "choice", options="event_statuses", hint="What the record says as of the date checked."),
+        FieldSpec("status", "Status", "choice", options="event_statuses", hint="What the record says as of the date checked.", default="confirmed"),
         FieldSpec("start", "Start", required=True, hint=DATE_HINT),
         FieldSpec("part", "Part of the month", "choice", options="parts", hint="Only with a month (YYYY-MM) start."),
         FieldSpec("end", "End", hint=DATE_HINT),
         FieldSpec("recurs", "Repeats", "choice", options="recurrences"),
         FieldSpec("as_of", "Checked against its source on", hint="YYYY-MM-DD"),
-        FieldSpec("region", "Region", "choice", options="regions_global"),
+        FieldSpec("region", "Region", "choice", options="regions_global", default="global"),
         FieldSpec("topics", "Topics", "multi", options="topics"),
         FieldSpec("place", "Place"),
         FieldSpec("country", "Country"),
@@ -88,9 +89,9 @@ SCHEMA: dict[str, list[FieldSpec]] = {
     "feed": [
         FieldSpec("name", "Name", required=True),
         FieldSpec("url", "Address", required=True, hint="https://…"),
-        FieldSpec("kind", "Kind", "choice", True, options="feed_kinds"),
+        FieldSpec("kind", "Kind", "choice", True, options="feed_kinds", default="rss"),
         FieldSpec("enabled", "Polled", "bool"),
-        FieldSpec("interval_minutes", "Minutes between polls", "number"),
+        FieldSpec("interval_minutes", "Minutes between polls", "number", default="30"),
         FieldSpec("regions", "Regions given to every item", "multi", options="regions"),
         FieldSpec("topics", "Topics given to every item", "multi", options="topics"),
     ],
@@ -221,7 +222,7 @@ def form_values(kind: str, entry: dict) -> dict:
         elif spec.type == "bool":
             values[spec.name] = bool(v) if v is not None else spec.name == "enabled"
         else:
-            values[spec.name] = "" if v is None else str(v)
+            values[spec.name] = spec.default if v is None else str(v)
     for lang, per in (entry.get("translations") or {}).items():
         for name, text in per.items():
             values[f"tr.{lang}.{name}"] = "\n".join(text) if isinstance(text, list) else text
