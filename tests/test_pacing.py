@@ -29,7 +29,7 @@ async def test_replies_go_before_queued_traffic():
     first_reply = order.index("r0")
     assert first_reply <= 4  # replies jump the queue...
     assert order[first_reply : first_reply + 3] == ["r0", "r1", "r2"]
-    assert order[:3] == ["d0", "d1", "d2"] or order.index("d2") < order.index("b0")  # ...digests before broadcasts
+    assert order.index("d2") < order.index("b1")  # ...digests before broadcasts (b0 may go at once: nobody waited)
     assert [n for n in order if n.startswith("b")] == [f"b{i}" for i in range(10)]
     assert budget.granted == {REPLY: 3, OUTBOX: 3, BROADCAST: 10}
 
