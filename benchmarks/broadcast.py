@@ -17,6 +17,11 @@ blocked chat after its first 403.
 
     python benchmarks/broadcast.py                      # 10 000 subscribers (~6 min per run)
     python benchmarks/broadcast.py --subscribers 1000 --runs outbox,crash
+    python benchmarks/broadcast.py --runs outbox --shared 0.05   # 5 % of recipients are groups and channels
+
+`--shared` (default 0.05) is the share of recipients that are groups and channels (half each:
+channels are registered in the fake with the bot as an administrator that may post); both are
+limited to 20 messages a minute per chat by the server.
 """
 
 from __future__ import annotations
@@ -49,9 +54,26 @@ TEXT = "<b>Registration for the Geneva consultation closes Friday.</b> Details: 
 LIMIT = 30.0
 
 
-def chat_ids(n: int) -> list[int]:
-    """Mostly private chats, every 20th a group."""
-    return [-(5_000_000 + i) if i % 20 == 7 else 1_000_000 + i for i in range(n)]
+SHARED = 0.05  # share of groups and channels among the recipients (--shared)
+CHANNEL_BASE = -1_009_000_000_000
+
+
+def chat_ids(n: int, shared: float | None = None) -> list[int]:
+    """Mostly private chats; a share `shared` of groups and channels (alternately), evenly spread."""
+    shared = SHARED if shared is None else shared
+    step = max(1, round(1 / shared)) if shared > 0 else 0
+    out, k = [], 0
+    for i in range(n):
+        if step and i % step == 7 % step:
+            out.append(-(5_000_000 + i) if k % 2 == 0 else CHANNEL_BASE - i)
+            k += 1
+        else:
+            out.append(1_000_000 + i)
+    return out
+
+
+def chat_type(chat_id: int) -> str:
+    return "private" if chat_id > 0 else "channel" if chat_id <= CHANNEL_BASE else "group"
 
 
 def blocked_of(chats: list[int], share: float) -> set[int]:
@@ -65,15 +87,21 @@ def make_services(path: Path, chats: list[int]):
     services.db.upgrade(settings.migrations_dir)
     load_content_into_db(services)
     with services.db.session() as s:
-        s.add_all(Subscriber(chat_id=c, chat_type="group" if c < 0 else "private", menu_token="bench") for c in chats)
+        s.add_all(Subscriber(chat_id=c, chat_type=chat_type(c), menu_token="bench") for c in chats)
     return services, settings
 
 
-def start_fake(blocked: set[int], error_rate: float) -> FakeBotAPI:
+def start_fake(blocked: set[int], error_rate: float, chats: list[int] = ()) -> FakeBotAPI:
+    from fakebotapi import BOT_ID
+
     fake = FakeBotAPI(enforce_limits=True).start()
     fake.random_errors(error_rate, seed=42)
     for c in blocked:
         fake.block(c)
+    for c in chats:
+        if chat_type(c) == "channel":
+            fake.add_channel(c)
+            fake.set_chat_member(c, BOT_ID, "administrator")
     return fake
 
 
@@ -92,6 +120,8 @@ def server_counts(fake: FakeBotAPI, chats: list[int], blocked: set[int]) -> dict
         "5xx": sum(1 for m, _, code, _ in fake.errors if m == "sendMessage" and code >= 500),
         "blocked_after_403": after_403,
         "to_blocked": sum(1 for c in chats if c in blocked and delivered[c]),
+        "shared": sum(1 for c in chats if c < 0 and delivered[c]),
+        "shared_total": sum(1 for c in chats if c < 0),
     }
 
 
@@ -106,7 +136,8 @@ def report(name: str, wall: float, counts: dict, extra: str = "") -> None:
         f"5xx injected        {counts['5xx']:8d}\n"
         f"duplicates          {counts['duplicates']:8d}\n"
         f"lost                {counts['lost']:8d}\n"
-        f"sends to blocked chats after their first 403: {counts['blocked_after_403']}"
+        f"sends to blocked chats after their first 403: {counts['blocked_after_403']}\n"
+        f"groups and channels  {counts['shared']} of {counts['shared_total']} delivered"
         + (f"\n{extra}" if extra else ""),
         flush=True,
     )
@@ -137,7 +168,7 @@ def run_outbox(args, tmp: Path) -> None:
     chats = chat_ids(args.subscribers)
     blocked = blocked_of(chats, args.blocked)
     services, _ = make_services(tmp / "outbox.db", chats)
-    fake = start_fake(blocked, args.errors)
+    fake = start_fake(blocked, args.errors, chats)
     try:
         broadcast_id = services.broadcasts.enqueue(CLI_ACTOR, TEXT, Segment(), via="benchmark")
         wall = asyncio.run(deliver_in_process(services, fake, broadcast_id, len(chats)))
@@ -156,7 +187,7 @@ def run_ptb(args, tmp: Path) -> None:
 
     chats = chat_ids(args.subscribers)
     blocked = blocked_of(chats, args.blocked)
-    fake = start_fake(blocked, args.errors)
+    fake = start_fake(blocked, args.errors, chats)
     failures: Counter = Counter()
 
     async def main() -> float:
@@ -184,7 +215,7 @@ def run_crash(args, tmp: Path) -> None:
     chats = chat_ids(args.subscribers)
     blocked = blocked_of(chats, args.blocked)
     services, settings = make_services(tmp / "crash.db", chats)
-    fake = start_fake(blocked, args.errors)
+    fake = start_fake(blocked, args.errors, chats)
     env = {**os.environ, "GCMBOT_DATABASE_URL": settings.database_url, "GCMBOT_TOKEN": TOKEN, "GCMBOT_BOT_API_URL": fake.base_url}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     try:
@@ -226,16 +257,21 @@ RUNS = {"outbox": run_outbox, "ptb": run_ptb, "crash": run_crash}
 
 
 def main() -> None:
+    global SHARED
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--runs", default="outbox,ptb,crash", help="comma-separated: " + ", ".join(RUNS))
     parser.add_argument("--errors", type=float, default=0.01, help="share of sends answered 502 (default 0.01)")
     parser.add_argument("--blocked", type=float, default=0.01, help="share of chats that blocked the bot (default 0.01)")
+    parser.add_argument("--shared", type=float, default=SHARED, help="share of recipients that are groups and channels (default 0.05)")
+    parser.set_defaults(shared=SHARED)
     args = parser.parse_args()
+    SHARED = args.shared
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    print(f"{args.subscribers} subscribers, {args.blocked:.0%} blocked, {args.errors:.0%} random 502s, limits enforced by the server")
+    print(f"{args.subscribers} subscribers ({args.shared:.0%} groups and channels), {args.blocked:.0%} blocked, "
+          f"{args.errors:.0%} random 502s, limits enforced by the server")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.runs.split(","):
             RUNS[name.strip()](args, Path(tmp))

@@ -177,3 +177,12 @@ async def test_channels_are_paced_like_groups():
     await budget.acquire(CHANNEL)
     assert 2.9 < budget.chat_ready_in(CHANNEL) <= 3.0  # 20 posts a minute
     await budget.close()
+
+
+async def test_made_admin_the_bot_tells_whoever_did_it_how_to_link(running_bot, services):
+    fake = running_bot
+    fake.add_channel(CHANNEL, "gcm_civil", "GCM Civil Society")
+    fake.my_chat_member(CHANNEL, "administrator", chat_type="channel", user_id=ADMIN_USER)
+    await fake.wait_for(lambda: fake.sent(ADMIN_USER))
+    assert "/channel @gcm_civil" in fake.sent(ADMIN_USER)[-1]["text"]
+    assert fake.sent(CHANNEL) == [] and services.subscriptions.get(CHANNEL) is None  # linked only by /channel

@@ -38,6 +38,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--attach", type=Path, metavar="FILE",
                    help="one document (e.g. a PDF, up to 50 MB) or photo (.jpg/.png, up to 10 MB), uploaded once and sent by file_id")
     p.add_argument("--pin", action="store_true", help="pin it in groups where the bot may pin messages")
+    p.add_argument("--at", metavar="WHEN", help='send it later: "2026-12-10 14:00", "tomorrow 9:00", "friday 10:00", "in 2 hours" '
+                   "(in GCMBOT_TIMEZONE)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--send", action="store_true", help="deliver it from this process (when no bot is running), printing progress")
     p.set_defaults(func=cmd_broadcast)
@@ -68,6 +70,19 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         return _fail(f"cannot read {args.text_file}: {exc}")
     text = text.strip()
+    settings = load_settings()
+    scheduled_at = None
+    if args.at:
+        from datetime import datetime, timezone
+
+        from gcmbot.services.scheduling import BadTime, describe, parse_when
+
+        now = datetime.now(timezone.utc)
+        try:
+            scheduled_at = parse_when(args.at, settings.timezone, now)
+        except BadTime as exc:
+            return _fail(f"--at {args.at!r}: {exc}")
+        when_words = describe(scheduled_at, settings.timezone, now)
     attachment = None
     if args.attach is not None:
         try:
@@ -78,7 +93,7 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
         kind = "photo" if args.attach.suffix.lower() in (".jpg", ".jpeg", ".png") else "document"
         attachment = Attachment(kind, args.attach.name, None, data, mime)
 
-    services = build_services(load_settings())
+    services = build_services(settings)
     try:
         broadcasts = services.broadcasts
         try:
@@ -102,6 +117,8 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
                 print(f"With {attachment.kind}: {attachment.file_name} ({len(attachment.data or b'')} bytes)")
             if args.pin:
                 print("Pinned in groups where the bot may pin")
+            if scheduled_at is not None:
+                print(f"Goes out: {when_words}")
             print(f"To: {broadcasts.describe(segment)}")
             print(f"Recipients: {count}")
             try:
@@ -116,11 +133,13 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
         except Exception:  # noqa: BLE001 - no user name is fine
             user = "unknown"
         try:
-            broadcast_id = broadcasts.enqueue(CLI_ACTOR, text, segment, via=f"cli:{user}", attachment=attachment, pin_in_groups=args.pin)
+            broadcast_id = broadcasts.enqueue(
+                CLI_ACTOR, text, segment, scheduled_at, via=f"cli:{user}", attachment=attachment, pin_in_groups=args.pin
+            )
         except EmptySegment as exc:
             return _fail(f"{exc}; nothing queued")
         [st] = broadcasts.status(broadcast_id)
-        print(f"broadcast #{broadcast_id} queued for {st.recipients} recipient(s)")
+        print(f"broadcast #{broadcast_id} queued for {st.recipients} recipient(s)" + (f", to go out {when_words}" if scheduled_at else ""))
     finally:
         services.close()
     if args.send:

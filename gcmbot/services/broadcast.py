@@ -280,6 +280,15 @@ class BroadcastService:
                 )
             return result
 
+    @staticmethod
+    def is_cancellable(st: BroadcastStatus, now: datetime | None = None) -> bool:
+        """Still waiting for its scheduled time (what `cancel` accepts)."""
+        now = now or utcnow()
+        if st.status != "queued" or st.scheduled_at is None:
+            return False
+        at = st.scheduled_at if st.scheduled_at.tzinfo else st.scheduled_at.replace(tzinfo=now.tzinfo)
+        return at > now
+
     def cancel(self, broadcast_id: int, admin_id: int, *, now: datetime | None = None) -> int | None:
         """Cancel a broadcast still waiting for its scheduled time: its rows are skipped, nothing more is sent.
 

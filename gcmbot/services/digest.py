@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
-from gcmbot.i18n import N_, isolate_html, translator
+from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
@@ -241,7 +241,7 @@ FOOTER = N_("⚙️ Change what you receive: /settings · Pause everything: /sto
 def render_event(event, *, full: bool = True, language: str = "en") -> str:
     _ = translator(language).gettext
     place, country = localized(event, "place", language), localized(event, "country", language)
-    where = country if place in country else place if country in place else f"{place}, {country}"
+    where = country if place in country else place if country in place else f"{place}{comma(language)}{country}"
     lines = [f"• <b>{esc(localized(event, 'title', language), 400)}</b>"]
     meta = f"🗓 {esc(event_when(event, language))}"
     if where:
@@ -267,7 +267,7 @@ def render_statement(statement, language: str = "en") -> str:
     lines = [head, meta]
     summary = localized(statement, "summary", language)
     if summary:
-        lines.append(esc(summary, 500))
+        lines.append(esc(summary, 800))  # translations run longer than the English (up to ~650 characters)
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
+from gcmbot.store import outbox as outbox_store
 from gcmbot.store import subscribers as store
 
 KINDS = store.KINDS
@@ -246,6 +247,8 @@ class Subscriptions:
                 return False
             sub.status = status
             store.save(s, sub)
+            # Nothing more goes to it: not even what was queued before (a broadcast scheduled for later).
+            outbox_store.skip_pending_for_chat(s, chat_id, "the chat stopped or removed the bot")
             return True
 
     def forget(self, chat_id: int) -> dict[str, int]:

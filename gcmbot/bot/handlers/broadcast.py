@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from html import escape
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -22,6 +23,8 @@ from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.bot.render import broadcast as render
 from gcmbot.i18n import translator
+from gcmbot.models import utcnow
+from gcmbot.services import scheduling
 from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
 
@@ -210,10 +213,48 @@ async def _send(update: Update, context: BotContext, draft: Draft) -> None:
     await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, _lang(update, context)), None)
 
 
+def admin_timezone(context: BotContext, user_id: int) -> str:
+    """The admin's own timezone (their subscription's), else GCMBOT_TIMEZONE."""
+    sub = context.services.subscriptions.get(user_id)
+    return sub.timezone if sub is not None else context.services.settings.timezone
+
+
+def _listing(update: Update, context: BotContext):
+    """The /broadcasts message: recent broadcasts, scheduled ones with their time in the admin's words and a Cancel button."""
+    service, now, lang = context.services.broadcasts, utcnow(), _lang(update, context)
+    tz = admin_timezone(context, update.effective_user.id)
+    entries, cancellable = [], []
+    for st in service.status():
+        entry = service.format_status(st, lang=lang)
+        if service.is_cancellable(st, now):
+            entry += "\n⏰ " + escape(scheduling.describe(st.scheduled_at, tz, now, lang))
+            cancellable.append(st.id)
+        entries.append(entry)
+    return render.broadcasts_list(entries, lang), render.cancel_buttons(cancellable, lang)
+
+
 @admin_only("/broadcasts")
 async def broadcasts_command(update: Update, context: BotContext) -> None:
-    service, lang = context.services.broadcasts, _lang(update, context)
-    await update.effective_message.reply_html(render.broadcasts_list([service.format_status(st, lang=lang) for st in service.status()], lang))
+    text, markup = _listing(update, context)
+    await update.effective_message.reply_html(text, reply_markup=markup)
+
+
+@admin_only("broadcast cancel button")
+async def on_cancel_button(update: Update, context: BotContext) -> None:
+    """✖ Cancel #N under /broadcasts: withdraw a scheduled broadcast that has not started."""
+    query = update.callback_query
+    try:
+        broadcast_id = int((query.data or "").split(":")[1])
+    except (IndexError, ValueError):
+        await query.answer(_t(update, context, render.UNKNOWN))
+        return
+    withdrawn = context.services.broadcasts.cancel(broadcast_id, update.effective_user.id)
+    if withdrawn is None:
+        await query.answer(_t(update, context, render.NOT_CANCELLABLE).format(id=broadcast_id), show_alert=True)
+    else:
+        await query.answer(_t(update, context, render.CANCELLED_ONE).format(id=broadcast_id, n=withdrawn))
+    text, markup = _listing(update, context)
+    await edit_screen(query, text, markup)
 
 
 def broadcast_dialog() -> ConversationHandler:
@@ -241,3 +282,4 @@ def register(application: Application) -> None:
     application.add_handler(broadcast_dialog())
     application.add_handler(CommandHandler("broadcasts", broadcasts_command))
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^b:"))  # stale buttons after the dialog ended
+    application.add_handler(CallbackQueryHandler(on_cancel_button, pattern=r"^bx:"))

@@ -13,6 +13,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -293,7 +294,17 @@ async def on_membership(update: Update, context: BotContext) -> None:
         if context.services.subscriptions.mark_inactive(chat_id):
             log.info("bot removed, blocked or without rights; subscriber marked inactive (chat type %s)", change.chat.type)
         forget_cached_admins(context, chat_id)
-    elif change.chat.type not in ("private", "channel") and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+    elif change.chat.type == "channel":
+        # Made an administrator who may post: tell the person who did it how to link the channel, in
+        # their private chat (if they never started the bot, Telegram refuses and that is fine).
+        user = change.from_user
+        if user is not None and change.old_chat_member.status != ChatMemberStatus.ADMINISTRATOR:
+            ref = f"@{change.chat.username}" if change.chat.username else str(chat_id)
+            try:
+                await context.bot.send_message(user.id, texts.tr(user.language_code, texts.CHANNEL_ADDED).format(name=html.escape(ref)))
+            except TelegramError:
+                pass
+    elif change.chat.type != "private" and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         user = change.from_user
         await context.bot.send_message(chat_id, texts.tr(user.language_code if user else None, render.ADDED_TO_GROUP))
 

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
 from gcmbot.content.dates import format_range
-from gcmbot.i18n import N_, isolate_html, translator
+from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.services.knowledge import EventDoc
 from gcmbot.services.questions import ANSWERED, SUGGESTED, Answer, QuestionStats
 
@@ -77,7 +77,7 @@ def _place(event: EventDoc, lang: str = "en") -> str:
     if "confirm" not in country.lower() and "various" not in country.lower():
         country = _field(event, "country", lang).strip()
     if country and country.lower() not in place.lower() and "confirm" not in country.lower() and "various" not in country.lower():
-        return f"{place}, {country}"
+        return f"{place}{comma(lang)}{country}"
     return place
 
 

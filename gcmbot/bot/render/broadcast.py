@@ -151,6 +151,16 @@ def broadcasts_list(entries: list[str], lang: str = "en") -> str:
     return "<b>" + _("Recent broadcasts") + "</b>\n\n" + "\n\n".join(entries)
 
 
+def cancel_buttons(broadcast_ids: list[int], lang: str = "en") -> Markup | None:
+    """One "✖ Cancel #N" button per scheduled broadcast (callback `bx:<id>`)."""
+    if not broadcast_ids:
+        return None
+    _ = translator(lang).gettext
+    return Markup([[Button("✖ " + _("Cancel #{id}").format(id=i), callback_data=f"bx:{i}")] for i in broadcast_ids])
+
+
+NOT_CANCELLABLE = N_("Broadcast #{id} cannot be cancelled any more: it has started, finished or was cancelled.")
+CANCELLED_ONE = N_("Broadcast #{id} cancelled: {n} message(s) withdrawn.")
 # Shown with translator(lang).gettext(CONSTANT).
 PRIVATE_ONLY = N_("Broadcasts are prepared in a private chat with me, so the preview stays private. Send /broadcast there.")
 STALE = N_("This broadcast draft is out of date. Send /broadcast to start again.")

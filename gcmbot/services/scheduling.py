@@ -1,0 +1,139 @@
+"""When a scheduled broadcast goes out: parse what an admin types (in their timezone) and say it back in
+plain words. Pure functions: no database, no clock (`now` is passed in), no Telegram.
+
+Accepted (case-insensitive; the time is 24-hour HH:MM or H:MM, or H alone for a full hour):
+    2026-12-10 14:00      10.12.2026 14:00     10/12/2026 14:00 (day first)     10 Dec 14:00
+    today 18:00           tomorrow 9:00        friday 10:00 (the next Friday)   in 2 hours / in 30 minutes
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MAX_AHEAD = timedelta(days=366)
+MIN_AHEAD = timedelta(minutes=1)
+
+_TIME = r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?"
+_PATTERNS = [
+    re.compile(rf"^(?P<y>\d{{4}})-(?P<mo>\d{{1,2}})-(?P<d>\d{{1,2}})(?:[ t]+{_TIME})?$"),
+    re.compile(rf"^(?P<d>\d{{1,2}})[./](?P<mo>\d{{1,2}})(?:[./](?P<y>\d{{2,4}}))?\.?\s+{_TIME}$"),
+    re.compile(rf"^(?P<d>\d{{1,2}})\s+(?P<mon>[a-z]{{3}})[a-z]*\.?(?:\s+(?P<y>\d{{4}}))?\s+{_TIME}$"),
+    re.compile(rf"^(?P<rel>today|tomorrow)\s+(?:at\s+)?{_TIME}$"),
+    re.compile(rf"^(?:next\s+)?(?P<wd>{'|'.join(WEEKDAYS)})\s+(?:at\s+)?{_TIME}$"),
+]
+_IN = re.compile(r"^in\s+(?P<n>\d{1,4})\s*(?P<unit>minutes?|mins?|m|hours?|h|days?|d)$")
+
+
+class BadTime(ValueError):
+    """What the admin typed is not a time we understand, or it is in the past / too far ahead."""
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def parse_when(text: str, tz: str, now: datetime) -> datetime:
+    """The moment `text` means, seen in timezone `tz`, as an aware UTC datetime. BadTime otherwise."""
+    zi, now = zone(tz), now.astimezone(timezone.utc)
+    local_now = now.astimezone(zi)
+    raw = " ".join(text.strip().lower().split())
+    m = _IN.match(raw)
+    if m:
+        n, unit = int(m.group("n")), m.group("unit")[0]
+        at = now + {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
+        return _check(at, now)
+    for pattern in _PATTERNS:
+        m = pattern.match(raw)
+        if m:
+            break
+    else:
+        raise BadTime("write a date and time like 2026-12-10 14:00, tomorrow 9:00, friday 10:00 or in 2 hours")
+    groups = m.groupdict()
+    hour = int(groups["h"]) if groups.get("h") is not None else 9  # a date alone: 09:00 (said back before confirming)
+    minute = int(groups.get("m") or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise BadTime(f"{hour}:{minute:02d} is not a time of day (00:00 to 23:59)")
+    if groups.get("rel"):
+        day = local_now.date() + timedelta(days=1 if groups["rel"] == "tomorrow" else 0)
+    elif groups.get("wd"):
+        ahead = (WEEKDAYS.index(groups["wd"]) - local_now.weekday()) % 7
+        day = local_now.date() + timedelta(days=ahead)
+        if ahead == 0 and time(hour, minute) <= local_now.time():
+            day += timedelta(days=7)  # "friday 10:00" said on a Friday afternoon: next week
+    else:
+        if groups.get("mon"):
+            if groups["mon"] not in MONTHS:
+                raise BadTime(f"“{groups['mon']}” is not a month (jan … dec)")
+            month = MONTHS.index(groups["mon"]) + 1
+        else:
+            month = int(groups["mo"])
+        year = int(groups["y"]) if groups.get("y") else local_now.year
+        if year < 100:
+            year += 2000
+        try:
+            day = date(year, month, int(groups["d"]))
+        except ValueError:
+            raise BadTime("there is no such day") from None
+        if not groups.get("y") and datetime.combine(day, time(hour, minute), zi) <= local_now:
+            day = day.replace(year=day.year + 1)  # "10 Jan 9:00" in December: next January
+    # fold=0: a wall-clock time repeated by a DST change is its first occurrence.
+    at = datetime.combine(day, time(hour, minute)).replace(tzinfo=zi).astimezone(timezone.utc)
+    return _check(at, now)
+
+
+def _check(at: datetime, now: datetime) -> datetime:
+    if at < now + MIN_AHEAD:
+        raise BadTime("that time has passed: choose a moment at least a minute from now")
+    if at > now + MAX_AHEAD:
+        raise BadTime("that is more than a year ahead")
+    return at
+
+
+@dataclass(frozen=True)
+class When:
+    at_utc: datetime
+    tz: str
+
+    def plain(self, now: datetime) -> str:
+        """"Thursday 10 December 2026 at 14:00 (Africa/Nairobi, 11:00 UTC), in 5 days and 3 hours"."""
+        local = self.at_utc.astimezone(zone(self.tz))
+        words = f"{WEEKDAYS[local.weekday()].capitalize()} {local.day} {local:%B %Y} at {local:%H:%M} ({self.tz}"
+        if self.tz != "UTC":
+            words += f", {self.at_utc.astimezone(timezone.utc):%H:%M} UTC"
+        return words + f"), {until(self.at_utc, now)}"
+
+
+def until(at: datetime, now: datetime) -> str:
+    """"in 5 days and 3 hours", "in 40 minutes"."""
+    seconds = max(0, int((at - now).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+        if n and len(parts) < 2:
+            parts.append(f"{n} {unit}{'s' if n != 1 else ''}")
+    return "in " + (" and ".join(parts) if parts else "less than a minute")
+
+
+def describe(at_utc: datetime, tz: str, now: datetime, lang: str = "en") -> str:
+    """The moment in plain words, in `lang` (English: When.plain; others: Babel's date and relative time)."""
+    if not lang or lang == "en":
+        return When(at_utc, tz).plain(now)
+    from babel.dates import format_date, format_time, format_timedelta
+
+    local = at_utc.astimezone(zone(tz))
+    when = f"{format_date(local.date(), 'full', locale=lang)} {format_time(local.time(), 'HH:mm', locale=lang)}"
+    if tz != "UTC":
+        when += f" ({tz}, {at_utc.astimezone(timezone.utc):%H:%M} UTC)"
+    else:
+        when += " (UTC)"
+    return f"{when}, {format_timedelta(at_utc - now, add_direction=True, locale=lang)}"
