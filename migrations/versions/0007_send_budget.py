@@ -1,14 +1,14 @@
 """one sending budget per bot token, shared by the processes on this database
 
 Revision ID: budget1
-Revises: channels1
+Revises: faqasof1
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'budget1'
-down_revision = 'channels1'
+down_revision = 'faqasof1'
 branch_labels = None
 depends_on = None
 
