@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from html import escape
 
 from telegram import Update
@@ -34,6 +35,7 @@ class Draft:
     chosen: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
     attachment: Attachment | None = None  # a document or photo the admin sent (by its file_id); text is its caption
     pin: bool = False  # pin in groups where the bot may
+    scheduled_at: datetime | None = None  # chosen with "Schedule…" (UTC); None = send now
 
     def segment(self) -> Segment:
         get = lambda kind: frozenset(self.chosen[kind]) or None  # noqa: E731
@@ -69,6 +71,9 @@ async def broadcast_command(update: Update, context: BotContext) -> None:
 async def typed_text(update: Update, context: BotContext) -> None:
     """The admin's message text, only while a draft waits for it (otherwise other handlers see it)."""
     draft: Draft | None = context.chat_data.get(DRAFT)
+    if draft is not None and draft.stage == "time" and is_admin(update, context):
+        await _time_chosen(update, context, draft, update.effective_message.text)
+        raise ApplicationHandlerStop
     if draft is None or draft.stage != "text" or not is_admin(update, context):
         return
     try:
@@ -119,18 +124,29 @@ async def on_button(update: Update, context: BotContext) -> None:
     options = _options(context, _lang(update, context))
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
-            or action in "psn" and not (draft.text or draft.attachment):
+            or action in "psnwqkc" and not (draft.text or draft.attachment) \
+            or action == "q" and (not args or args[0] not in render.QUICK_TIMES) \
+            or action == "k" and draft.scheduled_at is None:
         await query.answer(_t(update, context, render.UNKNOWN))
         return
     await query.answer()
     if action == "p":
         await _preview(update, context, draft, options)
     elif action == "s":
+        draft.scheduled_at = None  # "Send now"
         await _send(update, context, draft)
-    elif action == "n":
-        draft.pin = not draft.pin
+    elif action == "k":
+        await _send(update, context, draft)
+    elif action in "nc":
+        if action == "n":
+            draft.pin = not draft.pin
+        draft.stage, draft.scheduled_at = "confirm", None
         confirm_text, markup = render.confirm(draft.token, context.services.broadcasts.count(draft.segment()), _lang(update, context), pin=draft.pin)
         await edit_screen(query, confirm_text, markup)
+    elif action == "w":
+        await _ask_time(update, context, draft)
+    elif action == "q":
+        await _time_chosen(update, context, draft, render.QUICK_TIMES[args[0]])
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
         await edit_screen(query, _t(update, context, render.CANCELLED), None)
@@ -169,17 +185,53 @@ async def _preview(update: Update, context: BotContext, draft: Draft, options) -
     await update.effective_chat.send_message(confirm_text, reply_markup=markup)
 
 
+async def _ask_time(update: Update, context: BotContext, draft: Draft) -> None:
+    """ "Schedule…": ask for the time (typed, in the admin's timezone, or a quick pick)."""
+    draft.stage, draft.scheduled_at = "time", None
+    text, markup = render.ask_time(draft.token, admin_timezone(context, update.effective_user.id), _lang(update, context))
+    await edit_screen(update.callback_query, text, markup)
+
+
+async def _time_chosen(update: Update, context: BotContext, draft: Draft, typed: str) -> None:
+    """A time typed or picked: say it back in plain words with the button that schedules, or say why not."""
+    lang, now = _lang(update, context), utcnow()
+    tz = admin_timezone(context, update.effective_user.id)
+    try:
+        at = scheduling.parse_when(typed, tz, now)
+    except scheduling.BadTime as exc:
+        why = exc.translated(translator(lang).gettext)
+        await update.effective_message.reply_html(_t(update, context, render.BAD_TIME).format(why=escape(why)))
+        return
+    draft.stage, draft.scheduled_at = "confirm", at
+    count = context.services.broadcasts.count(draft.segment())
+    text, markup = render.confirm_schedule(draft.token, count, scheduling.describe(at, tz, now, lang), lang, pin=draft.pin)
+    if update.callback_query is not None:
+        await edit_screen(update.callback_query, text, markup)
+    else:
+        await update.effective_message.reply_html(text, reply_markup=markup)
+
+
 async def _send(update: Update, context: BotContext, draft: Draft) -> None:
+    lang, now = _lang(update, context), utcnow()
+    if draft.scheduled_at is not None and draft.scheduled_at <= now:
+        draft.stage = "time"  # waited too long on the confirmation: ask again
+        text, markup = render.ask_time(draft.token, admin_timezone(context, update.effective_user.id), lang)
+        await edit_screen(update.callback_query, _t(update, context, render.TIME_PASSED) + "\n\n" + text, markup)
+        return
     context.chat_data.pop(DRAFT, None)  # a second tap on Send finds no draft: never queued twice
     try:
         broadcast_id = context.services.broadcasts.enqueue(
-            update.effective_user.id, draft.text, draft.segment(), attachment=draft.attachment, pin_in_groups=draft.pin
+            update.effective_user.id, draft.text, draft.segment(), draft.scheduled_at, attachment=draft.attachment, pin_in_groups=draft.pin
         )
     except EmptySegment:
         await edit_screen(update.callback_query, _t(update, context, render.EMPTY), None)
         return
     [status] = context.services.broadcasts.status(broadcast_id)
-    await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, _lang(update, context)), None)
+    if draft.scheduled_at is None:
+        await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, lang), None)
+        return
+    when = scheduling.describe(draft.scheduled_at, admin_timezone(context, update.effective_user.id), now, lang)
+    await edit_screen(update.callback_query, render.scheduled(broadcast_id, status.recipients, when, lang), None)
 
 
 def admin_timezone(context: BotContext, user_id: int) -> str:
