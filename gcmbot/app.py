@@ -70,7 +70,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         broadcasts=BroadcastService(db, subscriptions),
         questions=questions,
-        digest=DigestService(db, subscriptions),
+        digest=DigestService(db, subscriptions, admin_ids=settings.admin_ids),
         leadership=Leadership(db),
         webauth=WebAuth(db, settings.is_admin),
         editor=ContentEditor(db, on_change=questions.reload),

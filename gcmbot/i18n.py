@@ -80,6 +80,11 @@ def gettext_for(lang: str | None):
 # --- numbers and moments in a language (Babel) ------------------------------------------------
 
 
+def comma(lang: str | None = None) -> str:
+    """The list separator of a language: "، " in Arabic, ", " otherwise ("Geneva, Switzerland")."""
+    return "، " if (normalize(lang) or DEFAULT) == "ar" else ", "
+
+
 def number(value: float | int, lang: str | None = None, decimals: int | None = None) -> str:
     """`12 345,6` (fr), `12.345,6` (es), `12,345.6` (en, ar): Babel's grouping and decimal sign."""
     from babel.numbers import format_decimal
@@ -109,7 +114,7 @@ _RTL_CHAR = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 # and ranges ("8–9", "2017–2018"), codes ("A/71/L.1"), commands ("/start"), handles, links and
 # e-mail addresses. It starts and ends with a letter or digit (or an opening /, @, #, +, $).
 _LTR_RUN = re.compile(
-    r"[/@#+$]?[A-Za-z0-9\u00c0-\u024f]"
+    r"(?:[/@#+$]|\.(?=[A-Za-z]))?[A-Za-z0-9\u00c0-\u024f]"
     r"(?:[A-Za-z0-9\u00c0-\u024f.,:;/\\\-–—'’&()?!=_%+@#~*\u00a0\u202f ]*[A-Za-z0-9\u00c0-\u024f)%])?"
 )
 _ISOLATED = re.compile(f"{FSI}[^{PDI}]*{PDI}")

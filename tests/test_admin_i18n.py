@@ -37,8 +37,8 @@ async def test_spanish_admin_runs_a_broadcast_in_spanish_and_gets_a_spanish_repo
     confirm = fake.sent(ADMIN)[-1]
     assert "Arriba está el mensaje" in confirm["text"] and "¿Enviarlo?" in confirm["text"]
     await tap(fake, ADMIN, confirm, "Enviar a 4")  # 3001, 3002, 3005 and the admin's own chat (all regions)
-    await fake.wait_for(lambda: "está en cola para" in next(m for m in fake.sent(ADMIN) if m["message_id"] == confirm["message_id"])["text"])
-    report = await fake.wait_for(lambda: next((m for m in fake.sent(ADMIN) if "terminada" in m["text"]), None), timeout=10)
+    await fake.wait_for(lambda: "está en cola para" in next(m for m in fake.sent(ADMIN) if m["message_id"] == confirm["message_id"])["text"], timeout=20)
+    report = await fake.wait_for(lambda: next((m for m in fake.sent(ADMIN) if "terminada" in m["text"]), None), timeout=30)
     assert "Enviados: 4 de 4" in report["text"] and "Omitidos" in report["text"] and "Sent:" not in report["text"]
     listing = await say(fake, ADMIN, "/broadcasts", "Difusiones recientes")
     assert "enviados 4 / pendientes 0" in listing["text"] and "terminada" in listing["text"] and "UTC" in listing["text"]

@@ -48,11 +48,11 @@ def test_geneva_lists_all_three_consultations_with_dates_themes_and_tense(knowle
     assert answer.outcome == "answered" and {e.id for e in answer.events} == GENEVA
     text = render.answer_html(answer)
     assert "took place on 8–9 May 2017" in text and "took place on 19–20 June 2017" in text
-    assert "took place in October 2017" in text and "Geneva, Switzerland" in text
+    assert "took place on 12–13 October 2017" in text and "Geneva, Switzerland" in text
     assert "Theme: Human rights of all migrants" in text and "Source: <i>What is the Global Compact on Migration?" in text
 
     before = render.answer_html(answer_question("when is the Geneva consultation", knowledge, date(2017, 5, 1)))
-    assert "takes place on 8–9 May 2017" in before and "is planned for October 2017" in before
+    assert "will take place on 8–9 May 2017" in before and "will take place on 12–13 October 2017" in before
 
 
 def test_event_questions_in_other_languages_and_with_time_words(knowledge):

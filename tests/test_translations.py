@@ -179,6 +179,8 @@ def test_arabic_digest_reminder_and_answer_isolate_dates_and_names(services):
     [message] = services.digest.preview(9401, datetime(2017, 5, 1, 12, tzinfo=UTC))
     assert "\u2068" in message and "⟦8–9⟧ مايو 2017" in _show(message) and "⟦/settings⟧" in _show(message)
     assert message.count("\u2068") == message.count("\u2069")
+    assert "📍 جنيف، سويسرا" in message  # the content's Arabic names, joined with the Arabic comma
+    assert "المشاورة المواضيعية 1" in message and "Thematic consultation" not in message
     with services.db.session() as s:
         event = next(e for e in digest_store.events(s) if e.id == "thematic-consultation-1")
     assert "⟦8–9⟧ مايو 2017" in _show(render_reminder(event, 3, "ar"))

@@ -108,6 +108,7 @@ async def test_a_coordinator_does_everything_from_the_browser(console, services,
     new_day = (datetime.now(timezone.utc) + timedelta(days=10)).date()
     await page.goto(page.url.rstrip("/") + f"/content/event/{EVENT}")
     await page.get_by_label("Start", exact=False).first.fill(new_day.isoformat())
+    await page.get_by_label("Status", exact=True).select_option("confirmed")  # a held event cannot be in the future
     await page.get_by_role("button", name="Save").click()
     await page.get_by_text("Saved.").wait_for()
     await snap(browser, context, page.url, shots, "editor")

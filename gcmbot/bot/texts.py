@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from gcmbot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, translator
+from gcmbot.i18n import LANGUAGE_NAMES, LANGUAGES, N_, isolate_html, translator
 
 # (command, description) shown by /help and registered with setMyCommands (per language).
 # Keep in step with the README's "Using the bot" section.
@@ -28,11 +28,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("help", N_("What this bot can do")),
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
-    ("broadcast", "Send a message to the subscribers of a region / constituency / topic"),
-    ("broadcasts", "Recent broadcasts with sent / pending / failed counts"),
-    ("stats", "What people ask, and the top questions the bot could not answer"),
-    ("feeds", "State of the UN/IOM feeds: last success, last error, items, flagged"),
-    ("web", "A one-time login link to the web console (private chat)"),
+    ("broadcast", N_("Send a message to the subscribers of a region / constituency / topic")),
+    ("broadcasts", N_("Recent broadcasts with sent / pending / failed counts")),
+    ("stats", N_("What people ask, and the top questions the bot could not answer")),
+    ("feeds", N_("State of the UN/IOM feeds: last success, last error, items, flagged")),
+    ("web", N_("A one-time login link to the web console (private chat)")),
 ]
 
 
@@ -61,7 +61,7 @@ def welcome(*, created: bool, restored: bool, narrowed: list[str], lang: str | N
     elif created:
         lines.append(_("You get a weekly digest for <b>all regions and all constituencies</b>."))
     lines.append(_("Narrow it down with the menu below or /settings at any time; /help lists everything."))
-    return "\n\n".join(lines)
+    return isolate_html("\n\n".join(lines), lang)
 
 
 def help_text(*, is_admin: bool, lang: str | None = "en") -> str:
@@ -69,9 +69,9 @@ def help_text(*, is_admin: bool, lang: str | None = "en") -> str:
     lines = [_("<b>gcmbot</b> keeps you up to date on the UN Global Compact for Migration: consultations, statements and new UN/IOM documents."), ""]
     lines += [f"/{cmd} — {escape(desc)}" for cmd, desc in commands(lang)]
     if is_admin and ADMIN_COMMANDS:
-        lines += ["", "<b>Admins</b>"] + [f"/{cmd} — {escape(desc)}" for cmd, desc in ADMIN_COMMANDS]
+        lines += ["", "<b>" + _("Admins") + "</b>"] + [f"/{cmd} — {escape(_(desc))}" for cmd, desc in ADMIN_COMMANDS]
     lines += ["", _("Privacy: the bot stores only this chat's id and your choices. /forget deletes them.")]
-    return "\n".join(lines)
+    return isolate_html("\n".join(lines), lang)  # Arabic: "/start" stays "/start", each line stays right-to-left
 
 
 def language_set(lang: str) -> str:

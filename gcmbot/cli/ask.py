@@ -33,7 +33,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     try:
-        knowledge = knowledge_from_content(load_content(settings.content_dir))
+        knowledge = knowledge_from_content(load_content(settings.content_dir), args.today or date.today())
     except ContentError as exc:
         print(exc, file=sys.stderr)
         print("gcmbot: content/ has problems; fix them first (gcmbot content check)", file=sys.stderr)

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.content.lifecycle import STATUSES as EVENT_STATUSES
+from gcmbot.content.lifecycle import yearly_on
 from gcmbot.i18n import LANGUAGES
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -31,9 +33,7 @@ EVENT_KINDS = (
     "observance",
     "other",
 )
-# An event's lifecycle: what the record says of it as of its `as_of` date.
-EVENT_STATUSES = ("expected", "confirmed", "held", "moved", "cancelled")
-RECURRENCES = ("yearly",)
+RECURRENCES = ("yearly",)  # see content/lifecycle.py
 FEED_KINDS = ("rss", "atom", "reliefweb")
 GLOBAL = "global"
 # Languages every user-visible field must be translated into (`content check --strict`).
@@ -174,6 +174,7 @@ class FaqSpec:
     source: str = ""
     # {field: {language: text}}: the `translations` of the entry (English is the field itself)
     translations: dict = field(default_factory=dict, hash=False, compare=False)
+    as_of: date | None = None  # when the answer was last checked against its source
 
 
 @dataclass(frozen=True)
@@ -526,7 +527,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         FaqSpec(
             e["id"], f.text(e, "question", required=True), f.text(e, "answer", required=True), f.texts(e, "alternatives"),
             f.refs(e, "topics", topic_ids, "topic"), (f.refs(e, "source", source_ids, "source") or ("",))[0],
-            translations=f.translations(e),
+            translations=f.translations(e), as_of=f.day(e, "as_of"),
         )
         for e in f.entries
     ]
@@ -597,11 +598,3 @@ def next_occurrence_within(events, today: date, days: int):
         if day <= horizon and (best is None or day < best[0]):
             best = (day, e)
     return best[1] if best else None
-
-
-def yearly_on(first: date, year: int) -> date:
-    """The day of a yearly event in `year` (29 February falls on 28 February in other years)."""
-    try:
-        return first.replace(year=year)
-    except ValueError:
-        return first.replace(year=year, day=28)

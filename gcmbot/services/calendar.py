@@ -17,7 +17,7 @@ from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
 from gcmbot.content.dates import PartialDate, format_range
-from gcmbot.i18n import N_, translator
+from gcmbot.i18n import N_, comma, translator
 
 PRODID = "-//gcmbot//Global Compact for Migration events//EN"
 
@@ -80,7 +80,7 @@ def build_ics(
         item.add("dtstart", span[0])
         item.add("dtend", span[1])
         place, country = _localized(event, "place", language), _localized(event, "country", language)
-        location = ", ".join(x for x in (place, country) if x)
+        location = comma(language).join(x for x in (place, country) if x)
         if location:
             item.add("location", location)
         participation, organiser = _localized(event, "participation", language), _localized(event, "organiser", language)

@@ -75,6 +75,7 @@ SCHEMA: dict[str, list[FieldSpec]] = {
         FieldSpec("answer", "Answer", "textarea", True),
         FieldSpec("topics", "Topics", "multi", options="topics"),
         FieldSpec("source", "Source document", "choice", options="sources"),
+        FieldSpec("as_of", "Checked against its source on", hint="YYYY-MM-DD"),
     ],
     "statement": [
         FieldSpec("title", "Title", required=True),
@@ -181,7 +182,8 @@ def _entries_from_db(session) -> dict[str, list[dict]]:
     ]
     files["faq"] = [
         _clean(dict(id=q.id, question=q.question, alternatives=list(q.alternatives), answer=q.answer, topics=list(q.topics),
-                    source=q.source, translations=_translations_out(q.translations)))
+                    source=q.source, as_of=q.as_of.isoformat() if getattr(q, "as_of", None) else None,
+                    translations=_translations_out(q.translations)))
         for q in sorted(store.all_faq(session), key=lambda q: q.id)
     ]
     files["feeds"] = [

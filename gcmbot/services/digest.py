@@ -23,6 +23,7 @@ subscriber who joined after this week's slot gets their first digest next week.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -35,7 +36,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
-from gcmbot.i18n import N_, isolate_html, translator
+from gcmbot.content.lifecycle import expand_yearly, is_active
+from gcmbot.content.loader import UPCOMING_WINDOW_DAYS, next_occurrence_within, record_warnings
+from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
@@ -45,6 +48,8 @@ from gcmbot.store import outbox
 log = logging.getLogger(__name__)
 
 WEEKS = 8
+RECENT_ITEMS = 5  # newest feed documents shown in a week with nothing new
+RECENT_ITEMS_SCAN = 200  # how many of the newest items are read to find a segment's
 LIMIT = 4096  # Telegram's maximum message length
 _PART_LABEL_ROOM = 40  # room kept in each message for "Part 2 of 3"
 DEFAULT_SINCE = timedelta(days=7)
@@ -157,6 +162,8 @@ class DigestContent:
     statements: tuple = ()
     feed_items: tuple = ()
     weeks: int = WEEKS
+    coming: tuple = ()  # when empty: (("next" | "next-any" | "last", event), …) — see never_silent
+    recent_items: tuple = ()  # when empty: the newest feed items of the segment
 
     @property
     def empty(self) -> bool:
@@ -181,6 +188,7 @@ def select_digest(
     weeks: int = WEEKS,
     *,
     tz: str = "UTC",
+    recent_items: Iterable = (),
 ) -> DigestContent:
     """What a segment's digest holds at `now` (seen from timezone `tz`).
 
@@ -198,6 +206,7 @@ def select_digest(
         (
             e for e in events
             if e.start_precision != "year" and e.start <= horizon and event_last_day(e) >= today and event_in(segment, e)
+            and is_active(e)
         ),
         key=_sort_key,
     )
@@ -220,12 +229,61 @@ def select_digest(
         key=lambda i: (_utc(i.published_at or i.first_seen_at), i.id or 0),
         reverse=True,
     )
-    return DigestContent(today, tuple(chosen_events), tuple(chosen_statements), tuple(chosen_items), weeks)
+    content = DigestContent(today, tuple(chosen_events), tuple(chosen_statements), tuple(chosen_items), weeks)
+    if content.empty:
+        # Never "nothing" alone: what comes next (for the segment, else for everyone) and the
+        # newest documents the feeds brought, even if not new this week.
+        ahead = never_silent(segment, events, today)
+        recent = tuple(
+            i for i in sorted(recent_items, key=lambda i: (_utc(i.published_at or i.first_seen_at), i.id or 0), reverse=True)
+            if _utc(i.first_seen_at) <= now and segment.wants(regions=i.regions or (), topics=i.topics or ())
+        )[:RECENT_ITEMS]
+        content = dataclasses.replace(content, coming=ahead, recent_items=recent)
+    return content
+
+
+def _as_specs(rows: Iterable) -> list:
+    """Snapshots seen as content specs (PartialDate start, last_day) for the record checks."""
+    out = []
+    for e in rows:
+        start, _end = event_dates(e)
+        out.append(SimpleNamespace(id=e.id, status=getattr(e, "status", "confirmed"), recurs=None, start=start, last_day=event_last_day(e)))
+    return out
+
+
+def render_record_warnings(warnings: Sequence[str], limit: int = 20) -> str:
+    """The weekly admin note (admin texts are English, like /feeds)."""
+    lines = [f"• {esc(w, 300)}" for w in warnings[:limit]]
+    if len(warnings) > limit:
+        lines.append(f"… and {len(warnings) - limit} more: run <code>gcmbot content check</code>")
+    return (
+        "📋 <b>The event record needs a look</b>\n\n" + "\n".join(lines)
+        + "\n\nEdit <code>content/events.yaml</code> (status: held, moved or cancelled; as_of: the day you checked), "
+        "then <code>gcmbot content load</code>. This note comes once a week while a warning stands."
+    )
+
+
+def never_silent(segment: Segment, events: Iterable, today: date) -> tuple:
+    """What to show when nothing is ahead for a segment: ("next" or "next-any", event) for the
+    next thing ahead (the segment's, else anyone's) and ("last", event) for the latest held."""
+    events = [e for e in events if is_active(e)]
+    ahead = sorted((e for e in events if event_last_day(e) >= today), key=_sort_key)
+    mine = [e for e in ahead if event_in(segment, e)]
+    out: list = []
+    if mine:
+        out.append(("next", mine[0]))
+    elif ahead:
+        out.append(("next-any", ahead[0]))
+    held = sorted((e for e in events if event_last_day(e) < today and event_in(segment, e)), key=lambda e: (event_last_day(e), e.id))
+    if held:
+        out.append(("last", held[-1]))
+    return tuple(out)
 
 
 def upcoming_events(segment: Segment, events: Iterable, today: date) -> list:
     """Every event of the segment not over yet, soonest first (all precisions)."""
     return sorted((e for e in events if event_last_day(e) >= today and event_in(segment, e)), key=_sort_key)
+
 
 
 def past_events(segment: Segment, events: Iterable, today: date) -> list:
@@ -238,12 +296,18 @@ def past_events(segment: Segment, events: Iterable, today: date) -> list:
 FOOTER = N_("⚙️ Change what you receive: /settings · Pause everything: /stop")
 
 
+_STATUS_MARKS = {"expected": N_("expected"), "moved": N_("moved"), "cancelled": N_("cancelled")}
+
+
 def render_event(event, *, full: bool = True, language: str = "en") -> str:
     _ = translator(language).gettext
     place, country = localized(event, "place", language), localized(event, "country", language)
-    where = country if place in country else place if country in place else f"{place}, {country}"
+    where = country if place in country else place if country in place else f"{place}{comma(language)}{country}"
     lines = [f"• <b>{esc(localized(event, 'title', language), 400)}</b>"]
     meta = f"🗓 {esc(event_when(event, language))}"
+    status = getattr(event, "status", "confirmed")
+    if status in _STATUS_MARKS:
+        meta += f" <i>({esc(_(_STATUS_MARKS[status]))})</i>"
     if where:
         meta += f" · 📍 {esc(where, 200)}"
     lines.append(meta)
@@ -267,7 +331,7 @@ def render_statement(statement, language: str = "en") -> str:
     lines = [head, meta]
     summary = localized(statement, "summary", language)
     if summary:
-        lines.append(esc(summary, 500))
+        lines.append(esc(summary, 800))  # translations run longer than the English (up to ~650 characters)
     return "\n".join(lines)
 
 
@@ -366,7 +430,7 @@ def render_digest(
         if not send_empty:
             return []
         nothing = _("Nothing new this week for your choices.")
-        return [f"{head}\n\n{nothing}\n\n{footer}"]
+        return pack(f"{head}\n\n{nothing}", _fallback_sections(content, language, feed_block), footer, limit=limit, language=language)
     sections = [
         (rtl("📅 <b>" + _("Coming up in the next {weeks} weeks").format(weeks=content.weeks) + "</b>"),
          [cached(("e", e.id, language), lambda e=e: rtl(render_event(e, language=language))) for e in content.events]),
@@ -376,12 +440,31 @@ def render_digest(
     return pack(head, sections, footer, limit=limit, language=language)
 
 
-def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT, language: str = "en") -> str:
-    """The /events message: compact items, trimmed with "… and N more" to fit one message."""
+_COMING_LABELS = {
+    "next": N_("Coming next for your choices:"),
+    "next-any": N_("Nothing is on the calendar ahead for your choices. Coming next for everyone:"),
+    "last": N_("The most recent event for your choices:"),
+}
+
+
+def _fallback_sections(content: DigestContent, language: str, feed_block) -> list:
+    _ = translator(language).gettext
+    sections = [("📅 <b>" + _(_COMING_LABELS[label]) + "</b>", [render_event(e, language=language)]) for label, e in content.coming]
+    if content.recent_items:
+        sections.append(("📄 <b>" + _("The newest UN and IOM documents") + "</b>", [feed_block(i) for i in content.recent_items]))
+    return sections
+
+
+def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT, language: str = "en", fallback: tuple = ()) -> str:
+    """The /events message: compact items, trimmed with "… and N more" to fit one message.
+    With nothing ahead, `fallback` (see never_silent) says what comes next and what was last."""
     _ = translator(language).gettext
     title = "🗂 <b>" + _("Past consultations and milestones") + "</b>" if past else "📅 <b>" + _("Upcoming consultations and milestones") + "</b>"
     if not events:
-        none = _("No past events for your choices.") if past else _("Nothing scheduled for your choices yet.")
+        if fallback:
+            parts = [title] + [f"<i>{_(_COMING_LABELS[label])}</i>\n{render_event(e, full=False, language=language)}" for label, e in fallback]
+            return "\n\n".join(parts + [_("/events shows the past ones with the button below.")])
+        none = _("No past events for your choices.") if past else _("The calendar has no events yet.")
         return f"{title}\n\n{none}"
     tail_room = 120
     parts, size = [title], tg_len(title)
@@ -503,7 +586,9 @@ class DueReminder:
 
 
 def reminder_candidates(events: Iterable, now: datetime, max_days: int) -> list:
-    """Events that could need a reminder within `max_days` in some timezone: known to the day or month."""
+    """Events that could need a reminder within `max_days` in some timezone: known to the day or
+    month, and not cancelled."""
+    events = [e for e in events if is_active(e)]
     # Local "today" is at most a day away from UTC's.
     low = _utc(now).date()
     high = low + timedelta(days=max_days + 1)
@@ -552,17 +637,23 @@ class TickReport:
         )
 
 
-def _snapshot(rows: Iterable, *, events: bool = False) -> list[SimpleNamespace]:
+def _snapshot(rows: Iterable, *, events: bool = False, today: date | None = None) -> list[SimpleNamespace]:
     """Plain copies of database rows: attribute reads on ORM rows are ~10x slower, and a tick
-    reads every row once per distinct segment. Events also get their last and sorting day."""
+    reads every row once per distinct segment. Events also get their last and sorting day,
+    and a yearly event becomes its occurrences around `today` (content/lifecycle.py)."""
     result = []
     for row in rows:
         data = row.model_dump() if hasattr(row, "model_dump") else dict(vars(row))
-        item = SimpleNamespace(**data)
-        if events:
+        result.append(SimpleNamespace(**data))
+    if events:
+        if today is not None:
+            result = expand_yearly(result, today, lambda e, day, ident: SimpleNamespace(**{
+                **vars(e), "id": ident, "start": day, "start_precision": "day", "part": None, "end": None,
+                "end_precision": None, "recurs": None, "status": "held" if day < today else "confirmed",
+            }))
+        for item in result:
             start, end = event_dates(item)
             item.last_day, item.sort_day = (end or start).last_day, start.sort_day
-        result.append(item)
     return result
 
 
@@ -572,28 +663,32 @@ class _Content:
     statements: list
     feed_items: list
     feed_names: dict[str, str] = field(default_factory=dict)
+    recent_items: list = field(default_factory=list)  # newest feed items, for a week with nothing new
 
 
 class DigestService:
-    def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
+    def __init__(self, db: Database, subscriptions: Subscriptions, *, admin_ids: Iterable[int] = ()) -> None:
         self.db = db
         self.subscriptions = subscriptions
+        self.admin_ids = tuple(sorted(admin_ids))
+        self._record_checked: str | None = None  # ISO week of the last check of the record
         self._done: set[str] = set()  # dedup keys known to be in the outbox (saves queries each tick)
         self._subs: tuple[tuple, list[Subscription]] | None = None
         self.bot_username: str | None = None  # for the forward-safe start link; set by the bot from getMe
 
     # --- reading content ---
 
-    def _content(self, since: datetime) -> _Content:
+    def _content(self, since: datetime, now: datetime) -> _Content:
         with self.db.session() as s:
             return _Content(
-                _snapshot(store.events(s), events=True), _snapshot(store.statements_seen_since(s, since)),
+                _snapshot(store.events(s), events=True, today=_utc(now).date()), _snapshot(store.statements_seen_since(s, since)),
                 _snapshot(store.feed_items_seen_since(s, since)), store.feed_names(s),
+                _snapshot(store.recent_feed_items(s, RECENT_ITEMS_SCAN)),
             )
 
-    def _events(self) -> list:
+    def _events(self, now: datetime) -> list:
         with self.db.session() as s:
-            return _snapshot(store.events(s), events=True)
+            return _snapshot(store.events(s), events=True, today=_utc(now).date())
 
     # --- the weekly run ---
 
@@ -604,11 +699,38 @@ class DigestService:
         subs = self._active_subscriptions()
         self._queue_digests(subs, now, report)
         self._queue_reminders(subs, now, report)
+        self._queue_record_warnings(now)
         if len(self._done) > 500_000:
             self._done.clear()
         if report.digests or report.reminders or report.empty:
             log.info("digest tick: %s", report)
         return report
+
+    def record_warnings(self, now: datetime) -> list[str]:
+        """What an editor should check in the event record today (the same checks as
+        `gcmbot content check`): past events still expected or confirmed, old forecasts,
+        nothing in the next 90 days."""
+        today = _utc(now).date()
+        rows = self._events(now)
+        warnings = [w for e in rows for w in record_warnings(e, today)]
+        if rows and next_occurrence_within(_as_specs(rows), today, UPCOMING_WINDOW_DAYS) is None:
+            warnings.append(f"no event in the next {UPCOMING_WINDOW_DAYS} days: the calendar will look empty; add what is coming")
+        return warnings
+
+    def _queue_record_warnings(self, now: datetime) -> None:
+        """Once a week, while the record has warnings, tell the admins (key `record:<week>:<admin>`)."""
+        week = "%d-W%02d" % _utc(now).isocalendar()[:2]
+        if not self.admin_ids or self._record_checked == week:
+            return
+        self._record_checked = week
+        warnings = self.record_warnings(now)
+        if not warnings:
+            return
+        text = render_record_warnings(warnings)
+        with self.db.session() as s:
+            queued = outbox.enqueue(s, [outbox.Outgoing(a, "admin", f"record:{week}:{a}", text) for a in self.admin_ids])
+        if queued:
+            log.warning("event record needs attention: %d warning(s); admins told", len(warnings))
 
     def _active_subscriptions(self) -> list[Subscription]:
         """All active subscriptions, reloaded only when one changed since the last tick
@@ -645,7 +767,7 @@ class DigestService:
         # received. A run queues all its digests with one timestamp, so subscribers queued
         # together share it (and one rendering per segment) next week too.
         since_of = {d.subscription.chat_id: last.get(d.subscription.chat_id) or now - DEFAULT_SINCE for d in due}
-        content = self._content(min(since_of.values()))
+        content = self._content(min(since_of.values()), now)
         cache: dict[tuple, list[str]] = {}
         blocks: dict = {}
         messages: list[outbox.Outgoing] = []
@@ -683,7 +805,7 @@ class DigestService:
         subs = [s for s in subs if s.reminders]
         if not subs:
             return
-        events = reminder_candidates(self._events(), now, max(s.reminder_days for s in subs))
+        events = reminder_candidates(self._events(now), now, max(s.reminder_days for s in subs))
         if not events:
             return
         due = due_reminders(subs, events, now, frozenset())
@@ -724,8 +846,9 @@ class DigestService:
     ) -> list[str]:
         now = _utc(now)
         since = _utc(since) if since else now - DEFAULT_SINCE
-        content = self._content(since)
-        selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz)
+        content = self._content(since, now)
+        selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz,
+                                 recent_items=content.recent_items)
         return render_digest(
             selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True,
             share=share_line(self.bot_username, segment, language),
@@ -734,18 +857,20 @@ class DigestService:
     def events_text(self, chat_id: int | None, now: datetime, *, past: bool = False) -> str:
         segment, tz, language = self._who(chat_id)
         today = local_today(now, tz)
-        events = self._events()
+        events = self._events(now)
         chosen = past_events(segment, events, today) if past else upcoming_events(segment, events, today)
-        return render_events_list(chosen, past=past, language=language)
+        fallback = () if past or chosen else never_silent(segment, events, today)
+        return render_events_list(chosen, past=past, language=language, fallback=fallback)
 
     def calendar(self, chat_id: int | None, now: datetime) -> bytes:
         from gcmbot.services.calendar import build_ics
 
         segment, _, language = self._who(chat_id)
-        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), language=language)
+        return build_ics([e for e in self._events(now) if event_in(segment, e) and is_active(e)], now=_utc(now), language=language)
 
     def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> bytes:
         """The public subscribed calendar of a segment (GET /calendar/<segment>.ics): nothing about any chat."""
         from gcmbot.services.calendar import build_ics
 
-        return build_ics([e for e in self._events() if event_in(segment, e)], now=_utc(now), name=name, refresh_hours=refresh_hours)
+        return build_ics([e for e in self._events(now) if event_in(segment, e) and is_active(e)], now=_utc(now), name=name,
+                         refresh_hours=refresh_hours)

@@ -56,6 +56,10 @@ class EventDoc:
     region: str = "global"
     source: str = ""  # source document title
     translations: dict = field(default_factory=dict, hash=False, compare=False)  # {field: {lang: text}}
+    status: str = "confirmed"  # expected, confirmed, held, moved, cancelled (content/lifecycle.py)
+    history: str = ""  # what had been planned before
+    recurs: str | None = None
+    source_url: str = ""
 
     @property
     def last_day(self) -> date:
@@ -167,9 +171,22 @@ _KIND_WORDS = {
     stem("adoption"): {"adoption"},
     stem("adopted"): {"adoption"},
     stem("adopt"): {"adoption"},
+    stem("imrf"): {"review-forum"},
+    stem("review"): {"review-forum", "regional-review"},
+    stem("reviews"): {"review-forum", "regional-review"},
 }
-_TIME_WORDS = {"next": "next", "upcoming": "next", "coming": "next", "soon": "next", "first": "first",
-               "last": "last", "final": "last", "latest": "last"}
+_TIME_WORDS = {"next": "next", "upcoming": "next", "coming": "next", "soon": "next", "ahead": "next", "first": "first",
+               "last": "last", "final": "last", "latest": "last", "recent": "last", "recently": "last"}
+# Periods relative to today: "last month", "this year", "next week".
+_PERIOD_UNITS = {"week": "week", "month": "month", "year": "year"}
+_PERIOD_SHIFT = {"last": -1, "past": -1, "previous": -1, "this": 0, "current": 0, "next": 1, "coming": 1}
+# Words that leave a question vague ("what's next?", "anything coming up?"): a question made only
+# of these and a time word asks what is on the calendar.
+_VAGUE = {"what", "whats", "s", "is", "are", "there", "anything", "something", "any", "up", "coming", "next", "upcoming",
+          "soon", "ahead", "happening", "happen", "happened", "planned", "scheduled", "calendar", "on", "the", "in",
+          "for", "me", "us", "we", "do", "does", "did", "have", "has", "new", "recently", "recent", "latest", "last",
+          "then", "after", "that", "now", "this", "month", "week", "year", "past", "previous", "it", "a", "of", "to",
+          "gcm", "compact", "process", "migration", "global", "be", "will", "going", "so", "far", "which", "events"}
 MONTHS = {m: i for i, names in enumerate((
     (), ("january", "jan", "enero", "janvier"), ("february", "feb", "febrero", "fevrier"), ("march", "mar", "marzo", "mars"),
     ("april", "apr", "abril", "avril"), ("may", "mayo", "mai"), ("june", "jun", "junio", "juin"), ("july", "jul", "julio", "juillet"),
@@ -182,6 +199,22 @@ MAX_EVENTS = 8
 EVIDENCE = 3.0
 # Weight of a word no entry contains, relative to the rarest known word: unknown words mean "off topic".
 UNKNOWN_WEIGHT = 1.5
+
+def _period(today: date, unit: str, shift: int) -> tuple[date, date]:
+    """First and last day of the week / month / year `shift` units from today's."""
+    import calendar as _calendar
+    from datetime import timedelta
+
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=shift)
+        return monday, monday + timedelta(days=6)
+    if unit == "month":
+        index = today.year * 12 + today.month - 1 + shift
+        year, month = divmod(index, 12)
+        month += 1
+        return date(year, month, 1), date(year, month, _calendar.monthrange(year, month)[1])
+    return date(today.year + shift, 1, 1), date(today.year + shift, 12, 31)
+
 
 # --- results ------------------------------------------------------------------------------
 
@@ -210,6 +243,8 @@ class Parsed:
     months: frozenset[int] = frozenset()
     years: frozenset[int] = frozenset()
     time: str | None = None
+    period: tuple[str, int] | None = None  # ("month", -1) for "last month"
+    vague: bool = False  # only time words and filler: "what's next?"
     asks_when_where: bool = False
     asks_what_happens: bool = False
     event_noun: bool = False
@@ -220,6 +255,7 @@ class EventMatch:
     events: tuple[EventDoc, ...]
     total: int  # how many matched before cutting to MAX_EVENTS
     no_upcoming: bool = False  # "next" asked but nothing is ahead: the latest past one is shown
+    period: tuple[date, date] | None = None  # the days asked about ("last month"), if any
 
 
 class _Phrases:
@@ -307,6 +343,7 @@ class Knowledge:
         vocab.update(_ASKS_WHEN_WHERE | _ASKS_WHAT_HAPPENS)
         vocab.update(list(_TIME_WORDS))
         vocab.update(list(MONTHS))
+        vocab.update(("imrf", "review", "reviews", "forum"))
         vocab.update(STOPWORDS)
         vocab.update(("unsubscribe", "subscribe", "digest", "settings", "region", "regions", "delete", "data"))
         self.speller = Speller(vocab, vocab)
@@ -328,6 +365,13 @@ class Knowledge:
         kinds: set[str] = set()
         for s in stems:
             kinds |= _KIND_WORDS.get(s, set())
+        if "review" in " ".join(fixed) and ("regional" in fixed or "imrf" not in fixed and "forum" not in fixed):
+            if "regional" in fixed:
+                kinds = {"regional-review"}
+            elif "imrf" in fixed or "forum" in fixed:
+                kinds = {"review-forum"}
+        if "imrf" in fixed or ("migration" in fixed and "review" in fixed and "forum" in fixed):
+            kinds = {"review-forum"}
         if "regional-civil-society" in kinds and {"civil", "intergovernmental"} & set(fixed):
             kinds -= {"regional-intergovernmental"} if "civil" in fixed else {"regional-civil-society"}
         topics = self._topic_phrases.find(stems)
@@ -338,9 +382,18 @@ class Knowledge:
                 months = months | {MONTHS[w]}
         years = frozenset(int(w) for w in fixed if re.fullmatch(r"(19|20)\d\d", w))
         time = next((_TIME_WORDS[w] for w in fixed if w in _TIME_WORDS), None)
+        period = None
+        for i in range(len(fixed) - 1):
+            if fixed[i] in _PERIOD_SHIFT and fixed[i + 1] in _PERIOD_UNITS:
+                period = (_PERIOD_UNITS[fixed[i + 1]], _PERIOD_SHIFT[fixed[i]])
+                break
+        if period and time in ("next", "last") and fixed.count("next") + fixed.count("last") + fixed.count("coming") <= 1:
+            time = None  # "last month" names a period, not "the last one"
+        vague = bool(fixed) and all(w in _VAGUE or w in _TIME_WORDS for w in fixed) and (time is not None or period is not None)
         return Parsed(
             words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections,
             places=places, regions=regions, kinds=frozenset(kinds), topics=topics, months=months, years=years, time=time,
+            period=period, vague=vague,
             asks_when_where=bool(_ASKS_WHEN_WHERE & set(fixed)),
             asks_what_happens=bool(_ASKS_WHAT_HAPPENS & set(fixed)),
             event_noun=bool(_EVENT_NOUNS & set(stems)),
@@ -398,6 +451,34 @@ class Knowledge:
 
     # --- events ---------------------------------------------------------------------------
 
+    def is_calendar_question(self, parsed: Parsed) -> bool:
+        """A question about the calendar itself, relative to today: "what's next?", "anything
+        coming up?", "what happened last month?" — nothing else named."""
+        named = parsed.places or parsed.regions or parsed.kinds or parsed.topics or parsed.years
+        return bool(parsed.vague and not named)
+
+    def calendar_window(self, parsed: Parsed, today: date, limit: int = 5) -> EventMatch:
+        """Events for a calendar question: what comes next (`no_upcoming` with the latest held
+        one when nothing is ahead), or what falls in "last month", "this year", "next week"."""
+        alive = [e for e in self.events if e.status != "cancelled"]
+        if parsed.period:
+            unit, shift = parsed.period
+            first, last = _period(today, unit, shift)
+            found = [e for e in alive if e.start.value <= last and e.last_day >= first
+                     and (e.start.precision != "year" or unit == "year")]  # "2026" says nothing of last month
+            found.sort(key=lambda e: (e.start.sort_day, e.id))
+            return EventMatch(tuple(found[:limit]), len(found), period=(first, last))
+        if parsed.time == "last":
+            past = sorted((e for e in alive if e.last_day < today), key=lambda e: (e.last_day, e.id))
+            return EventMatch(tuple(past[-1:]), min(len(past), 1))
+        # Under way or ahead; something known only to "this year" comes after what has a date.
+        ahead = sorted((e for e in alive if e.last_day >= today),
+                       key=lambda e: (e.start.sort_day if e.start.value >= today else e.last_day, e.id))
+        if ahead:
+            return EventMatch(tuple(ahead[:limit]), len(ahead))
+        past = sorted((e for e in alive if e.last_day < today), key=lambda e: (e.last_day, e.id))
+        return EventMatch(tuple(past[-1:]), 1 if past else 0, no_upcoming=True)
+
     def is_event_question(self, parsed: Parsed, *, strong_only: bool = False) -> bool:
         """Does the question ask when/where something happens, naming what? With `strong_only`,
         only an explicit when/where/date counts (a good FAQ match wins over "what happened …")."""
@@ -417,6 +498,12 @@ class Knowledge:
             found = [e for e in found if e.kind in parsed.kinds]
         if parsed.years:
             found = [e for e in found if any(e.start.value.year <= y <= e.last_day.year for y in parsed.years)]
+        if parsed.months and not parsed.years and parsed.time is None:
+            # "is there a consultation in December": the coming December (this year's if not over).
+            soon = [e for e in found if e.start.precision != "year" and e.start.value.month in parsed.months
+                    and e.last_day >= today and e.start.value <= today.replace(year=today.year + 1)]
+            if soon:
+                found = soon
         if parsed.months:
             starting = [e for e in found if e.start.precision != "year" and e.start.value.month in parsed.months]
             found = starting or [
@@ -437,7 +524,7 @@ class Knowledge:
         found.sort(key=lambda e: (e.start.sort_day, e.id))
         no_upcoming = False
         if parsed.time == "next" and found:
-            ahead = [e for e in found if e.last_day >= today]
+            ahead = [e for e in found if e.last_day >= today and e.status != "cancelled"]
             if ahead:
                 found = [e for e in ahead if e.start.sort_day == ahead[0].start.sort_day]
             else:

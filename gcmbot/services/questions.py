@@ -7,12 +7,14 @@ only for declined questions) and serves admin statistics.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.content.lifecycle import expand_yearly
 from gcmbot.content.loader import Content
 from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc
 from gcmbot.store import Database
@@ -41,6 +43,7 @@ class Answer:
     events: tuple[EventDoc, ...] = ()
     more_events: int = 0
     no_upcoming: bool = False
+    period: tuple[date, date] | None = None  # calendar questions about "last month", "this year"
     intent: str | None = None
     suggestions: tuple[Candidate, ...] = ()
     candidates: tuple[Candidate, ...] = ()  # for --explain
@@ -86,6 +89,14 @@ def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
     intent = knowledge.intent(parsed)
     if intent:
         return Answer(ANSWERED, "bot", intent=intent, **common)
+    if knowledge.is_calendar_question(parsed):
+        # "what's next?", "anything coming up?", "what happened last month?": always the calendar,
+        # never a loosely matching FAQ entry, never a decline.
+        match = knowledge.calendar_window(parsed, today)
+        return Answer(
+            ANSWERED, "calendar", events=match.events, more_events=match.total - len(match.events),
+            no_upcoming=match.no_upcoming, period=match.period, **common,
+        )
     candidates = tuple(knowledge.search_faq(parsed))
     sure_faq = bool(candidates) and candidates[0].confidence >= ANSWER_AT
     if knowledge.is_event_question(parsed, strong_only=sure_faq):
@@ -113,37 +124,56 @@ def faq_answer(knowledge: Knowledge, faq_id: str, today: date) -> Answer | None:
 # --- building knowledge ----------------------------------------------------------------------
 
 
-def knowledge_from_content(content: Content) -> Knowledge:
-    titles = {s.id: s.title for s in content.sources}
+def _occurrence(event: EventDoc, day: date, ident: str, today: date) -> EventDoc:
+    return dataclasses.replace(
+        event, id=ident, start=PartialDate(day), end=None, recurs=None, status="held" if day < today else "confirmed"
+    )
+
+
+def _with_yearly(events: list[EventDoc], today: date) -> list[EventDoc]:
+    out = expand_yearly(events, today, lambda e, day, ident: _occurrence(e, day, ident, today))
+    out.sort(key=lambda e: (e.start.sort_day, e.id))
+    return out
+
+
+def knowledge_from_content(content: Content, today: date | None = None) -> Knowledge:
+    today = today or date.today()
+    sources = {s.id: s for s in content.sources}
     return Knowledge(
-        faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, titles.get(f.source, ""), f.translations) for f in content.faq],
-        events=[
-            EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, titles.get(e.source, ""),
-                     e.translations)
+        faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, _title(sources.get(f.source)), f.translations) for f in content.faq],
+        events=_with_yearly([
+            EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, _title(sources.get(e.source)),
+                     e.translations, e.status, e.history, e.recurs, getattr(sources.get(e.source), "url", ""))
             for e in content.events
-        ],
+        ], today),
         topics=[TermDoc(t.id, t.name, t.keywords, t.thematic) for t in content.topics],
         regions=[TermDoc(r.id, r.name, r.aliases) for r in content.regions],
     )
 
 
-def knowledge_from_db(db: Database) -> Knowledge:
+def _title(source) -> str:
+    return source.title if source is not None else ""
+
+
+def knowledge_from_db(db: Database, today: date | None = None) -> Knowledge:
+    today = today or date.today()
     with db.session() as session:
-        titles = {s.id: s.title for s in content_store.sources(session).values()}
+        sources = content_store.sources(session)
         faqs = [
-            FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), titles.get(f.source, ""), f.translations or {})
+            FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), _title(sources.get(f.source)), f.translations or {})
             for f in sorted(content_store.all_faq(session), key=lambda f: f.id)
         ]
         events = []
         for e in content_store.all_events(session):
             start = PartialDate(e.start, e.start_precision, e.part)
             end = PartialDate(e.end, e.end_precision or "day") if e.end else None
+            source = sources.get(e.source)
             events.append(EventDoc(e.id, e.title, e.kind, start, end, tuple(e.topics or ()), e.theme, e.place, e.country, e.region,
-                                    titles.get(e.source, ""), e.translations or {}))
+                                    _title(source), e.translations or {}, e.status or "confirmed", e.history or "", e.recurs,
+                                    getattr(source, "url", "") or ""))
         topics = [TermDoc(t.id, t.name, tuple(t.data.get("keywords", ())), bool(t.data.get("thematic"))) for t in content_store.terms(session, "topic")]
         regions = [TermDoc(t.id, t.name, tuple(t.data.get("aliases", ()))) for t in content_store.terms(session, "region")]
-    events.sort(key=lambda e: (e.start.sort_day, e.id))
-    return Knowledge(faqs=faqs, events=events, topics=topics, regions=regions)
+    return Knowledge(faqs=faqs, events=_with_yearly(events, today), topics=topics, regions=regions)
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -164,13 +194,19 @@ class Questions:
         self.db = db
         self._knowledge: Knowledge | None = None
         self._built_at = 0.0
+        self._built_for: date | None = None
 
-    def knowledge(self) -> Knowledge:
-        # Content changes only on `gcmbot content load` or a restart: rebuild now and then.
+    def knowledge(self, today: date | None = None) -> Knowledge:
+        # Content changes on `gcmbot content load`, a restart or an edit in the web console:
+        # rebuild now and then, on a console edit, and when the day changes (yearly events are
+        # placed around today).
+        today = today or date.today()
         edited = self._edited_in_console()  # read first, so the first build also records the version
-        if self._knowledge is None or time.monotonic() - self._built_at > KNOWLEDGE_TTL_SECONDS or edited:
-            self._knowledge = knowledge_from_db(self.db)
+        if (self._knowledge is None or time.monotonic() - self._built_at > KNOWLEDGE_TTL_SECONDS or edited
+                or self._built_for != today):
+            self._knowledge = knowledge_from_db(self.db, today)
             self._built_at = time.monotonic()
+            self._built_for = today
         return self._knowledge
 
     def _edited_in_console(self) -> bool:
@@ -191,14 +227,14 @@ class Questions:
 
     def ask(self, text: str, *, now: datetime) -> Answer:
         """Answer a question asked in a chat and log the outcome (the text only if declined)."""
-        answer = answer_question(text, self.knowledge(), now.date())
+        answer = answer_question(text, self.knowledge(now.date()), now.date())
         kept = redact(text.strip()[:MAX_QUESTION_CHARS]) if answer.outcome == DECLINED else None
         with self.db.session() as session:
             store.log_question(session, outcome=answer.outcome, matched=answer.matched, text=kept, now=now)
         return answer
 
     def faq(self, faq_id: str, *, now: datetime) -> Answer | None:
-        return faq_answer(self.knowledge(), faq_id, now.date())
+        return faq_answer(self.knowledge(now.date()), faq_id, now.date())
 
     def stats(self, *, now: datetime, days: int = STATS_DAYS) -> QuestionStats:
         since = now - timedelta(days=days)

@@ -34,6 +34,11 @@ def feed_items_seen_since(session: Session, since: datetime) -> list[FeedItem]:
     return list(session.exec(select(FeedItem).where(FeedItem.first_seen_at > since).order_by(FeedItem.first_seen_at, FeedItem.id)).all())
 
 
+def recent_feed_items(session: Session, limit: int) -> list[FeedItem]:
+    """The newest feed items, whenever they were seen (for a digest week with nothing new)."""
+    return list(session.exec(select(FeedItem).order_by(FeedItem.first_seen_at.desc(), FeedItem.id.desc()).limit(limit)).all())
+
+
 def feed_names(session: Session) -> dict[str, str]:
     return dict(session.exec(select(Feed.id, Feed.name)).all())
 

@@ -13,8 +13,8 @@ from datetime import date
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
-from gcmbot.content.dates import format_range
-from gcmbot.i18n import N_, isolate_html, translator
+from gcmbot.content.dates import format_day, format_range
+from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.services.knowledge import EventDoc
 from gcmbot.services.questions import ANSWERED, SUGGESTED, Answer, QuestionStats
 
@@ -42,22 +42,55 @@ UNKNOWN_ENTRY = N_("That question is no longer in my list. Ask again in your own
 MORE_EVENTS = N_("…and {n} more. /events lists them all.")
 NO_UPCOMING = N_("No upcoming event of that kind is on record; the most recent one was:")
 
-# (precision is a day, tense) → phrase; other precisions say "in September 2018".
+# (status, tense, precision is a day) → phrase. The record's status wins over the calendar:
+# a held event "took place", an expected one "is expected", whatever day it is.
 _WHEN = {
-    (True, "past"): N_("took place on {when}"),
-    (True, "now"): N_("is taking place on {when}"),
-    (True, "future"): N_("takes place on {when}"),
-    (False, "past"): N_("took place in {when}"),
-    (False, "now"): N_("is taking place in {when}"),
-    (False, "future"): N_("is planned for {when}"),
+    ("held", "past", True): N_("took place on {when}"),
+    ("held", "past", False): N_("took place in {when}"),
+    ("held", "now", True): N_("is taking place on {when}"),
+    ("held", "now", False): N_("is taking place in {when}"),
+    ("confirmed", "future", True): N_("will take place on {when}"),
+    ("confirmed", "future", False): N_("will take place in {when}"),
+    ("confirmed", "now", True): N_("is taking place on {when}"),
+    ("confirmed", "now", False): N_("is taking place in {when}"),
+    ("confirmed", "past", True): N_("was scheduled for {when} (the record does not yet say it took place)"),
+    ("confirmed", "past", False): N_("was scheduled for {when} (the record does not yet say it took place)"),
+    ("expected", "future", True): N_("is expected on {when}"),
+    ("expected", "future", False): N_("is expected in {when}"),
+    ("expected", "now", True): N_("is expected on {when}"),
+    ("expected", "now", False): N_("is expected in {when}"),
+    ("expected", "past", True): N_("was expected on {when} (the record does not yet say whether it took place)"),
+    ("expected", "past", False): N_("was expected in {when} (the record does not yet say whether it took place)"),
+    ("moved", "future", True): N_("was moved to {when}"),
+    ("moved", "future", False): N_("was moved to {when}"),
+    ("moved", "now", True): N_("was moved to {when}"),
+    ("moved", "now", False): N_("was moved to {when}"),
+    ("moved", "past", True): N_("was moved to {when}"),
+    ("moved", "past", False): N_("was moved to {when}"),
 }
+CANCELLED = N_("was cancelled (it had been planned for {when})")
+HISTORY = N_("Earlier plans: {history}")
+CALENDAR_AHEAD = N_("Coming up in the calendar:")
+CALENDAR_NOTHING_AHEAD = N_("Nothing is on the calendar ahead yet. The most recent event on record:")
+CALENDAR_PERIOD = N_("On the calendar from {first} to {last}:")
+CALENDAR_PERIOD_EMPTY = N_("Nothing on the calendar from {first} to {last}.")
+CALENDAR_LAST = N_("The most recent event on record:")
+CALENDAR_EMPTY = N_("The calendar has no events yet.")
+CALENDAR_MORE = N_("/events lists everything ahead for your choices; /calendar adds it to your calendar app.")
 
 
 def when_phrase(event: EventDoc, today: date, lang: str = "en") -> str:
-    """"took place on 8–9 May 2017", "takes place in September 2018", "is taking place …"."""
+    """"took place on 10–11 December 2018", "is expected in 2030", "was cancelled …": the
+    record's status and the tense for `today`, at the precision the content gives."""
     span = format_range(event.start, event.end, lang)
-    phrase = _WHEN[(event.start.precision == "day", event.tense(today))]
-    return translator(lang).gettext(phrase).format(when=span)
+    tr = translator(lang)
+    if event.status == "cancelled":
+        return tr.gettext(CANCELLED).format(when=span)
+    tense = event.tense(today)
+    status = event.status if event.status in ("held", "confirmed", "expected", "moved") else "confirmed"
+    if status == "held" and tense == "future":
+        status = "confirmed"  # a record error (content check reports it); never say "took place" of the future
+    return tr.gettext(_WHEN[(status, tense, event.start.precision == "day")]).format(when=span)
 
 
 def _field(entry, name: str, lang: str) -> str:
@@ -77,7 +110,7 @@ def _place(event: EventDoc, lang: str = "en") -> str:
     if "confirm" not in country.lower() and "various" not in country.lower():
         country = _field(event, "country", lang).strip()
     if country and country.lower() not in place.lower() and "confirm" not in country.lower() and "various" not in country.lower():
-        return f"{place}, {country}"
+        return f"{place}{comma(lang)}{country}"
     return place
 
 
@@ -93,6 +126,9 @@ def _event_html(event: EventDoc, today: date, lang: str = "en") -> str:
     theme = _field(event, "theme", lang)
     if theme:
         lines.append(_("Theme: {theme}").format(theme=html.escape(theme)))
+    history = _field(event, "history", lang)
+    if history:
+        lines.append(_(HISTORY).format(history=html.escape(history)))
     if event.source:
         lines.append(_("Source: {source}").format(source=f"<i>{html.escape(event.source)}</i>"))
     return "\n".join(lines)
@@ -108,6 +144,8 @@ def _answer_html(answer: Answer, lang: str = "en") -> str:
     _ = translator(lang).gettext
     if answer.kind == "bot" and answer.intent:
         return _(INTENT_TEXTS.get(answer.intent, INTENT_TEXTS["help"]))
+    if answer.kind == "calendar":
+        return _fit(_calendar_html(answer, lang))
     if answer.kind == "events" and answer.events:
         parts = [_(NO_UPCOMING)] if answer.no_upcoming else []
         parts += [_event_html(e, answer.today, lang) for e in answer.events]
@@ -123,6 +161,24 @@ def _answer_html(answer: Answer, lang: str = "en") -> str:
     if answer.outcome == SUGGESTED and answer.suggestions:
         return _(NOT_SURE)
     return _(DECLINED)
+
+
+def _calendar_html(answer: Answer, lang: str) -> str:
+    _ = translator(lang).gettext
+    if answer.period:
+        first, last = (format_day(d, lang) for d in answer.period)
+        head = _(CALENDAR_PERIOD if answer.events else CALENDAR_PERIOD_EMPTY).format(first=first, last=last)
+    elif answer.no_upcoming:
+        head = _(CALENDAR_NOTHING_AHEAD) if answer.events else _(CALENDAR_EMPTY)
+    elif answer.events and answer.events[0].last_day < answer.today:
+        head = _(CALENDAR_LAST)
+    else:
+        head = _(CALENDAR_AHEAD)
+    parts = [html.escape(head)] + [_event_html(e, answer.today, lang) for e in answer.events]
+    if answer.more_events:
+        parts.append(_(MORE_EVENTS).format(n=answer.more_events))
+    parts.append(_(CALENDAR_MORE))
+    return "\n\n".join(parts)
 
 
 def suggestions_markup(answer: Answer, lang: str = "en") -> Markup | None:

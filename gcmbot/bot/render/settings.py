@@ -12,7 +12,7 @@ from babel.dates import get_day_names
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Markup
 
-from gcmbot.i18n import LANGUAGE_NAMES, N_, translator
+from gcmbot.i18n import LANGUAGE_NAMES, N_, isolate_html, translator
 from gcmbot.services.subscriptions import Subscription
 
 KIND_CODES = {"r": "region", "c": "constituency", "t": "topic"}
@@ -99,7 +99,7 @@ def summary(sub: Subscription, options: dict[str, dict[str, str]]) -> str:
         _("Digests without notification sound: {when}").format(when=_(QUIET_SUMMARY[sub.quiet_mode])),
         _("Language: {language}").format(language=LANGUAGE_NAMES.get(sub.language, sub.language)),
     ]
-    return "\n".join(lines)
+    return isolate_html("\n".join(lines), sub.language)
 
 
 def main_menu(sub: Subscription, options: dict[str, dict[str, str]]) -> tuple[str, Markup]:
