@@ -15,8 +15,10 @@ from gcmbot.web.app import create_app
 
 ADMIN = 4242
 BASE = "https://console.test"
-PAGES = ["/", "/broadcasts", "/broadcasts/new", "/feeds", "/questions", "/broadcasts/1"]
-POSTS = ["/logout", "/broadcasts", "/broadcasts/1/cancel", "/feeds/x/enabled", "/feeds/try"]
+PAGES = ["/", "/broadcasts", "/broadcasts/new", "/feeds", "/questions", "/broadcasts/1", "/content", "/content/event",
+         "/content/faq/new", "/content/event/summit-outcome-agreed-2016"]
+POSTS = ["/logout", "/broadcasts", "/broadcasts/1/cancel", "/feeds/x/enabled", "/feeds/try", "/content/faq/new",
+         "/content/event/summit-outcome-agreed-2016", "/content/faq/what-is-the-gcm/retire"]
 
 
 @pytest.fixture
@@ -398,3 +400,30 @@ def test_gcmbot_run_serves_the_console_and_stops_on_sigterm(tmp_path, fake_api):
         elapsed = stop_bot(proc, log) if proc.poll() is None else 0
     assert elapsed < 10
     assert "/login/" not in log.read_text()  # no access log: the token never reaches the log
+
+
+def test_gcmbot_web_alone_serves_the_console(tmp_path, fake_api):
+    import subprocess
+    import sys
+    import urllib.request
+
+    from test_shutdown import ROOT, free_port, stop_bot, wait_until
+
+    port = free_port()
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("GCMBOT_")}
+    env.update(PYTHONPATH=str(ROOT), GCMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'web.db'}", GCMBOT_WEB_PORT=str(port))
+    log = tmp_path / "stderr.log"
+    proc = subprocess.Popen([sys.executable, "-m", "gcmbot", "web"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+
+    def page():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            return None
+
+    try:
+        assert "send <code>/web</code> to the bot" in wait_until(page, proc, log)
+    finally:
+        if proc.poll() is None:
+            stop_bot(proc, log)

@@ -287,6 +287,23 @@ class Outcome:
     entry_id: str = ""
 
 
+def _searchable(entry: dict) -> str:
+    parts: list[str] = []
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif value is not None:
+            parts.append(str(value))
+
+    walk(entry)
+    return "\n".join(parts).lower()
+
+
 _KEY_IN_MESSAGE = re.compile(r"'([a-z_]+)'")
 _TR_IN_MESSAGE = re.compile(r"translations\.([a-z]{2})\.([a-z_]+)")
 
@@ -308,12 +325,28 @@ def _field_of(message: str, line: int, lines: dict[str, int], first: int) -> str
     return best
 
 
+SNAPSHOT_SECONDS = 5.0  # how long a read of all content is reused (edits here refresh it at once)
+
+
 class ContentEditor:
     def __init__(self, db: Database, *, on_change=None) -> None:
         self.db = db
         self.on_change = on_change or (lambda: None)  # e.g. Questions.reload: answers use the new FAQ at once
+        self._snapshot: tuple[float, tuple, dict] | None = None
+
+    def _files(self) -> dict[str, list[dict]]:
+        """All content as YAML entries, shared (do not change it): reread when the console saved something
+        (here or in another process) or after SNAPSHOT_SECONDS, so browsing the console costs the bot little."""
+        import time
+
+        with self.db.session() as s:
+            version = store.console_version(s)
+            if self._snapshot is None or self._snapshot[1] != version or time.monotonic() - self._snapshot[0] > SNAPSHOT_SECONDS:
+                self._snapshot = (time.monotonic(), version, _entries_from_db(s))
+        return self._snapshot[2]
 
     def files(self) -> dict[str, list[dict]]:
+        """A fresh copy of all content as YAML entries (safe to change)."""
         with self.db.session() as s:
             return _entries_from_db(s)
 
@@ -325,14 +358,22 @@ class ContentEditor:
         return {name: len(files.get(name, [])) for name in ALL_FILES}
 
     def entries(self, kind: str, query: str = "") -> list[dict]:
-        rows = self.files()[FILES[kind]]
+        import copy
+
+        rows = self._files()[FILES[kind]]
         q = query.strip().lower()
         if q:
-            rows = [e for e in rows if q in dump([e]).lower()]
-        return rows
+            rows = [e for e in rows if q in _searchable(e)]
+        return copy.deepcopy(rows)
 
     def get(self, kind: str, entry_id: str) -> dict | None:
-        return next((e for e in self.files()[FILES[kind]] if e["id"] == entry_id), None)
+        import copy
+
+        found = next((e for e in self._files()[FILES[kind]] if e["id"] == entry_id), None)
+        return copy.deepcopy(found)
+
+    def sources(self) -> list[tuple[str, str]]:
+        return [(e["id"], e.get("title", "")) for e in self._files()["sources"]]
 
     def edited(self) -> set[tuple[str, str]]:
         from gcmbot.models import ConsoleEdit
@@ -411,6 +452,7 @@ class ContentEditor:
         with self.db.session() as s:
             sync_content(s, content, force=frozenset({(kind, entry_id)}))
             store.mark_edited(s, kind, entry_id, admin_id, utcnow())
+        self._snapshot = None
         self.on_change()
 
 

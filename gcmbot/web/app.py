@@ -32,6 +32,8 @@ HERE = Path(__file__).resolve().parent
 LOGIN_LIMIT = 10  # login attempts (link pages and button presses) per client per window
 LOGIN_WINDOW = 600.0
 MAX_FIELD = 10_000
+CALENDAR_CACHE_SECONDS = 60.0
+DASHBOARD_CACHE_SECONDS = 10.0
 KIND_TITLES = {"region": "Regions", "constituency": "Constituencies", "topic": "Topics"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -99,9 +101,17 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
 
     # --- dashboard -------------------------------------------------------------------------
 
+    dashboard_cache: list = []
+
     @page
     def dashboard(request: Request, user, form) -> Response:
-        data = dashboard_service.build(services.db, services.subscriptions, services.feeds, _now())
+        import time as _time
+
+        if dashboard_cache and _time.monotonic() - dashboard_cache[0][0] < DASHBOARD_CACHE_SECONDS:
+            data = dashboard_cache[0][1]
+        else:  # the counts are read at most every 10 s: browsing the console costs the bot little
+            data = dashboard_service.build(services.db, services.subscriptions, services.feeds, _now())
+            dashboard_cache[:] = [(_time.monotonic(), data)]
         labels = [w.start.strftime("%d %b") for w in data.weeks]
         chart = bar_chart(
             [("New", "bar-new", [w.new for w in data.weeks]), ("Lost", "bar-lost", [w.lost for w in data.weeks])],
@@ -301,7 +311,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
         if name in ("regions", "topics"):
             return opts(name[:-1])
         if name == "sources":
-            return [("", "—")] + [(e["id"], f"{e['id']} — {e.get('title', '')[:60]}") for e in services.editor.files()["sources"]]
+            return [("", "—")] + [(sid, f"{sid} — {title[:60]}") for sid, title in services.editor.sources()]
         return []
 
     def _kind(request: Request) -> str | None:
@@ -387,8 +397,27 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
     def _calendar_url(segment: Segment) -> str:
         return f"{services.settings.web_base_url}/calendar/{segment_payload(segment)}.ics"
 
+    calendar_cache: dict[str, tuple[float, tuple, Response]] = {}
+
     async def calendar_feed(request: Request) -> Response:
-        payload = request.path_params["segment"]
+        payload = request.path_params["segment"][:500]
+
+        def cached() -> Response:
+            # Public and unauthenticated: one rendering per segment a minute (and after each console edit).
+            import time as _time
+
+            from gcmbot.services.content_editor import loaded_at
+
+            version = loaded_at(services.db)
+            hit = calendar_cache.get(payload)
+            if hit is not None and hit[1] == version and _time.monotonic() - hit[0] < CALENDAR_CACHE_SECONDS:
+                return hit[2]
+            response = build()
+            if response.status_code == 200:
+                if len(calendar_cache) > 500:
+                    calendar_cache.clear()
+                calendar_cache[payload] = (_time.monotonic(), version, response)
+            return response
 
         def build() -> Response:
             try:
@@ -407,7 +436,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
                 "Content-Disposition": f'inline; filename="gcm-{segment_payload(segment)[:80]}.ics"',
             })
 
-        return await run_in_threadpool(build)
+        return await run_in_threadpool(cached)
 
     routes = [
         Route("/", dashboard),

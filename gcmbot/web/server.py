@@ -79,11 +79,19 @@ def attach(application, services) -> None:
 
 
 def run_alone(services, *, host: str | None = None, port: int | None = None) -> None:
-    """`gcmbot web`: the console only, until SIGINT/SIGTERM (uvicorn's own signal handling)."""
+    """`gcmbot web`: the console only, until SIGINT/SIGTERM (then it finishes open requests and returns)."""
+    import signal
+
     settings = services.settings
-    config = uvicorn.Config(
-        create_app(services), host=host or settings.web_listen, port=port or settings.web_port or 8080,
-        log_level="warning", access_log=False, lifespan="off", server_header=False, proxy_headers=False,
-    )
-    log.info("web console on http://%s:%d/", config.host, config.port)
-    uvicorn.Server(config).run()
+
+    async def main() -> None:
+        server = await WebServer(services, host=host, port=port or settings.web_port or 8080).start()
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, done.set)
+        serving = asyncio.ensure_future(server.task)
+        await asyncio.wait([serving, asyncio.ensure_future(done.wait())], return_when=asyncio.FIRST_COMPLETED)
+        await server.stop()
+
+    asyncio.run(main())
