@@ -7,6 +7,8 @@ same on SQLite and PostgreSQL: chat ids are BIGINT, lists are JSON.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from datetime import date, datetime, timezone
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
@@ -198,6 +200,26 @@ class BroadcastFile(SQLModel, table=True):
     broadcast_id: int = Field(foreign_key="broadcast.id", primary_key=True, ondelete="CASCADE")
     mime_type: str | None = Field(default=None, max_length=100)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class OutboxStatus(StrEnum):
+    """An outbox row's life: pending → sending → sent | failed | skipped (a StrEnum: stored as its text)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row is. Broadcasts go last in the sending budget (services/pacing.py)."""
+
+    DIGEST = "digest"
+    ALERT = "alert"
+    REMINDER = "reminder"
+    BROADCAST = "broadcast"
+    ADMIN = "admin"  # feed flags, broadcast reports
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import case, literal
+from sqlalchemy.engine import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import update
 
@@ -20,7 +21,7 @@ class DatabaseSlots:
         self.bot_id = bot_id
         self._ready = False
 
-    def _ensure_row(self, connection) -> None:
+    def _ensure_row(self, connection: Connection) -> None:
         if self._ready:
             return
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
