@@ -308,3 +308,7 @@ class SendBudget(SQLModel, table=True):
 
     bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     next_at: float = 0.0
+    # When a process last reserved slots for replies to people, and which: the others' queued
+    # traffic waits meanwhile (people first across processes).
+    replies_at: float = 0.0
+    replies_by: str = Field(default="", max_length=32)
