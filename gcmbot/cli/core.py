@@ -7,7 +7,7 @@ import sys
 from datetime import date
 
 from gcmbot.app import build_services, load_content_into_db, prepare
-from gcmbot.config import load_settings
+from gcmbot.config import load_settings, require_dir
 from gcmbot.content import ContentError
 from gcmbot.content.loader import check_content, errors
 
@@ -67,7 +67,7 @@ def _day(text: str) -> date:
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
-    directory = args.dir or load_settings().content_dir
+    directory = require_dir(args.dir or load_settings().content_dir, "the content folder", "GCMBOT_CONTENT_DIR")
     content, problems = check_content(directory, today=args.today or date.today())
     for problem in problems:
         print(problem)
