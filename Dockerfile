@@ -2,8 +2,10 @@
 # Not built in CI (no Docker engine there); see README "Deployment".
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY gcmbot ./gcmbot
+COPY migrations ./migrations
+COPY content ./content
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -18,13 +18,23 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def _project_dir(name: str) -> Path:
     """Find a top-level project folder (content/, migrations/).
 
-    In a checkout or an editable install it sits next to the package; in an
-    installed copy (the Docker image) it sits in the working directory.
+    In a checkout or an editable install it sits next to the package; the Docker
+    image puts it in the working directory (/app); an installed wheel carries a copy
+    inside the package (gcmbot/_bundled/, added by setup.py's build hook), so the
+    installed `gcmbot` works from any folder.
     """
-    for base in (PACKAGE_DIR.parent, Path.cwd()):
+    for base in (PACKAGE_DIR.parent, Path.cwd(), PACKAGE_DIR / "_bundled"):
         if (base / name).is_dir():
             return base / name
-    return PACKAGE_DIR.parent / name
+    return PACKAGE_DIR / "_bundled" / name
+
+
+def require_dir(path: Path, what: str, variable: str | None = None) -> Path:
+    """`path` if it is a folder, else a one-line ConfigError saying what is missing and how to fix it."""
+    if not path.is_dir():
+        hint = f" (set {variable} to the folder that holds it)" if variable else ""
+        raise ConfigError(f"{what} not found: {path} is not a folder{hint}")
+    return path
 
 
 class ConfigError(Exception):
@@ -176,7 +186,7 @@ class Settings(BaseSettings):
 
     @property
     def migrations_dir(self) -> Path:
-        return _project_dir("migrations")
+        return require_dir(_project_dir("migrations"), "the database migrations")
 
 
 def load_settings(**overrides: object) -> Settings:
