@@ -281,7 +281,8 @@ def main() -> None:
     p50, p99 = latency(knowledge)
     print(f"latency, {len(knowledge.faqs)} FAQ entries: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     t0 = time.perf_counter()
-    big = Knowledge(faqs=synthetic(knowledge.faqs, 500), events=knowledge.events, topics=knowledge.topics, regions=knowledge.regions)
+    big = Knowledge(faqs=synthetic(knowledge.faqs, 500), events=knowledge.events, topics=knowledge.topics, regions=knowledge.regions,
+                    lexicon=knowledge.lexicon)
     big.attach_encoder(encoder)
     build = time.perf_counter() - t0
     p50, p99 = latency(big)

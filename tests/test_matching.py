@@ -304,3 +304,63 @@ async def test_issue_examples_in_chat_with_the_encoder(services, fake_api, tmp_p
         finally:
             await application.updater.stop()
             await application.stop()
+
+
+# --- word lists are content (content/lexicon.yaml) ---------------------------------------------------
+
+
+def _content_copy(tmp_path):
+    import shutil
+
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+def test_lexicon_is_loaded_and_a_synonym_added_in_yaml_changes_matching(tmp_path):
+    folder = _content_copy(tmp_path)
+    content = load_content(folder)
+    assert content.lexicon is not None and ("stop", "en", ("unsubscribe",)) in content.lexicon.intents
+    assert content.lexicon.months["diciembre"] == 12 and content.lexicon.places["ginebra"] == "geneva"
+    knowledge = knowledge_from_content(content, TODAY)
+    assert answer_question("basta ya", knowledge, TODAY).intent is None
+    assert not answer_question("when is the consultation in Cenevre", knowledge, TODAY).events
+    path = folder / "lexicon.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    es: [de baja,", "    es: [basta ya, de baja,", 1).replace("places:\n", "places:\n  cenevre: geneva\n", 1)
+    path.write_text(text, encoding="utf-8")
+    knowledge = knowledge_from_content(load_content(folder), TODAY)
+    assert answer_question("basta ya", knowledge, TODAY).intent == "stop"
+    geneva = answer_question("when is the consultation in Cenevre", knowledge, TODAY)
+    assert geneva.kind == "events" and {"thematic-consultation-1", "thematic-consultation-3"} <= {e.id for e in geneva.events}
+
+
+def test_lexicon_problems_are_reported_with_file_and_line(tmp_path, capsys, monkeypatch):
+    folder = _content_copy(tmp_path)
+    path = folder / "lexicon.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("intents:\n", "intents:\n  dance:\n    en: [dance with me]\n", 1)
+    text = text.replace("months:\n", "months:\n  13: [smarch]\n", 1)
+    text += "\nsynonyms_typo: {a: b}\n"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("GCMBOT_CONTENT_DIR", str(folder))
+    assert cli_main(["content", "check"]) != 0
+    out = capsys.readouterr()
+    report = out.out + out.err
+    lines = text.splitlines()
+    dance = next(i for i, line in enumerate(lines, 1) if line.strip() == "dance:")
+    smarch = next(i for i, line in enumerate(lines, 1) if "smarch" in line)
+    assert f"lexicon.yaml:{dance}: intents: unknown intent 'dance'" in report
+    assert f"lexicon.yaml:{smarch}: months: 13 must be a month number" in report
+    assert "unknown section 'synonyms_typo'" in report
+
+
+def test_lexicon_reaches_the_bot_through_the_database(services, db):
+    from gcmbot.store import content as content_store
+
+    with db.session() as session:
+        stored = content_store.lexicon(session)
+    assert stored is not None and stored.synonyms.get("cumbre") == "summit"
+    now = datetime(2026, 12, 4, 12, tzinfo=timezone.utc)
+    assert services.questions.ask("¿cómo me doy de baja?", now=now).intent == "stop"  # a Spanish intent from the YAML
+    assert services.questions.ask("Comment changer ma région ?", now=now).intent == "settings"

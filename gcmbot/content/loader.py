@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.content.lexicon import Lexicon, parse_lexicon
 from gcmbot.content.lifecycle import STATUSES as EVENT_STATUSES
 from gcmbot.content.lifecycle import yearly_on
 from gcmbot.i18n import LANGUAGES
@@ -204,6 +205,8 @@ class Content:
     # how many entries have the field in English and how many of them each language covers.
     missing: list[Missing] = field(default_factory=list)
     coverage: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    # The matcher's word lists (lexicon.yaml, issue 13); None when the folder has no lexicon.yaml.
+    lexicon: Lexicon | None = None
 
     def terms(self, kind: str) -> list[Term]:
         return {"region": self.regions, "constituency": self.constituencies, "topic": self.topics}[kind]
@@ -541,7 +544,35 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         )
         for e in f.entries
     ]
+    path = directory / "lexicon.yaml"
+    if path.exists():  # optional: without it the shipped one is used
+        content.lexicon = _read_lexicon(path, problems)
     return content, problems
+
+
+def _read_lexicon(path: Path, problems: list[Problem]) -> Lexicon:
+    def problem(line: int, message: str) -> None:
+        problems.append(Problem(path.name, line, message))
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem(mark.line + 1 if mark else 1, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")
+        return Lexicon()
+    except UnicodeDecodeError:
+        problem(1, "not UTF-8 text")
+        return Lexicon()
+    return parse_lexicon(data, problem, EVENT_KINDS)
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    """content/lexicon.yaml alone; ContentError on problems."""
+    problems: list[Problem] = []
+    lexicon = _read_lexicon(Path(path), problems)
+    if problems:
+        raise ContentError(problems)
+    return lexicon
 
 
 def load_content(directory: Path) -> Content:

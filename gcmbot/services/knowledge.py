@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.content.lexicon import Lexicon, shipped_lexicon
 from gcmbot.services.semantic import Encoder, SemanticIndex, VectorCache
 from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, guess_lang, stem, terms, words
 
@@ -95,121 +96,21 @@ class TermDoc:
     thematic: bool = False
 
 
-# --- bot intents ------------------------------------------------------------------------
+# --- word lists ------------------------------------------------------------------------
 
-# Questions about the bot itself → the command that does it. Each pattern is a set of
-# words that must all occur (compared stemmed). Checked in order; the texts live in
-# bot/render/answers.py.
-INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("stop", ("unsubscribe",)),
-    ("stop", ("stop", "messages")),
-    ("stop", ("stop", "sending")),
-    ("stop", ("stop", "receiving")),
-    ("stop", ("stop", "notifications")),
-    ("stop", ("stop", "bot")),
-    ("stop", ("opt", "out")),
-    ("stop", ("pause", "messages")),
-    ("forget", ("delete", "data")),
-    ("forget", ("delete", "my")),
-    ("forget", ("erase", "data")),
-    ("forget", ("remove", "my", "data")),
-    ("forget", ("forget", "me")),
-    ("forget", ("what", "you", "store")),
-    ("forget", ("what", "data", "you")),
-    ("forget", ("privacy",)),
-    ("subscription", ("my", "subscription")),
-    ("subscription", ("what", "am", "subscribed")),
-    ("digest", ("digest",)),
-    ("digest", ("weekly", "summary")),
-    ("digest", ("weekly", "email")),
-    ("digest", ("how", "often", "send")),
-    ("settings", ("change", "region")),
-    ("settings", ("choose", "region")),
-    ("settings", ("only", "want")),
-    ("settings", ("only", "news")),
-    ("settings", ("change", "topics")),
-    ("settings", ("time", "zone")),
-    ("settings", ("timezone",)),
-    ("settings", ("settings",)),
-    ("settings", ("change", "language")),
-    ("settings", ("fewer", "messages")),
-    ("start", ("subscribe",)),
-    ("start", ("sign", "up")),
-    ("help", ("commands",)),
-    ("help", ("what", "can", "you", "do")),
-    ("help", ("how", "use", "bot")),
-    ("help", ("who", "are", "you")),
-    ("help", ("what", "is", "this", "bot")),
-)
-_INTENT_PATTERNS = tuple((intent, frozenset(stem(fold(w)) for w in pattern)) for intent, pattern in INTENTS)
+_SHIPPED: list[Lexicon] = []
 
-# --- event vocabulary -----------------------------------------------------------------
 
-# Other languages' forms of the words the event matcher looks for (folded).
-SYNONYMS = {
-    "consulta": "consultation", "consultas": "consultations", "reunion": "meeting", "reuniones": "meetings",
-    "cuando": "when", "donde": "where", "quand": "when", "fecha": "date", "fechas": "dates",
-    "proxima": "next", "proximo": "next", "prochaine": "next", "prochain": "next", "primera": "first",
-    "premiere": "first", "ultima": "last", "derniere": "last", "negociaciones": "negotiations",
-    "negociations": "negotiations", "adopcion": "adoption", "tematica": "thematic", "thematique": "thematic",
-    "regionale": "regional", "cumbre": "summit", "sommet": "summit",
-    "stock": "stock", "wen": "when", "wher": "where",
-    "متى": "when", "اين": "where", "مشاورة": "consultation", "المشاورة": "consultation", "مشاورات": "consultations",
-    # Arabic: the compact is "الاتفاق" in the content; people also say "الميثاق" (the charter).
-    "الميثاق": "الاتفاق", "ميثاق": "اتفاق", "للميثاق": "للاتفاق",
-}
-# City names in other languages → the name used in events.yaml (folded).
-PLACE_ALIASES = {
-    "ginebra": "geneva", "geneve": "geneva", "genf": "geneva", "ginevra": "geneva", "جنيف": "geneva",
-    "نيويورك": "new york", "فيينا": "vienna",
-    "nueva york": "new york", "nyc": "new york", "viena": "vienna", "vienne": "vienna", "wien": "vienna",
-    "mexique": "mexico", "puerto vallarta": "puerto vallarta", "suiza": "switzerland", "suisse": "switzerland",
-    "alemania": "germany", "allemagne": "germany", "austria": "austria", "autriche": "austria",
-    "estados unidos": "united states", "etats unis": "united states", "usa": "united states",
-}
-SYNONYMS = {fold(k): v for k, v in SYNONYMS.items()}
-PLACE_ALIASES = {" ".join(words(k)): v for k, v in PLACE_ALIASES.items()}
-# Common words the content happens not to use: never "corrected" into one it does ("rate" → "date").
-NOT_TYPOS = ("rate", "rates", "late", "mate", "gate", "fate", "euro", "euros", "dollar", "price", "weather", "job", "jobs")
+def _shipped_lexicon() -> Lexicon:
+    if not _SHIPPED:
+        _SHIPPED.append(shipped_lexicon())
+    return _SHIPPED[0]
+
+
+# Bot intents, synonyms, place names, months, time words, periods, event words, kinds, filler
+# words and words never spell-corrected are content: content/lexicon.yaml (gcmbot/content/lexicon.py),
+# compiled by Knowledge below.
 _NOT_PLACES = {"various", "to be confirmed", "tbc", ""}
-# Words that make a question about when/where something happens.
-_ASKS_WHEN_WHERE = {"when", "where", "date", "dates", "held", "venue", "city", "schedule", "scheduled"}
-_ASKS_WHAT_HAPPENS = {"happen", "happens", "happening", "happened", "hold", "time", "day", "which"}
-_EVENT_NOUNS = {stem(w) for w in ("consultation", "consultations", "meeting", "summit", "conference", "hearing", "session",
-                                   "event", "events", "round", "negotiations", "days", "forum", "dialogue", "briefing", "consult")}
-_KIND_WORDS = {
-    stem("thematic"): {"thematic"},
-    stem("regional"): {"regional-intergovernmental", "regional-civil-society"},
-    stem("national"): {"national"},
-    stem("stocktaking"): {"stocktaking"},
-    stem("negotiations"): {"negotiation"},
-    stem("negotiating"): {"negotiation"},
-    stem("adoption"): {"adoption"},
-    stem("adopted"): {"adoption"},
-    stem("adopt"): {"adoption"},
-    stem("imrf"): {"review-forum"},
-    stem("review"): {"review-forum", "regional-review"},
-    stem("reviews"): {"review-forum", "regional-review"},
-}
-_TIME_WORDS = {"next": "next", "upcoming": "next", "coming": "next", "soon": "next", "ahead": "next", "first": "first",
-               "last": "last", "final": "last", "latest": "last", "recent": "last", "recently": "last"}
-# Periods relative to today: "last month", "this year", "next week".
-_PERIOD_UNITS = {"week": "week", "month": "month", "year": "year"}
-_PERIOD_SHIFT = {"last": -1, "past": -1, "previous": -1, "this": 0, "current": 0, "next": 1, "coming": 1}
-# Words that leave a question vague ("what's next?", "anything coming up?"): a question made only
-# of these and a time word asks what is on the calendar.
-_VAGUE = {"what", "whats", "s", "is", "are", "there", "anything", "something", "any", "up", "coming", "next", "upcoming",
-          "soon", "ahead", "happening", "happen", "happened", "planned", "scheduled", "calendar", "on", "the", "in",
-          "for", "me", "us", "we", "do", "does", "did", "have", "has", "new", "recently", "recent", "latest", "last",
-          "then", "after", "that", "now", "this", "month", "week", "year", "past", "previous", "it", "a", "of", "to",
-          "gcm", "compact", "process", "migration", "global", "be", "will", "going", "so", "far", "which", "events"}
-MONTHS = {m: i for i, names in enumerate((
-    (), ("january", "jan", "enero", "janvier"), ("february", "feb", "febrero", "fevrier"), ("march", "mar", "marzo", "mars"),
-    ("april", "apr", "abril", "avril"), ("may", "mayo", "mai"), ("june", "jun", "junio", "juin"), ("july", "jul", "julio", "juillet"),
-    ("august", "aug", "agosto", "aout"), ("september", "sep", "sept", "septiembre", "septembre"),
-    ("october", "oct", "octubre", "octobre"), ("november", "nov", "noviembre", "novembre"),
-    ("december", "dec", "diciembre", "decembre"),
-)) for m in names}
 MAX_EVENTS = 8
 # Matched idf weight needed for full confidence (idf of a word in ~1 entry in 8 is about 2).
 EVIDENCE = 3.0
@@ -334,8 +235,32 @@ class Knowledge:
     events: list[EventDoc]
     topics: list[TermDoc] = field(default_factory=list)
     regions: list[TermDoc] = field(default_factory=list)
+    lexicon: Lexicon | None = None  # content/lexicon.yaml; None: the shipped one
+
+    def _compile_lexicon(self) -> None:
+        lex = self.lexicon if self.lexicon is not None else _shipped_lexicon()
+        self.lexicon = lex
+        self._intent_patterns = tuple(
+            (intent, lang, frozenset(stem(w, lang) for w in words(" ".join(phrase)))) for intent, lang, phrase in lex.intents
+        )
+        self._synonyms = {fold(k): fold(v) for k, v in lex.synonyms.items()}
+        self._place_aliases = {" ".join(words(k)): " ".join(words(v)) for k, v in lex.places.items()}
+        self._months = {fold(k): n for k, n in lex.months.items() if len(words(k)) == 1}
+        self._month_phrases = _Phrases([(str(n), words(k)) for k, n in lex.months.items() if len(words(k)) > 1])
+        self._time_words = {fold(k): v for k, v in lex.time_words.items()}
+        self._period_units = {fold(k): v for k, v in lex.period_units.items()}
+        self._period_shift = {fold(k): v for k, v in lex.period_shift.items()}
+        self._asks_when_where = frozenset(fold(w) for w in lex.asks_when_where)
+        self._asks_what_happens = frozenset(fold(w) for w in lex.asks_what_happens)
+        self._event_nouns = frozenset(stem(fold(w)) for w in lex.event_nouns)
+        self._kind_words: dict[str, set[str]] = {}
+        for kind, ws in lex.kinds.items():
+            for w in ws:
+                self._kind_words.setdefault(stem(fold(w)), set()).add(kind)
+        self._vague = frozenset(fold(w) for w in lex.vague)
 
     def __post_init__(self) -> None:
+        self._compile_lexicon()
         self.faq_by_id = {f.id: f for f in self.faqs}
         self._faq_index = {f.id: i for i, f in enumerate(self.faqs)}
         self.semantic: SemanticIndex | None = None
@@ -372,17 +297,17 @@ class Knowledge:
                 key = " ".join(words(name))
                 if key not in _NOT_PLACES and "confirmed" not in key and "various" not in key:
                     self._places.setdefault(key, key.split())
-        for alias, target in PLACE_ALIASES.items():
+        for alias, target in self._place_aliases.items():
             if target in self._places:
                 self._places.setdefault(alias, alias.split())
-        self._place_target = {k: PLACE_ALIASES.get(k, k) for k in self._places}
+        self._place_target = {k: self._place_aliases.get(k, k) for k in self._places}
         self._region_phrases = _Phrases([
             (r.id, words(w)) for r in self.regions for w in (r.name, *r.words) if len(fold(w)) > 2
         ])
         self._topic_phrases = _Phrases([
             (t.id, [stem(w) for w in words(k)])
             for t in self.topics for k in t.words
-            if not ({stem(w) for w in words(k)} & (_EVENT_NOUNS | set(_KIND_WORDS)))
+            if not ({stem(w) for w in words(k)} & (self._event_nouns | set(self._kind_words)))
         ])
         self._place_phrases = _Phrases([(k, phrase) for k, phrase in self._places.items()])
 
@@ -394,16 +319,18 @@ class Knowledge:
             vocab.update(words(" ".join((e.title, e.theme, e.place, e.country))))
         for t in (*self.topics, *self.regions):
             vocab.update(words(" ".join((t.name, *t.words))))
-        for _, pattern in INTENTS:
-            vocab.update(pattern)
-        vocab.update(list(SYNONYMS))
-        vocab.update(w for a in PLACE_ALIASES for w in a.split())
-        vocab.update(_ASKS_WHEN_WHERE | _ASKS_WHAT_HAPPENS)
-        vocab.update(list(_TIME_WORDS))
-        vocab.update(list(MONTHS))
+        lex = self.lexicon
+        for _, _, phrase in lex.intents:
+            vocab.update(words(" ".join(phrase)))
+        vocab.update(list(self._synonyms))
+        vocab.update(w for a in self._place_aliases for w in a.split())
+        vocab.update(self._asks_when_where | self._asks_what_happens)
+        vocab.update(list(self._time_words))
+        vocab.update(list(self._months))
+        vocab.update(w for k in lex.months for w in words(k))
         vocab.update(("imrf", "review", "reviews", "forum"))
         vocab.update(STOPWORDS)
-        vocab.update(NOT_TYPOS)
+        vocab.update(fold(w) for w in lex.not_typos)
         vocab.update(("unsubscribe", "subscribe", "digest", "settings", "region", "regions", "delete", "data"))
         self.speller = Speller(vocab, vocab)
 
@@ -420,12 +347,12 @@ class Knowledge:
         for w in fixed:
             if w not in STOPWORDS:
                 content.append(stem(w, lang))
-            other = SYNONYMS.get(w)
+            other = self._synonyms.get(w)
             if other and other not in STOPWORDS:
                 content.append(stem(other))
         content_terms = tuple(dict.fromkeys(content))
         # Event vocabulary is English: map synonyms, stem in English.
-        fixed = [SYNONYMS.get(w, w) for w in fixed]
+        fixed = [self._synonyms.get(w, w) for w in fixed]
         joined = " ".join(fixed).replace("stock taking", "stocktaking")
         fixed = joined.split()
         stems = [stem(w) for w in fixed]
@@ -434,7 +361,7 @@ class Knowledge:
         regions = self._region_phrases.find(fixed) if not places else frozenset()
         kinds: set[str] = set()
         for s in stems:
-            kinds |= _KIND_WORDS.get(s, set())
+            kinds |= self._kind_words.get(s, set())
         if "review" in " ".join(fixed) and ("regional" in fixed or "imrf" not in fixed and "forum" not in fixed):
             if "regional" in fixed:
                 kinds = {"regional-review"}
@@ -445,35 +372,40 @@ class Knowledge:
         if "regional-civil-society" in kinds and {"civil", "intergovernmental"} & set(fixed):
             kinds -= {"regional-intergovernmental"} if "civil" in fixed else {"regional-civil-society"}
         topics = self._topic_phrases.find(stems)
-        months = frozenset(MONTHS[w] for w in fixed if w in MONTHS and w not in ("may", "mar"))
+        months = frozenset(self._months[w] for w in fixed if w in self._months and w not in ("may", "mar"))
+        months |= frozenset(int(n) for n in self._month_phrases.find(fixed))
         # "may" is a month only next to a year or "in": "in May", "May 2017".
         for i, w in enumerate(fixed):
-            if w in ("may", "mar") and ((i and fixed[i - 1] == "in") or (i + 1 < len(fixed) and re.fullmatch(r"(19|20)\d\d", fixed[i + 1]))):
-                months = months | {MONTHS[w]}
+            if w in ("may", "mar") and w in self._months and ((i and fixed[i - 1] == "in") or (i + 1 < len(fixed) and re.fullmatch(r"(19|20)\d\d", fixed[i + 1]))):
+                months = months | {self._months[w]}
         years = frozenset(int(w) for w in fixed if re.fullmatch(r"(19|20)\d\d", w))
-        time = next((_TIME_WORDS[w] for w in fixed if w in _TIME_WORDS), None)
+        time = next((self._time_words[w] for w in fixed if w in self._time_words), None)
         period = None
         for i in range(len(fixed) - 1):
-            if fixed[i] in _PERIOD_SHIFT and fixed[i + 1] in _PERIOD_UNITS:
-                period = (_PERIOD_UNITS[fixed[i + 1]], _PERIOD_SHIFT[fixed[i]])
+            if fixed[i] in self._period_shift and fixed[i + 1] in self._period_units:
+                period = (self._period_units[fixed[i + 1]], self._period_shift[fixed[i]])
                 break
         if period and time in ("next", "last") and fixed.count("next") + fixed.count("last") + fixed.count("coming") <= 1:
             time = None  # "last month" names a period, not "the last one"
-        vague = bool(fixed) and all(w in _VAGUE or w in _TIME_WORDS for w in fixed) and (time is not None or period is not None)
+        vague = bool(fixed) and all(w in self._vague or w in self._time_words for w in fixed) and (time is not None or period is not None)
         return Parsed(
             words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections, lang=lang,
             places=places, regions=regions, kinds=frozenset(kinds), topics=topics, months=months, years=years, time=time,
             period=period, vague=vague,
-            asks_when_where=bool(_ASKS_WHEN_WHERE & set(fixed)),
-            asks_what_happens=bool(_ASKS_WHAT_HAPPENS & set(fixed)),
-            event_noun=bool(_EVENT_NOUNS & set(stems)),
+            asks_when_where=bool(self._asks_when_where & set(fixed)),
+            asks_what_happens=bool(self._asks_what_happens & set(fixed)),
+            event_noun=bool(self._event_nouns & set(stems)),
         )
 
     # --- bot intents -----------------------------------------------------------------------
 
     def intent(self, parsed: Parsed) -> str | None:
-        stems = {stem(w) for w in parsed.words}
-        for intent, pattern in _INTENT_PATTERNS:
+        # Each pattern is compared with the question stemmed in the pattern's language.
+        by_lang: dict[str, set[str]] = {}
+        for intent, lang, pattern in self._intent_patterns:
+            stems = by_lang.get(lang)
+            if stems is None:
+                stems = by_lang[lang] = {stem(w, lang) for w in parsed.words}
             if pattern <= stems:
                 return intent
         return None

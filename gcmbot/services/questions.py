@@ -21,7 +21,7 @@ import numpy as np
 from gcmbot.content.dates import PartialDate
 from gcmbot.content.lifecycle import expand_yearly
 from gcmbot.content.loader import Content
-from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc, Tuning
+from gcmbot.services.knowledge import LEXICAL, Candidate, EventDoc, FaqDoc, Knowledge, TermDoc, Tuning
 from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, load_encoder
 from gcmbot.services.textmatch import words
 from gcmbot.store import Database
@@ -120,7 +120,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     sure_faq = (bool(candidates) and bool(parsed.terms) and candidates[0].confidence >= answer_at and lead >= tuning.margin
                 and tuning.agrees(candidates[0])
                 and not (tuning.key_word and knowledge.misses_key_word(parsed, candidates[0], list(candidates[1:MAX_SUGGESTIONS]))))
-    if knowledge.is_event_question(parsed, strong_only=sure_faq):
+    # Events or FAQ: decided on the lexical evidence as before the encoder; a match by meaning alone
+    # ("any meetings soon?" ≈ the stocktaking entry) does not stop a timed event question.
+    strong_faq = sure_faq and candidates[0].lexical >= LEXICAL.answer_at
+    if knowledge.is_event_question(parsed, strong_only=strong_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
             return Answer(
@@ -171,6 +174,7 @@ def knowledge_from_content(content: Content, today: date | None = None, *, encod
         ], today),
         topics=[TermDoc(t.id, t.name, t.keywords, t.thematic) for t in content.topics],
         regions=[TermDoc(r.id, r.name, r.aliases) for r in content.regions],
+        lexicon=content.lexicon,
     )
     knowledge.attach_encoder(encoder, cache)
     return knowledge
@@ -198,7 +202,8 @@ def knowledge_from_db(db: Database, today: date | None = None) -> Knowledge:
                                     getattr(source, "url", "") or ""))
         topics = [TermDoc(t.id, t.name, tuple(t.data.get("keywords", ())), bool(t.data.get("thematic"))) for t in content_store.terms(session, "topic")]
         regions = [TermDoc(t.id, t.name, tuple(t.data.get("aliases", ()))) for t in content_store.terms(session, "region")]
-    return Knowledge(faqs=faqs, events=_with_yearly(events, today), topics=topics, regions=regions)
+        lexicon = content_store.lexicon(session)
+    return Knowledge(faqs=faqs, events=_with_yearly(events, today), topics=topics, regions=regions, lexicon=lexicon)
 
 
 # --- the service ------------------------------------------------------------------------------

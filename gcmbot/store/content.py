@@ -115,6 +115,8 @@ def sync_content(
         for kind in ("region", "constituency", "topic")
         for i, t in enumerate(content.terms(kind))
     }
+    if content.lexicon is not None:  # the matcher's word lists (content/lexicon.yaml), one row
+        wanted[("lexicon", "lexicon")] = dict(kind="lexicon", id="lexicon", name="lexicon", position=0, data=content.lexicon.to_data())
     current = {(t.kind, t.id): t for t in session.exec(select(TaxonomyTerm)).all()}
     protected = {(kind, i) for kind in ("region", "constituency", "topic") for i in _edited_in_console(session, kind)}
     for key in protected:
@@ -237,3 +239,11 @@ def unmark_edited(session: Session, kind: str, entry_id: str) -> None:
     from gcmbot.models import ConsoleEdit
 
     session.exec(delete(ConsoleEdit).where(ConsoleEdit.kind == kind, ConsoleEdit.entry_id == entry_id))
+
+
+def lexicon(session: Session):
+    """The matcher's word lists as loaded from content/lexicon.yaml, or None (never loaded)."""
+    from gcmbot.content.lexicon import Lexicon
+
+    row = session.get(TaxonomyTerm, ("lexicon", "lexicon"))
+    return Lexicon.from_data(row.data) if row is not None else None
