@@ -144,11 +144,11 @@ def report(name: str, wall: float, counts: dict, extra: str = "") -> None:
 
 
 async def deliver_in_process(services, fake: FakeBotAPI, broadcast_id: int, total: int) -> float:
-    from telegram import Bot
-
     from gcmbot.bot.application import delivery_worker
+    from gcmbot.bot.botapi import make_bot
 
-    async with Bot(TOKEN, base_url=fake.base_url) as bot:
+    services.settings.bot_api_url = fake.base_url
+    async with make_bot(services.settings, db=services.db) as bot:  # the bot's own budget, shared through the database
         worker = delivery_worker(services, bot)
         start = last = time.monotonic()
         while True:

@@ -275,3 +275,14 @@ class ConsoleEdit(SQLModel, table=True):
     entry_id: str = Field(primary_key=True, max_length=100)
     edited_at: datetime = Field(default_factory=utcnow)
     edited_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class SendBudget(SQLModel, table=True):
+    """The sending budget of one bot, shared by every process on this database (services/pacing.py).
+
+    `next_at` (Unix seconds) is when the next free sending slot starts; a process
+    reserves a block of slots by moving it forward in one atomic UPDATE.
+    """
+
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    next_at: float = 0.0

@@ -278,6 +278,8 @@ class FakeBotAPI:
             self.callback_answers: list[dict] = []
             self.user_messages: list[dict] = []
             self.stats: dict[str, int] = {"sent": 0, "429": 0, "duplicates": 0, "errors": 0}
+            # (time.monotonic(), chat id) of every message the bot sent, for latency benchmarks.
+            self.send_log: list[tuple[float, Any]] = []
             self._updates: deque[dict] = deque()
             self._update_ids = itertools.count(1)
             self._message_ids = itertools.count(1)
@@ -655,6 +657,7 @@ class FakeBotAPI:
             msg["reply_markup"] = markup
         self._messages[(chat_id, msg["message_id"])] = msg
         self.stats["sent"] += 1
+        self.send_log.append((time.monotonic(), chat_id))
         return msg
 
     def _stored(self, params: dict, action: str) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import select
 
 from gcmbot.models import Subscriber, SubscriberChoice
@@ -243,3 +245,55 @@ async def test_reminder_days_chosen_in_the_menu(running_bot, services):
     fake.press_button(2104, screen["message_id"], f"s:{sub.menu_token}:rd:5")  # not offered: forged
     await fake.wait_for(lambda: "nothing was changed" in fake.callback_answers[-1].get("text", ""))
     assert services.subscriptions.get(2104).reminder_days == 7
+
+
+async def test_a_very_long_timezone_name_is_unknown_not_a_crash(running_bot, services, caplog):
+    fake = running_bot
+    await subscribe(fake, 2110)
+    fake.send_message(2110, "/timezone " + "A" * 3000)
+    await fake.wait_for(lambda: "not a timezone name" in fake.sent(2110)[-1]["text"])
+    assert services.subscriptions.get(2110).timezone == "UTC"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_timezone_prompt_and_cancel(running_bot, services):
+    fake = running_bot
+    await subscribe(fake, 2111)
+    fake.send_message(2111, "/timezone")
+    await fake.wait_for(lambda: "Send the name of your timezone" in fake.sent(2111)[-1]["text"])
+    fake.send_message(2111, "/cancel")
+    await fake.wait_for(lambda: "Cancelled. Nothing was changed." in fake.sent(2111)[-1]["text"])
+    fake.send_message(2111, "Europe/Madrid")  # no prompt any more: a question
+    await fake.wait_idle()
+    assert services.subscriptions.get(2111).timezone == "UTC"
+    fake.send_message(2111, "/cancel")
+    await fake.wait_for(lambda: "nothing to cancel" in fake.sent(2111)[-1]["text"])
+    fake.send_message(2111, "/timezone")
+    await fake.wait_for(lambda: "Send the name of your timezone" in fake.sent(2111)[-1]["text"])
+    fake.send_message(2111, "Europe/Madrid")
+    await fake.wait_for(lambda: "Timezone set to Europe/Madrid" in fake.sent(2111)[-1]["text"])
+
+
+async def test_timezone_prompt_times_out(monkeypatch, services, fake_api):
+    from gcmbot.bot.handlers import settings as handlers
+
+    monkeypatch.setattr(handlers, "TIMEZONE_TIMEOUT", 0.5)
+    from gcmbot.bot.application import build_application
+
+    services.settings.bot_api_url = fake_api.base_url
+    application = build_application(services, rate_limit=False)
+    async with application:
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            fake = fake_api
+            await subscribe(fake, 2112)
+            fake.send_message(2112, "/timezone")
+            await fake.wait_for(lambda: "Send the name of your timezone" in fake.sent(2112)[-1]["text"])
+            await asyncio.sleep(1.5)
+            fake.send_message(2112, "Europe/Madrid")
+            await fake.wait_idle()
+            assert services.subscriptions.get(2112).timezone == "UTC"  # the prompt had ended
+        finally:
+            await application.updater.stop()
+            await application.stop()

@@ -184,6 +184,46 @@ async def test_stale_and_forged_buttons_get_a_short_answer(running_bot, services
     assert "Cancelled" in fake.sent(ADMIN)[0]["text"]
 
 
+async def test_cancel_ends_the_dialog_and_the_next_message_is_a_question(running_bot, services):
+    fake = running_bot
+    subscribe(services)
+    prompt = await say(fake, ADMIN, "/broadcast", "Send me the message")
+    await say(fake, ADMIN, "/cancel", "Cancelled. Nothing was sent.")
+    before = len(fake.sent(ADMIN))
+    fake.send_message(ADMIN, "<b>Deadline</b> Friday")  # not a broadcast text any more
+    await fake.wait_for(lambda: len(fake.sent(ADMIN)) > before)
+    assert "Who should get it?" not in fake.sent(ADMIN)[-1]["text"]
+    fake.press_button(ADMIN, prompt["message_id"], button(prompt, "Cancel"))
+    await fake.wait_for(lambda: fake.callback_answers)
+    assert "out of date" in fake.callback_answers[-1]["text"]
+    assert outbox_rows(services) == []
+
+
+async def test_an_idle_draft_times_out(monkeypatch, services, fake_api):
+    from gcmbot.bot.application import build_application
+    from gcmbot.bot.handlers import broadcast as handlers
+
+    monkeypatch.setattr(handlers, "BROADCAST_TIMEOUT", 0.5)
+    services.settings.bot_api_url = fake_api.base_url
+    application = build_application(services, rate_limit=False)
+    async with application:
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            prompt = await say(fake_api, ADMIN, "/broadcast", "Send me the message")
+            await asyncio.sleep(1.5)
+            before = len(fake_api.sent(ADMIN))
+            fake_api.send_message(ADMIN, "<b>Deadline</b> Friday")
+            await fake_api.wait_for(lambda: len(fake_api.sent(ADMIN)) > before)
+            assert "Who should get it?" not in fake_api.sent(ADMIN)[-1]["text"]
+            fake_api.press_button(ADMIN, prompt["message_id"], button(prompt, "Cancel"))
+            await fake_api.wait_for(lambda: fake_api.callback_answers)
+            assert "out of date" in fake_api.callback_answers[-1]["text"]  # the draft was dropped
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
 # --- delivery -----------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from fakebotapi import BOT_ID
 
 from gcmbot.models import utcnow
-from gcmbot.services.delivery import Limits, _ChatPacer
+from gcmbot.services.pacing import Budget, Limits
 from gcmbot.store import digest as digest_store
 
 CHANNEL = -1001234567890
@@ -172,10 +172,11 @@ async def test_channel_command_only_in_private_chats(running_bot, services):
     assert "/channel @yourchannel" in fake.sent(2301)[-1]["text"]
 
 
-def test_channels_are_paced_like_groups():
-    pacer = _ChatPacer(Limits())
-    pacer.reserve(CHANNEL)
-    assert 2.9 < pacer.reserve(CHANNEL) <= 3.0  # 20 posts a minute
+async def test_channels_are_paced_like_groups():
+    budget = Budget(Limits())
+    await budget.acquire(CHANNEL)
+    assert 2.9 < budget.chat_ready_in(CHANNEL) <= 3.0  # 20 posts a minute
+    await budget.close()
 
 
 async def test_made_admin_the_bot_tells_whoever_did_it_how_to_link(running_bot, services):

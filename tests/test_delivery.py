@@ -11,6 +11,7 @@ from telegram import Bot
 from gcmbot.bot.application import delivery_worker
 from gcmbot.models import OutboxMessage
 from gcmbot.services.delivery import Limits
+from gcmbot.services.pacing import Budget
 from gcmbot.store import outbox
 
 
@@ -34,7 +35,7 @@ async def bot(fake_api):
 def worker(services, bot):
     w = delivery_worker(services, bot)
     w.limits = Limits(per_second=1000, private_interval=0, group_interval=0)
-    w._pacer.limits = w.limits
+    w.budget = Budget(w.limits)
     w.clock = Clock()
     return w
 

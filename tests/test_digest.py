@@ -21,6 +21,7 @@ from gcmbot.cli import main
 from gcmbot.models import Event, OutboxMessage
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.services.delivery import DeliveryWorker, Limits
+from gcmbot.services.pacing import Budget
 from gcmbot.services.digest import (
     DigestContent,
     DigestService,
@@ -230,7 +231,7 @@ async def test_restart_in_the_middle_of_sending_gives_nobody_two(services, fake_
     async with Bot("123:TEST", base_url=fake_api.base_url) as bot:
         worker = delivery_worker(services, bot)
         worker.limits = Limits(per_second=1000, private_interval=0, group_interval=0)
-        worker._pacer.limits = worker.limits
+        worker.budget = Budget(worker.limits)
         worker.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)  # the interrupted row is old by now
         worker.recover()
         await worker.drain()

@@ -4,43 +4,85 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
+from typing import Any
 
-from telegram import Bot, BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, CallbackQueryHandler, ContextTypes, Defaults
 
 from gcmbot.app import Services
 from gcmbot.bot import texts
+from gcmbot.bot.botapi import budget_of, make_bot
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.handlers import broadcast, channels, core, digest, feeds, questions, settings
 from gcmbot.bot.handlers import web as web_console
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.i18n import LANGUAGES, translator
 from gcmbot.services.delivery import DeliveryWorker
+from gcmbot.services.pacing import UNLIMITED
 
 log = logging.getLogger(__name__)
 
-# Feature modules, each with register(application). Order matters only for
+# Feature modules, each with register(application). Order matters for the dialogs
+# (broadcast's before settings' timezone prompt, see handlers/broadcast.py) and the
 # catch-all handlers (questions), which register last.
-HANDLER_MODULES = [core, settings, channels, digest, feeds, broadcast, questions]
+HANDLER_MODULES = [core, broadcast, settings, channels, digest, feeds, questions]
 HANDLER_MODULES.insert(-1, web_console)  # /web (issue 14); before the catch-all questions
 
 
+class PerChatUpdates(BaseUpdateProcessor):
+    """Updates run concurrently, except that one chat's updates run one at a time, in order.
+
+    A reply waiting for its slot of the sending budget then holds up only its own
+    chat, not everybody's (PTB's default processes one update at a time).
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        user = update.effective_user if isinstance(update, Update) else None
+        key = chat.id if chat is not None else user.id if user is not None else None
+        if key is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
 def build_application(services: Services, *, rate_limit: bool = True) -> Application:
+    """The bot. `rate_limit=False` (tests on a fake without limits) keeps the budget but unthrottled."""
     settings = services.settings
+    bot = make_bot(
+        settings, db=services.db, limits=None if rate_limit else UNLIMITED,
+        defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.require_token())
+        .bot(bot)
+        .concurrent_updates(PerChatUpdates())
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
         .post_stop(_post_stop)
     )
-    if settings.bot_api_url:
-        base = settings.bot_api_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
     BotContext.attach(application, services)
     for lang in LANGUAGES:  # load the catalogues now, not on the first message
@@ -69,23 +111,21 @@ async def _post_stop(application: Application) -> None:
 
 
 def delivery_worker(services: Services, bot) -> DeliveryWorker:
-    """The outbox worker, sending through `bot`, with subscriber bookkeeping on failures."""
+    """The outbox worker, sending through `bot` (and its budget, if make_bot built it), with subscriber bookkeeping on failures."""
     subs = services.subscriptions
     return DeliveryWorker(
-        services.db, TelegramSender(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat,
+        services.db, TelegramSender(bot), budget=budget_of(bot), on_gone=subs.mark_inactive, on_migrated=subs.migrate_chat,
         after_round=services.broadcasts.check_completion, attachments=services.broadcasts,
     )
 
 
 async def start_delivery(application: Application) -> None:
-    """Run the outbox worker next to the handlers, on its own Bot (paced by the worker, not by PTB)."""
+    """Run the outbox worker next to the handlers, on the Application's own Bot and budget."""
     services: Services = application.bot_data["services"]
-    bot = Bot(application.bot.token, base_url=application.bot.base_url.removesuffix(application.bot.token))
-    await bot.initialize()
-    worker = delivery_worker(services, bot)
+    worker = delivery_worker(services, application.bot)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop), name="gcmbot-delivery")
-    application.bot_data["delivery_state"] = (worker, bot, stop, task)
+    application.bot_data["delivery_state"] = (worker, application.bot, stop, task)
 
 
 async def stop_delivery(application: Application) -> None:
@@ -98,7 +138,7 @@ async def stop_delivery(application: Application) -> None:
         await asyncio.wait_for(task, timeout=8)  # the whole shutdown stays under 10 s
     except asyncio.TimeoutError:
         task.cancel()
-    await bot.shutdown()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _on_error(update: object, context: BotContext) -> None:

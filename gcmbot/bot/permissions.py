@@ -76,11 +76,11 @@ def admin_only(command: str):
 
     def wrap(handler):
         @functools.wraps(handler)
-        async def guarded(update: Update, context: BotContext) -> None:
+        async def guarded(update: Update, context: BotContext):
             if not is_admin(update, context):
                 await refuse(update, context, command)
-                return
-            await handler(update, context)
+                return None  # (in a dialog: no state change)
+            return await handler(update, context)
 
         return guarded
 

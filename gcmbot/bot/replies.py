@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 from telegram import CallbackQuery, InlineKeyboardMarkup
 from telegram.error import BadRequest
+from telegram.ext import ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 
 async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -13,3 +17,15 @@ async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMar
     except BadRequest as exc:
         if "not modified" not in str(exc):
             raise
+
+
+def dialog(**kwargs) -> ConversationHandler:
+    """A ConversationHandler kept per chat and user (not per message).
+
+    Its buttons belong to the chat's current dialog, which is what we want; PTB's warning
+    that per_message=False does not track CallbackQueryHandlers per message says exactly
+    that, so it is not shown.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(per_chat=True, per_user=True, per_message=False, **kwargs)

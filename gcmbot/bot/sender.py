@@ -10,6 +10,7 @@ from telegram import Bot, InputFile, LinkPreviewOptions
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from gcmbot.bot.botapi import budget_of, retry_seconds
 from gcmbot.logsetup import hash_id
 from gcmbot.services.delivery import MessageOptions, SendError, Sent
 
@@ -22,6 +23,8 @@ _GONE_PHRASES = ("chat not found", "user is deactivated", "bot was kicked", "bot
 class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # The worker took a slot of the bot's budget before calling send(): don't take a second one.
+        self._extra: dict = {"rate_limit_args": {"paced": True}} if budget_of(bot) is not None else {}
         self._may_pin: dict[int, tuple[bool, float]] = {}  # chat id -> (bot may pin there, when checked)
 
     async def send(self, chat_id: int, text: str, options: MessageOptions | None = None) -> int | Sent:
@@ -29,10 +32,7 @@ class TelegramSender:
         try:
             message, file_id = await self._request(chat_id, text, options)
         except RetryAfter as exc:
-            # PTB 22 keeps the exact value as a timedelta (the public attribute is deprecated).
-            period = getattr(exc, "_retry_after", None)
-            retry = period.total_seconds() if period is not None else 1.0
-            raise SendError(SendError.RETRY_AFTER, "flood control", retry_after=retry) from None
+            raise SendError(SendError.RETRY_AFTER, "flood control", retry_after=retry_seconds(exc)) from None
         except ChatMigrated as exc:
             raise SendError(SendError.MIGRATED, "group migrated", new_chat_id=exc.new_chat_id) from None
         except Forbidden as exc:
@@ -62,17 +62,19 @@ class TelegramSender:
         if attachment is None:
             message = await self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
-                disable_notification=quiet,
+                disable_notification=quiet, **self._extra,
             )
             return message, None
         upload = attachment.file_id is None
         media = attachment.file_id or InputFile(attachment.data or b"", filename=attachment.file_name)
         caption = text or None
         if attachment.kind == "photo":
-            message = await self.bot.send_photo(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, disable_notification=quiet)
+            message = await self.bot.send_photo(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, disable_notification=quiet,
+                                                 **self._extra)
             file_id = message.photo[-1].file_id if message.photo else None
         else:
-            message = await self.bot.send_document(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, disable_notification=quiet)
+            message = await self.bot.send_document(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, disable_notification=quiet,
+                                                    **self._extra)
             file_id = message.document.file_id if message.document else None
         return message, file_id if upload else None
 

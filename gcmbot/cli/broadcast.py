@@ -167,18 +167,16 @@ def _status(broadcast_id: int | None) -> int:
 
 def _deliver(broadcast_id: int) -> int:
     """Run a delivery worker here until the broadcast is done, printing progress."""
-    from telegram import Bot
-
     from gcmbot.bot.application import delivery_worker
+    from gcmbot.bot.botapi import make_bot
 
     settings = load_settings()
-    token = settings.require_token()
+    settings.require_token()
     services = build_services(settings)
     try:
         if not services.broadcasts.status(broadcast_id):
             return _fail(f"no broadcast #{broadcast_id}")
-        kwargs = {"base_url": settings.bot_api_url.rstrip("/")} if settings.bot_api_url else {}
-        return asyncio.run(_deliver_async(services, Bot(token, **kwargs), broadcast_id, delivery_worker))
+        return asyncio.run(_deliver_async(services, make_bot(settings, db=services.db), broadcast_id, delivery_worker))
     finally:
         services.close()
 

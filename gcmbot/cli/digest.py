@@ -145,13 +145,10 @@ def cmd_send_due(args: argparse.Namespace) -> int:
 
 
 async def _deliver(services: Services) -> dict[str, int]:
-    from telegram import Bot
-
     from gcmbot.bot.application import delivery_worker
+    from gcmbot.bot.botapi import make_bot
 
-    settings = services.settings
-    kwargs = {"base_url": settings.bot_api_url.rstrip("/")} if settings.bot_api_url else {}
-    async with Bot(settings.require_token(), **kwargs) as bot:
+    async with make_bot(services.settings, db=services.db) as bot:
         worker = delivery_worker(services, bot)
         worker.recover()
         await worker.drain()

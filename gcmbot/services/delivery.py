@@ -1,8 +1,9 @@
 """The one sending path: delivers outbox rows under Telegram's limits.
 
 Digests, alerts, reminders and broadcasts are all rows in the outbox; this
-worker sends them, paced to about 30 messages/s overall, 1/s per private chat
-and 20/min per group, and decides what to do with each failure:
+worker sends them, paced by the process's one sending budget (services/pacing.py:
+about 30 messages/s overall shared with replies to people, which go first, 1/s
+per private chat and 20/min per group), and decides what to do with each failure:
 
 - flood control (429): pause all sending for `retry_after`, then retry the row;
 - server or network error: retry with exponential backoff, up to MAX_ATTEMPTS;
@@ -26,8 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
+from gcmbot.services.pacing import BROADCAST, OUTBOX, Budget, Limits
 from gcmbot.store import Database
 from gcmbot.store import outbox as store
+
+__all__ = ["Attachment", "DeliveryWorker", "Limits", "MessageOptions", "SendError", "Sender", "Sent"]
 
 log = logging.getLogger(__name__)
 
@@ -96,58 +100,6 @@ class AttachmentSource(Protocol):
     def remember_file_id(self, broadcast_id: int, file_id: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class Limits:
-    per_second: float = 30.0
-    private_interval: float = 1.0  # seconds between two messages to one private chat
-    group_interval: float = 3.0  # 20 per minute
-    concurrency: int = 8
-    # Pace a little under the limit: the server counts arrivals, which jitter by a few ms.
-    headroom: float = 0.98
-
-
-class _ChatPacer:
-    """Earliest next send time per chat."""
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.next_at: dict[int, float] = {}
-
-    def reserve(self, chat_id: int) -> float:
-        """Reserve this chat's next slot; return how long to wait for it."""
-        now = time.monotonic()
-        at = max(now, self.next_at.get(chat_id, 0.0))
-        interval = self.limits.group_interval if chat_id < 0 else self.limits.private_interval
-        self.next_at[chat_id] = at + interval
-        return at - now
-
-
-LATE_RESET = 0.005  # seconds
-
-
-class _Slots:
-    """Global pacing: each send gets the next slot, `1/rate` after the previous SLOT.
-
-    Slots are planned from the previous slot, not from when the previous task
-    actually woke up, so event-loop lateness does not accumulate; and a slot is
-    never earlier than now, so an idle period never turns into a burst.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self.next_at = 0.0
-
-    async def acquire(self) -> None:
-        now = time.monotonic()
-        at = max(now, self.next_at)
-        self.next_at = at + self.interval
-        if at > now:
-            await asyncio.sleep(at - now)
-            late = time.monotonic() - at
-            if late > LATE_RESET:  # a long stall (busy loop, slow commit): don't squeeze the next sends
-                self.next_at = max(self.next_at, at + late + self.interval)
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -163,6 +115,7 @@ class DeliveryWorker:
         sender: Sender,
         *,
         limits: Limits = Limits(),
+        budget: Budget | None = None,
         on_gone: Callable[[int], None] | None = None,
         on_migrated: Callable[[int, int], None] | None = None,
         on_finished: Callable[[store.Due, str], Awaitable[None] | None] | None = None,
@@ -183,13 +136,9 @@ class DeliveryWorker:
         self.attachments = attachments
         self._attachments: dict[int, Attachment | None] = {}  # per broadcast id
         self._upload_locks: dict[int, asyncio.Lock] = {}  # one upload per attachment: the others wait for its file_id
-        # Evenly spaced send slots. AsyncLimiter(30, 1) lets 30 go at once and 30 more within the
-        # same second (leaky bucket): 429s from a server that counts a sliding window
-        # (benchmarks/broadcast.py: 24 per 600 messages). AsyncLimiter(1, 1/30) has no 429s but
-        # every late wake-up is lost for good (0.89 of the limit over 10 000 messages).
-        self._limiter = _Slots(limits.per_second * limits.headroom)
-        self._pacer = _ChatPacer(limits)
-        self._paused_until = 0.0
+        # The process's one sending budget (the bot's, when it was built by make_bot): evenly
+        # spaced slots, replies to people before outbox rows, broadcasts last (services/pacing.py).
+        self.budget = budget or Budget(limits)
         self._recovered_at = 0.0
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._gone: set[int] = set()
@@ -197,7 +146,7 @@ class DeliveryWorker:
         self._stop: asyncio.Event | None = None  # set by run_forever: once set, no new row is claimed
 
     def recover(self) -> int:
-        """On start: rows a crashed worker left in `sending` end as failed (at-most-once)."""
+        """On start: rows a crashed worker left in `sending` end as failed (at-most-once). Blocking."""
         with self.db.session() as s:
             n = store.fail_interrupted(s, self.clock() - self.interrupted_after)
         if n:
@@ -206,8 +155,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Send every row due now. Returns how many rows were handled."""
-        with self.db.session() as s:
-            batch = store.due(s, self.clock(), limit=500)
+        batch = await asyncio.to_thread(self._due)
         if not batch:
             return 0
         semaphore = asyncio.Semaphore(self.limits.concurrency)
@@ -219,18 +167,25 @@ class DeliveryWorker:
             self._gone.clear()
         return len(batch)
 
+    def _due(self) -> list[store.Due]:
+        with self.db.session() as s:
+            return store.due(s, self.clock(), limit=500)
+
+    def _backlog(self) -> int:
+        with self.db.session() as s:
+            return store.backlog(s)
+
     async def drain(self, *, idle_timeout: float = 0.0) -> None:
         """Send until nothing is due (and nothing becomes due within `idle_timeout` s)."""
         idle_since = time.monotonic()
         while True:
             handled = await self.run_once()
-            if self.after_round is not None and self.after_round():
+            if self.after_round is not None and await asyncio.to_thread(self.after_round):
                 continue  # it may have queued something (a broadcast's report)
             if handled:
                 idle_since = time.monotonic()
                 continue
-            with self.db.session() as s:
-                waiting = store.backlog(s)
+            waiting = await asyncio.to_thread(self._backlog)
             if not waiting or time.monotonic() - idle_since >= idle_timeout:
                 return
             await asyncio.sleep(0.2)
@@ -250,12 +205,12 @@ class DeliveryWorker:
     async def run_forever(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
         """The bot's background loop. Finishes in-flight sends when `stop` is set; the rest stay pending."""
         self._stop = stop
-        self.recover()
+        await asyncio.to_thread(self.recover)
         self._recovered_at = time.monotonic()
         while not stop.is_set():
             try:
                 handled = await self.run_once()
-                handled = self.maintain() or handled  # a report was just queued: no need to wait
+                handled = await asyncio.to_thread(self.maintain) or handled  # a report was just queued: no need to wait
             except Exception:  # a database hiccup must not kill the loop
                 log.exception("delivery round failed; retrying")
                 handled = 0
@@ -272,38 +227,41 @@ class DeliveryWorker:
             if self._stop is not None and self._stop.is_set():
                 return  # shutting down: leave it pending
             if row.chat_id in self._gone:
-                with self.db.session() as s:
-                    store.skip_pending_for_chat(s, row.chat_id, "chat blocked the bot or is gone")
+                await asyncio.to_thread(self._skip_for_chat, row.chat_id)
                 return
-            wait = self._pacer.reserve(row.chat_id)
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await self.budget.wait_chat(row.chat_id)  # outside the semaphore: other chats go meanwhile
             await self._send(row, semaphore)
+
+    def _skip_for_chat(self, chat_id: int) -> int:
+        with self.db.session() as s:
+            return store.skip_pending_for_chat(s, chat_id, "chat blocked the bot or is gone")
+
+    def _claim(self, row_id: int) -> bool:
+        with self.db.session() as s:
+            return store.claim(s, row_id, self.clock())
+
+    def _sent(self, row_id: int, message_id: int) -> None:
+        with self.db.session() as s:
+            store.finish(s, row_id, "sent", now=self.clock(), message_id=message_id)
 
     async def _send(self, row: store.Due, semaphore: asyncio.Semaphore) -> None:
         async with semaphore:
-            while True:
-                pause = self._paused_until - time.monotonic()
-                if pause > 0:
-                    await asyncio.sleep(pause)
-                await self._limiter.acquire()
-                # A 429 may have arrived while this task waited for the limiter.
-                if self._paused_until <= time.monotonic():
-                    break
+            # Broadcasts wait behind digests, alerts and reminders, which wait behind replies to people.
+            await self.budget.acquire(row.chat_id, BROADCAST if row.kind == "broadcast" else OUTBOX)
             if self._stop is not None and self._stop.is_set():
                 return  # shutting down: leave it pending for the next start
-            with self.db.session() as s:
-                if not store.claim(s, row.id, self.clock()):
-                    return  # another worker took it, or it was skipped meanwhile
+            if not await asyncio.to_thread(self._claim, row.id):
+                return  # another worker took it, or it was skipped meanwhile
             try:
                 message_id = await self._send_one(row)
             except SendError as exc:
-                outcome = self._failed(row, exc)
+                if exc.kind == SendError.RETRY_AFTER:
+                    self.budget.pause(exc.retry_after)
+                outcome = await asyncio.to_thread(self._failed, row, exc)
             except Exception as exc:  # unknown: treat like a network error
-                outcome = self._failed(row, SendError(SendError.TRANSIENT, repr(exc)))
+                outcome = await asyncio.to_thread(self._failed, row, SendError(SendError.TRANSIENT, repr(exc)))
             else:
-                with self.db.session() as s:
-                    store.finish(s, row.id, "sent", now=self.clock(), message_id=message_id)
+                await asyncio.to_thread(self._sent, row.id, message_id)
                 self.stats["sent"] += 1
                 outcome = "sent"
         if outcome != "retry" and self.on_finished is not None:
@@ -345,11 +303,11 @@ class DeliveryWorker:
             return _message_id(result)
 
     def _failed(self, row: store.Due, exc: SendError) -> str:
+        """Record a failed send and decide what happens to the row (blocking: run in a thread)."""
         now, migrated = self.clock(), False
         with self.db.session() as s:
             if exc.kind == SendError.RETRY_AFTER:
-                self.stats["429"] += 1
-                self._paused_until = max(self._paused_until, time.monotonic() + exc.retry_after)
+                self.stats["429"] += 1  # the budget was paused by _send, on the event loop
                 store.release(s, row.id, not_before=now + timedelta(seconds=exc.retry_after), error=str(exc))
                 self.stats["retried"] += 1
                 return "retry"

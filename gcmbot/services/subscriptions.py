@@ -309,10 +309,10 @@ class Subscriptions:
     def set_timezone(self, chat_id: int, name: str) -> Subscription:
         name = name.strip()
         try:
-            if not name or name.startswith("/") or ".." in name:
+            if not name or len(name) > 64 or name.startswith("/") or ".." in name:
                 raise ValueError
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name the OS cannot even look up
             raise InvalidChoice(name) from None
         return self._update(chat_id, lambda s, sub: setattr(sub, "timezone", name))
 

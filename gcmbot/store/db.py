@@ -11,6 +11,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
 def _normalise_url(url: str) -> str:
     # Accept the URLs people paste (postgres://, postgresql://) and use psycopg 3.
     parsed = make_url(url)
@@ -28,7 +31,8 @@ class Database:
         # hide_parameters: SQL errors must not carry message texts or chat ids into logs.
         kwargs: dict = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            # timeout: how long a writer waits for another process's write lock (SQLite's busy timeout).
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
@@ -84,8 +88,19 @@ def _alembic_config(db: Database, migrations_dir: Path):
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL (readers never wait for the writer) and a busy timeout, on every connection.
+
+    The bot and the CLI (`broadcast --yes`, `content load`, `digest send-due`) may write
+    to one file at once: a writer waits up to BUSY_TIMEOUT_SECONDS for the other's lock
+    instead of failing with "database is locked". The driver's default transaction
+    handling is kept on purpose: it starts a transaction only at the first write, so a
+    session that reads and then writes never holds a stale read snapshot that SQLite
+    would have to refuse at once (tests/test_sqlite_concurrency.py).
+    """
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cur.close()
+

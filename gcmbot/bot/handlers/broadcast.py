@@ -1,4 +1,11 @@
-"""/broadcast (text → segment → preview → send) and /broadcasts, for the bot's admins only."""
+"""/broadcast (text → segment → preview → send) and /broadcasts, for the bot's admins only.
+
+/broadcast is a ConversationHandler (`broadcast_dialog`) with two states:
+TYPING_TEXT (the admin's next message — text, or a document or photo with its
+caption — is the broadcast; invalid HTML asks again) and CHOOSING (segment buttons,
+preview, pin, Send / Cancel: all `b:` buttons). /cancel or BROADCAST_TIMEOUT seconds
+without a step end it and drop the draft; nothing is queued.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,12 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import admin_only, is_admin
-from gcmbot.bot.replies import edit_screen
+from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.bot.render import broadcast as render
 from gcmbot.i18n import translator
 from gcmbot.models import utcnow
@@ -22,6 +29,9 @@ from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
 
 DRAFT = "broadcast_draft"
+TYPING_TEXT, CHOOSING = "typing_text", "choosing"
+BROADCAST_TIMEOUT = 30 * 60  # seconds of silence after which a draft is dropped
+END = ConversationHandler.END
 
 
 @dataclass
@@ -29,7 +39,7 @@ class Draft:
     """An admin's broadcast in the making, kept in chat_data of their private chat."""
 
     token: str = field(default_factory=lambda: secrets.token_hex(3))
-    stage: str = "text"  # text → segment → confirm
+    stage: str = "text"  # text → segment → confirm (shown to the admin; the dialog's states drive the flow)
     text: str = ""
     chosen: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
     attachment: Attachment | None = None  # a document or photo the admin sent (by its file_id); text is its caption
@@ -57,34 +67,35 @@ def _t(update: Update, context: BotContext, message: str) -> str:
 
 
 @admin_only("/broadcast")
-async def broadcast_command(update: Update, context: BotContext) -> None:
+async def broadcast_command(update: Update, context: BotContext):
     if update.effective_chat.type != ChatType.PRIVATE:
         await update.effective_message.reply_text(_t(update, context, render.PRIVATE_ONLY))
-        return
+        return END
     draft = context.chat_data[DRAFT] = Draft()
     text, markup = render.ask_text(draft.token, _lang(update, context))
     await update.effective_message.reply_html(text, reply_markup=markup)
+    return TYPING_TEXT
 
 
-async def typed_text(update: Update, context: BotContext) -> None:
-    """The admin's message text, only while a draft waits for it (otherwise other handlers see it)."""
+async def typed_text(update: Update, context: BotContext):
+    """The admin's next message: the broadcast's text."""
     draft: Draft | None = context.chat_data.get(DRAFT)
-    if draft is None or draft.stage != "text" or not is_admin(update, context):
-        return
+    if draft is None or not is_admin(update, context):
+        return END
     try:
         draft.text = context.services.broadcasts.validate(render.html_source(update.effective_message))
     except InvalidHTML as exc:
         await update.effective_message.reply_html(render.bad_html(str(exc), _lang(update, context)))
-        raise ApplicationHandlerStop from None
-    await _ask_segment(update, context, draft)
+        return TYPING_TEXT  # ask again
+    return await _ask_segment(update, context, draft)
 
 
-async def typed_file(update: Update, context: BotContext) -> None:
-    """A document or photo (its caption is the text), only while a draft waits for the message.
+async def typed_file(update: Update, context: BotContext):
+    """A document or photo (its caption is the text) instead of a text.
     Telegram has the file already: every recipient gets it by this file_id, nothing is uploaded again."""
     draft: Draft | None = context.chat_data.get(DRAFT)
-    if draft is None or draft.stage != "text" or not is_admin(update, context):
-        return
+    if draft is None or not is_admin(update, context):
+        return END
     message = update.effective_message
     if message.document is not None:
         attachment = Attachment("document", message.document.file_name or "document", message.document.file_id)
@@ -94,39 +105,57 @@ async def typed_file(update: Update, context: BotContext) -> None:
         draft.text = context.services.broadcasts.validate(render.caption_source(message), caption=True)
     except InvalidHTML as exc:
         await message.reply_html(render.bad_html(str(exc), _lang(update, context)))
-        raise ApplicationHandlerStop from None
+        return TYPING_TEXT
     draft.attachment = attachment
-    await _ask_segment(update, context, draft)
+    return await _ask_segment(update, context, draft)
 
 
-async def _ask_segment(update: Update, context: BotContext, draft: Draft) -> None:
+async def _ask_segment(update: Update, context: BotContext, draft: Draft):
     draft.stage = "segment"
     count = context.services.broadcasts.count(draft.segment())
     text, markup = render.segment_menu(draft.token, draft.chosen, _options(context, _lang(update, context)), count, _lang(update, context))
     await update.effective_message.reply_html(text, reply_markup=markup)
-    raise ApplicationHandlerStop
+    return CHOOSING
+
+
+async def cancel(update: Update, context: BotContext):
+    context.chat_data.pop(DRAFT, None)
+    await update.effective_message.reply_text(_t(update, context, render.CANCELLED))
+    return END
+
+
+async def timed_out(update: object, context: BotContext) -> None:
+    context.chat_data.pop(DRAFT, None)  # its buttons now answer "out of date"
+
+
+async def dialog_button(update: Update, context: BotContext):
+    """A `b:` button during the dialog: the state after it."""
+    outcome = await on_button(update, context)
+    return outcome if outcome is not None else CHOOSING
 
 
 @admin_only("broadcast button")
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext):
+    """A `b:` button: END after Send or Cancel, else CHOOSING; None when stale or unknown (nothing changes)."""
     query = update.callback_query
     parts = (query.data or "").split(":")
     draft: Draft | None = context.chat_data.get(DRAFT)
     if draft is None or len(parts) < 3 or parts[1] != draft.token:
         await query.answer(_t(update, context, render.STALE))
-        return
+        return None
     action, args = parts[2], parts[3:]
     options = _options(context, _lang(update, context))
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
             or action in "psn" and not (draft.text or draft.attachment):
         await query.answer(_t(update, context, render.UNKNOWN))
-        return
+        return None
     await query.answer()
     if action == "p":
         await _preview(update, context, draft, options)
     elif action == "s":
         await _send(update, context, draft)
+        return END
     elif action == "n":
         draft.pin = not draft.pin
         confirm_text, markup = render.confirm(draft.token, context.services.broadcasts.count(draft.segment()), _lang(update, context), pin=draft.pin)
@@ -134,8 +163,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
         await edit_screen(query, _t(update, context, render.CANCELLED), None)
+        return END
     else:
         await edit_screen(query, *_segment_screen(context, draft, action, args, options, _lang(update, context)))
+    return CHOOSING
 
 
 def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options, lang: str = "en"):
@@ -226,12 +257,29 @@ async def on_cancel_button(update: Update, context: BotContext) -> None:
     await edit_screen(query, text, markup)
 
 
+def broadcast_dialog() -> ConversationHandler:
+    buttons = CallbackQueryHandler(dialog_button, pattern=r"^b:")
+    return dialog(
+        entry_points=[CommandHandler("broadcast", broadcast_command)],
+        states={
+            TYPING_TEXT: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text),
+                MessageHandler(filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), typed_file),
+                buttons,
+            ],
+            CHOOSING: [buttons],
+            ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out), CallbackQueryHandler(timed_out)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel), CommandHandler("broadcast", broadcast_command)],
+        conversation_timeout=BROADCAST_TIMEOUT,
+        name="broadcast",
+    )
+
+
 def register(application: Application) -> None:
-    application.add_handler(CommandHandler("broadcast", broadcast_command))
+    # The dialog registers before the settings module's: while a draft waits for its text, the
+    # admin's message is the broadcast's, even if a timezone prompt was open too.
+    application.add_handler(broadcast_dialog())
     application.add_handler(CommandHandler("broadcasts", broadcasts_command))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^b:"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^b:"))  # stale buttons after the dialog ended
     application.add_handler(CallbackQueryHandler(on_cancel_button, pattern=r"^bx:"))
-    # Like the timezone prompt (group -1), it consumes a plain message only while a draft waits for
-    # text. Its own group -2: within one group PTB runs only the first handler whose filter matches.
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed_text), group=-2)
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & (filters.Document.ALL | filters.PHOTO), typed_file), group=-2)

@@ -1,4 +1,10 @@
-"""/settings menu, /mysubscription, /timezone, /forget, and the bot being added to or removed from chats."""
+"""/settings menu, /mysubscription, /timezone, /forget, and the bot being added to or removed from chats.
+
+The typed-timezone prompt is a ConversationHandler (`timezone_dialog`): entered by
+/timezone without a name or a menu's "Timezone" button (this chat's, or a channel's
+menu in its admin's private chat), state TYPING_TIMEZONE takes the next plain message
+as the name; any other settings button, /cancel or TIMEZONE_TIMEOUT seconds end it.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,28 @@ import logging
 from telegram import Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from gcmbot.bot import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import forget_cached_admins, is_chat_admin, may_change_settings
 from gcmbot.bot.render import settings as render
-from gcmbot.bot.replies import edit_screen
+from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.services.subscriptions import InvalidChoice, NotSubscribed, Subscription
 
 log = logging.getLogger(__name__)
-AWAITING_TIMEZONE = "awaiting_timezone"
+TYPING_TIMEZONE = "typing_timezone"
+TIMEZONE_TARGET = "timezone_target"  # chat_data: the chat whose timezone the prompt sets
+TIMEZONE_TIMEOUT = 600  # seconds the prompt waits for a name
 
 
 def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
@@ -58,34 +74,61 @@ async def mysubscription(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_html(text)
 
 
-async def timezone_command(update: Update, context: BotContext) -> None:
+async def timezone_command(update: Update, context: BotContext):
     if not await may_change_settings(update, context):
         await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
-        return
+        return ConversationHandler.END
     if not context.args:
-        context.chat_data[AWAITING_TIMEZONE] = True
+        context.chat_data[TIMEZONE_TARGET] = update.effective_chat.id
         await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_ASK))
-        return
+        return TYPING_TIMEZONE
     await _set_timezone(update, context, " ".join(context.args))
+    return ConversationHandler.END
 
 
-async def typed_timezone(update: Update, context: BotContext) -> None:
-    """A plain message right after the menu asked for a timezone name (for this chat, or for the
+async def timezone_button(update: Update, context: BotContext):
+    """A menu's "Timezone" button: show the zones, and take a typed name next."""
+    return TYPING_TIMEZONE if await on_button(update, context) else ConversationHandler.END
+
+
+async def typed_timezone(update: Update, context: BotContext):
+    """The plain message after the prompt: the timezone's name (for this chat, or for the
     channel whose menu is open in this private chat)."""
-    target = context.chat_data.pop(AWAITING_TIMEZONE, False)
-    if not target:
-        return  # not for us: let the next handler group (questions) see it
+    target = context.chat_data.pop(TIMEZONE_TARGET, None)
     chat_id = update.effective_chat.id
-    if target is True or target == chat_id:
+    if target is None or target == chat_id:
         if not await may_change_settings(update, context):
-            return
+            return ConversationHandler.END
         target = chat_id
     elif update.effective_user is None or not await is_chat_admin(context, target, update.effective_user.id):
-        return
+        return ConversationHandler.END
     await _set_timezone(update, context, update.effective_message.text, target)
-    from telegram.ext import ApplicationHandlerStop
+    return ConversationHandler.END
 
-    raise ApplicationHandlerStop
+
+async def other_button_ends_prompt(update: Update, context: BotContext):
+    """Any other settings button ends the prompt (it still does what it says)."""
+    applied = await on_button(update, context)
+    if applied and _action(update) == "z":
+        return TYPING_TIMEZONE
+    context.chat_data.pop(TIMEZONE_TARGET, None)
+    return ConversationHandler.END
+
+
+async def cancel_prompt(update: Update, context: BotContext):
+    context.chat_data.pop(TIMEZONE_TARGET, None)
+    await update.effective_message.reply_text(_say(update, context, render.PROMPT_CANCELLED))
+    return ConversationHandler.END
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/cancel outside any dialog."""
+    await update.effective_message.reply_text(_say(update, context, render.NOTHING_TO_CANCEL))
+
+
+def _action(update: Update) -> str:
+    parts = (update.callback_query.data or "").split(":") if update.callback_query else []
+    return parts[2] if len(parts) > 2 else ""
 
 
 async def _set_timezone(update: Update, context: BotContext, name: str, chat_id: int | None = None) -> None:
@@ -138,7 +181,8 @@ async def lang_command(update: Update, context: BotContext) -> None:
 # --- button presses -----------------------------------------------------------
 
 
-async def on_button(update: Update, context: BotContext) -> None:
+async def on_button(update: Update, context: BotContext) -> bool:
+    """A settings button; True when it was applied (not stale, not refused)."""
     query = update.callback_query
     chat_id = query.message.chat.id if query.message else None
     parts = (query.data or "").split(":")
@@ -151,38 +195,37 @@ async def on_button(update: Update, context: BotContext) -> None:
         sub = subs.get(channel_id) if query.message and query.message.chat.type == "private" else None
         if sub is None or not sub.is_channel or token != sub.menu_token:
             await query.answer(_say(update, context, render.STALE), show_alert=False)
-            return
+            return False
         if not await is_chat_admin(context, channel_id, update.effective_user.id):
             await query.answer(_say(update, context, texts.CHANNEL_ADMINS_ONLY), show_alert=True)
-            return
+            return False
     else:
         sub = subs.get(chat_id) if chat_id is not None else None
         if sub is None or len(parts) < 3 or token != sub.menu_token:
             await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
-            return
+            return False
         if not await may_change_settings(update, context):
             await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
-            return
+            return False
     action, args = parts[2], parts[3:]
     try:
         screen = _apply(context, sub, action, args)
     except (InvalidChoice, KeyError, ValueError, IndexError):
         await query.answer(_say(update, context, render.UNKNOWN))
-        return
+        return False
     if screen is None:  # /forget confirmed or cancelled
         await query.answer()
-        return
+        return True
     text, markup = screen
     await query.answer()
     await edit_screen(query, text, markup)
+    return True
 
 
 def _apply(context: BotContext, sub: Subscription, action: str, args: list[str]):
     """Do what a button says and return the screen to show next: (text, markup or None)."""
     subs, chat_id = context.services.subscriptions, sub.chat_id
     options = _options(context, sub.language)
-    if action != "z":  # the "type a timezone" prompt lasts only until the next button press
-        context.chat_data.pop(AWAITING_TIMEZONE, None)
     if action == "m":
         return render.main_menu(sub, options)
     if action == "v":
@@ -215,17 +258,15 @@ def _apply(context: BotContext, sub: Subscription, action: str, args: list[str])
     if action == "q":
         return render.digest_menu(subs.set_quiet(chat_id, args[0]))
     if action == "z":
-        context.chat_data[AWAITING_TIMEZONE] = chat_id  # the menu's chat: this one, or a channel
+        context.chat_data[TIMEZONE_TARGET] = chat_id  # the menu's chat: this one, or a channel; timezone_dialog takes the name
         return render.timezone_menu(sub, subs.timezones_for_regions())
     if action == "zs":
-        context.chat_data.pop(AWAITING_TIMEZONE, None)
         return render.timezone_menu(subs.set_timezone(chat_id, ":".join(args)), subs.timezones_for_regions())
     if action == "l":
         return render.language_menu(sub)
     if action == "ls":
         return render.language_menu(subs.set_language(chat_id, args[0]))
     if action == "done":
-        context.chat_data.pop(AWAITING_TIMEZONE, None)
         return render.done(sub, options), None
     if action == "fg":
         if args[0] == "yes":
@@ -274,14 +315,27 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         context.services.subscriptions.migrate_chat(message.chat.id, message.migrate_to_chat_id)
 
 
+def timezone_dialog() -> ConversationHandler:
+    return dialog(
+        entry_points=[
+            CommandHandler("timezone", timezone_command),
+            CallbackQueryHandler(timezone_button, pattern=r"^s:[^:]*:z$"),
+        ],
+        states={TYPING_TIMEZONE: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone)]},
+        fallbacks=[CommandHandler("cancel", cancel_prompt), CallbackQueryHandler(other_button_ends_prompt, pattern=r"^s:")],
+        conversation_timeout=TIMEZONE_TIMEOUT,
+        name="timezone",
+    )
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("settings", settings_command))
     application.add_handler(CommandHandler("mysubscription", mysubscription))
-    application.add_handler(CommandHandler("timezone", timezone_command))
+    application.add_handler(timezone_dialog())
     application.add_handler(CommandHandler("forget", forget_command))
     application.add_handler(CommandHandler("lang", lang_command))
     application.add_handler(CallbackQueryHandler(on_button, pattern=r"^s:"))
     application.add_handler(ChatMemberHandler(on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
-    # Group -1 runs before the question handler, which answers other plain texts.
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed_timezone), group=-1)
+    # After every dialog (the /broadcast one registers first): /cancel when nothing is going on.
+    application.add_handler(CommandHandler("cancel", nothing_to_cancel))

@@ -217,5 +217,7 @@ TIMEZONE_BAD = N_("“{text}” is not a timezone name I know. Send a name like 
 STALE = N_("This menu is out of date. Send /settings for a fresh one.")
 UNKNOWN = N_("Unknown option; nothing was changed.")
 FORGET_CANCELLED = N_("Cancelled. Nothing was deleted.")
+PROMPT_CANCELLED = N_("Cancelled. Nothing was changed.")
+NOTHING_TO_CANCEL = N_("There is nothing to cancel.")
 NOTHING_STORED = N_("Nothing is stored about this chat.")
 ADDED_TO_GROUP = N_("Hello! I send updates on the Global Compact for Migration. A group administrator can send /start to subscribe this group.")
