@@ -238,3 +238,15 @@ async def test_asking_the_bot_where_it_was_adopted(running_bot, services):
     await fake.wait_for(lambda: any("Marrakech" in (m.get("text") or "") for m in fake.sent(3902)))
     text = next(m["text"] for m in fake.sent(3902) if "Marrakech" in (m.get("text") or ""))
     assert "took place on 10–11 December 2018" in text and "Earlier plans" in text
+
+
+def test_content_reads_the_same_without_libyaml():
+    # Flow lists like `[¿Dónde …?, …]` parse with libyaml but not with PyYAML's pure-Python
+    # loader; editors' tools and machines without libyaml must read the same content.
+    import yaml
+
+    for path in sorted(CONTENT_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        pure = yaml.load(text, Loader=yaml.SafeLoader)
+        if hasattr(yaml, "CSafeLoader"):
+            assert pure == yaml.load(text, Loader=yaml.CSafeLoader), path.name
