@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 from telegram import Bot
@@ -75,8 +76,7 @@ async def test_broadcasts_lists_scheduled_ones_with_a_cancel_button(running_bot,
     assert cancel["text"] == f"✖ Cancel #{later}"
     fake.press_button(ADMIN, listing["message_id"], cancel["callback_data"])
     await fake.wait_for(lambda: "cancelled: 2 message(s) withdrawn" in fake.callback_answers[-1].get("text", ""))
-    await fake.wait_idle()
-    edited = next(m for m in fake.sent(ADMIN) if m["message_id"] == listing["message_id"])
+    edited = await fake.wait_for(lambda: next((m for m in fake.sent(ADMIN) if m["message_id"] == listing["message_id"] and m.get("edit_date")), None))
     assert "cancelled" in edited["text"] and not edited.get("reply_markup")
     [st] = services.broadcasts.status(later)
     assert st.status == "cancelled" and st.skipped == 2  # the admin is subscribed too
@@ -103,3 +103,76 @@ def test_cli_at_schedules_in_gcmbot_timezone(services, tmp_path, monkeypatch, ca
     assert st.scheduled_at is not None and services.broadcasts.is_cancellable(st)
     assert cli(["broadcast", "--text-file", "m.html", "--at", "yesterday 9:00", "--yes"]) == 2
     assert "--at 'yesterday 9:00'" in capsys.readouterr().err
+
+
+def _button(message, label):
+    for row in message["reply_markup"]["inline_keyboard"]:
+        for b in row:
+            if label in b["text"]:
+                return b["callback_data"]
+    raise AssertionError(f"no button {label!r} in {message['reply_markup']}")
+
+
+async def _tap(fake, chat_id, message, label):
+    n = len(fake.callback_answers)
+    fake.press_button(chat_id, message["message_id"], _button(message, label))
+    await fake.wait_for(lambda: len(fake.callback_answers) > n)
+    await fake.wait_idle()
+    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"])
+
+
+async def test_schedule_from_chat_in_the_admins_timezone_then_it_goes_out_after_a_restart(running_bot, services):
+    fake = running_bot
+    services.subscriptions.start(ADMIN, "private")
+    services.subscriptions.set_timezone(ADMIN, "America/Mexico_City")
+    services.subscriptions.stop(ADMIN)  # the admin is not a recipient
+    for chat in (8901, 8902):
+        services.subscriptions.start(chat, "private")
+    fake.send_message(ADMIN, "/broadcast")
+    await fake.wait_for(lambda: "Send me the message" in fake.sent(ADMIN)[-1]["text"])
+    fake.send_message(ADMIN, "<b>Webinar</b> on the review")
+    await fake.wait_for(lambda: "Who should get it?" in fake.sent(ADMIN)[-1]["text"])
+    await _tap(fake, ADMIN, fake.sent(ADMIN)[-1], "Preview")
+    await fake.wait_for(lambda: "Send it?" in fake.sent(ADMIN)[-1]["text"])
+    confirm = fake.sent(ADMIN)[-1]
+    assert "Send to 2" in str(confirm["reply_markup"]) and "Schedule…" in str(confirm["reply_markup"])
+
+    prompt = await _tap(fake, ADMIN, confirm, "Schedule…")
+    assert "When should it go out?" in prompt["text"] and "America/Mexico_City" in prompt["text"]
+    fake.send_message(ADMIN, "yesterday at noon")
+    await fake.wait_for(lambda: "I cannot use that time" in fake.sent(ADMIN)[-1]["text"])
+    before = datetime.now(timezone.utc)
+    fake.send_message(ADMIN, "in 2 hours")
+    await fake.wait_for(lambda: "Schedule it?" in fake.sent(ADMIN)[-1]["text"])
+    said = fake.sent(ADMIN)[-1]
+    assert "(America/Mexico_City" in said["text"] and "in 2 hours" in said["text"] and "to 2 subscribers" in said["text"]
+    done = await _tap(fake, ADMIN, said, "Schedule for 2")
+    assert "is scheduled for 2 recipients" in done["text"] and "/broadcasts" in done["text"]
+    [st] = services.broadcasts.status()
+    assert st.scheduled_at is not None and abs((st.scheduled_at - before - timedelta(hours=2)).total_seconds()) < 30
+    await asyncio.sleep(1.5)
+    assert fake.sent(8901) == [] and fake.sent(8902) == []  # not before its time
+
+    # Quick pick: "Tomorrow 09:00" is 09:00 in the admin's timezone.
+    fake.send_message(ADMIN, "/broadcast")
+    await fake.wait_for(lambda: "Send me the message" in fake.sent(ADMIN)[-1]["text"])
+    fake.send_message(ADMIN, "Second")
+    await fake.wait_for(lambda: "Who should get it?" in fake.sent(ADMIN)[-1]["text"])
+    await _tap(fake, ADMIN, fake.sent(ADMIN)[-1], "Preview")
+    await fake.wait_for(lambda: "Send it?" in fake.sent(ADMIN)[-1]["text"])
+    prompt = await _tap(fake, ADMIN, fake.sent(ADMIN)[-1], "Schedule…")
+    said = await _tap(fake, ADMIN, prompt, "Tomorrow 09:00")
+    assert "at 09:00 (America/Mexico_City" in said["text"]
+    back = await _tap(fake, ADMIN, said, "Change the time")
+    assert "When should it go out?" in back["text"]
+    back = await _tap(fake, ADMIN, back, "Back")
+    assert "Send it?" in back["text"]  # back to Send now / Schedule…
+
+    # Restart: a fresh worker whose clock says the time has come.
+    restarted = build_services(services.settings, db=services.db)
+    async with Bot("123:TEST", base_url=fake.base_url) as bot:
+        worker = delivery_worker(restarted, bot)
+        worker.clock = lambda: st.scheduled_at + timedelta(seconds=1)
+        await worker.drain()
+    assert [m["text"] for m in fake.sent(8901)] == ["<b>Webinar</b> on the review"]
+    assert len(fake.sent(8902)) == 1

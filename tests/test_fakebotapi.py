@@ -227,3 +227,35 @@ def test_long_poll_offset_and_stop():
     poller.join(timeout=3)
     assert not poller.is_alive() and time.monotonic() - t0 < 3
     assert not [t for t in threading.enumerate() if t.name == "FakeBotAPI"]
+
+
+async def test_channels_pins_and_photos(fake, bot):
+    fake.add_channel(-100777, "civil_ch", "Civil")
+    chat = await bot.get_chat("@civil_ch")
+    assert (chat.id, chat.type, chat.username) == (-100777, "channel", "civil_ch")
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.get_chat("@nobody_here")
+    with pytest.raises(Forbidden, match="(?i)not a member of the channel"):
+        await bot.send_message(-100777, "hi")  # the bot is not an administrator yet
+    fake.set_chat_member(-100777, BOT_ID, "administrator", can_post_messages=False)
+    member = await bot.get_chat_member("@civil_ch", BOT_ID)
+    assert isinstance(member, ChatMemberAdministrator) and member.can_post_messages is False
+    with pytest.raises(BadRequest, match="(?i)need administrator rights"):
+        await bot.send_message(-100777, "hi")
+    fake.set_chat_member(-100777, BOT_ID, "administrator")
+    post = await bot.send_message(-100777, "hi")
+    assert post.chat.type == "channel"
+
+    fake.set_chat_member(-100888, BOT_ID, "administrator", can_pin_messages=False)
+    msg = await bot.send_message(-100888, "pin me")
+    with pytest.raises(BadRequest, match="(?i)not enough rights"):
+        await bot.pin_chat_message(-100888, msg.message_id)
+    fake.set_chat_member(-100888, BOT_ID, "administrator")
+    assert await bot.pin_chat_message(-100888, msg.message_id) and fake.pins == [(-100888, msg.message_id)]
+
+    photo = await bot.send_photo(5, b"\xff\xd8jpeg", caption="<b>x</b>", parse_mode="HTML")
+    again = await bot.send_photo(6, photo.photo[-1].file_id)
+    assert [d["data"] for d in fake.documents()] == [b"\xff\xd8jpeg"] * 2 and again.photo[-1].file_id != ""
+
+    forwarded = fake.forward_post(7, -100777, "a post")
+    assert forwarded["forward_origin"]["chat"]["id"] == -100777 and forwarded["forward_from_chat"]["type"] == "channel"

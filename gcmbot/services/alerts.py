@@ -64,6 +64,7 @@ def render_alert(items: Sequence[AlertItem], *, limit: int = MAX_CHARS, language
     parts = [head]
     size = tg_len(head)
     if share:
+        share = isolate_html(share, language)  # Arabic: the link reads in one piece
         limit -= 2 + tg_len(share)
     for n, item in enumerate(items):
         entry = isolate_html(_entry(item, language), language)

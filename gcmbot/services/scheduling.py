@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gcmbot.i18n import N_
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 MAX_AHEAD = timedelta(days=366)
@@ -30,7 +32,23 @@ _IN = re.compile(r"^in\s+(?P<n>\d{1,4})\s*(?P<unit>minutes?|mins?|m|hours?|h|day
 
 
 class BadTime(ValueError):
-    """What the admin typed is not a time we understand, or it is in the past / too far ahead."""
+    """What the admin typed is not a time we understand, or it is in the past / too far ahead.
+    `reason` is an English msgid with `{placeholders}` filled from `values` (translate, then format)."""
+
+    def __init__(self, reason: str, **values: object) -> None:
+        self.reason, self.values = reason, values
+        super().__init__(reason.format(**values))
+
+    def translated(self, gettext) -> str:
+        return gettext(self.reason).format(**self.values)
+
+
+FORMAT_HINT = N_("write a date and time like 2026-12-10 14:00, tomorrow 9:00, friday 10:00 or in 2 hours")
+NOT_A_TIME = N_("{time} is not a time of day (00:00 to 23:59)")
+NOT_A_MONTH = N_("“{name}” is not a month (jan … dec)")
+NO_SUCH_DAY = N_("there is no such day")
+PASSED = N_("that time has passed: choose a moment at least a minute from now")
+TOO_FAR = N_("that is more than a year ahead")
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -55,12 +73,12 @@ def parse_when(text: str, tz: str, now: datetime) -> datetime:
         if m:
             break
     else:
-        raise BadTime("write a date and time like 2026-12-10 14:00, tomorrow 9:00, friday 10:00 or in 2 hours")
+        raise BadTime(FORMAT_HINT)
     groups = m.groupdict()
     hour = int(groups["h"]) if groups.get("h") is not None else 9  # a date alone: 09:00 (said back before confirming)
     minute = int(groups.get("m") or 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise BadTime(f"{hour}:{minute:02d} is not a time of day (00:00 to 23:59)")
+        raise BadTime(NOT_A_TIME, time=f"{hour}:{minute:02d}")
     if groups.get("rel"):
         day = local_now.date() + timedelta(days=1 if groups["rel"] == "tomorrow" else 0)
     elif groups.get("wd"):
@@ -71,7 +89,7 @@ def parse_when(text: str, tz: str, now: datetime) -> datetime:
     else:
         if groups.get("mon"):
             if groups["mon"] not in MONTHS:
-                raise BadTime(f"“{groups['mon']}” is not a month (jan … dec)")
+                raise BadTime(NOT_A_MONTH, name=groups["mon"])
             month = MONTHS.index(groups["mon"]) + 1
         else:
             month = int(groups["mo"])
@@ -81,7 +99,7 @@ def parse_when(text: str, tz: str, now: datetime) -> datetime:
         try:
             day = date(year, month, int(groups["d"]))
         except ValueError:
-            raise BadTime("there is no such day") from None
+            raise BadTime(NO_SUCH_DAY) from None
         if not groups.get("y") and datetime.combine(day, time(hour, minute), zi) <= local_now:
             day = day.replace(year=day.year + 1)  # "10 Jan 9:00" in December: next January
     # fold=0: a wall-clock time repeated by a DST change is its first occurrence.
@@ -91,9 +109,9 @@ def parse_when(text: str, tz: str, now: datetime) -> datetime:
 
 def _check(at: datetime, now: datetime) -> datetime:
     if at < now + MIN_AHEAD:
-        raise BadTime("that time has passed: choose a moment at least a minute from now")
+        raise BadTime(PASSED)
     if at > now + MAX_AHEAD:
-        raise BadTime("that is more than a year ahead")
+        raise BadTime(TOO_FAR)
     return at
 
 

@@ -1,16 +1,19 @@
 """/broadcast (text → segment → preview → send) and /broadcasts, for the bot's admins only.
 
-/broadcast is a ConversationHandler (`broadcast_dialog`) with two states:
+/broadcast is a ConversationHandler (`broadcast_dialog`) with three states:
 TYPING_TEXT (the admin's next message — text, or a document or photo with its
-caption — is the broadcast; invalid HTML asks again) and CHOOSING (segment buttons,
-preview, pin, Send / Cancel: all `b:` buttons). /cancel or BROADCAST_TIMEOUT seconds
-without a step end it and drop the draft; nothing is queued.
+caption — is the broadcast; invalid HTML asks again), CHOOSING (segment buttons,
+preview, pin, Send now / Schedule… / Cancel: all `b:` buttons) and TYPING_TIME (after
+"Schedule…": the admin types when, in their timezone, or taps a quick pick; the time is
+said back in plain words with the button that schedules). /cancel or BROADCAST_TIMEOUT
+seconds without a step end it and drop the draft; nothing is queued.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from html import escape
 
 from telegram import Update
@@ -29,7 +32,7 @@ from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
 
 DRAFT = "broadcast_draft"
-TYPING_TEXT, CHOOSING = "typing_text", "choosing"
+TYPING_TEXT, CHOOSING, TYPING_TIME = "typing_text", "choosing", "typing_time"
 BROADCAST_TIMEOUT = 30 * 60  # seconds of silence after which a draft is dropped
 END = ConversationHandler.END
 
@@ -44,6 +47,7 @@ class Draft:
     chosen: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
     attachment: Attachment | None = None  # a document or photo the admin sent (by its file_id); text is its caption
     pin: bool = False  # pin in groups where the bot may
+    scheduled_at: datetime | None = None  # chosen with "Schedule…" (UTC); None = send now
 
     def segment(self) -> Segment:
         get = lambda kind: frozenset(self.chosen[kind]) or None  # noqa: E731
@@ -118,6 +122,14 @@ async def _ask_segment(update: Update, context: BotContext, draft: Draft):
     return CHOOSING
 
 
+async def typed_time(update: Update, context: BotContext):
+    """After "Schedule…": the admin's message says when (in their timezone)."""
+    draft: Draft | None = context.chat_data.get(DRAFT)
+    if draft is None or not is_admin(update, context):
+        return END
+    return await _time_chosen(update, context, draft, update.effective_message.text)
+
+
 async def cancel(update: Update, context: BotContext):
     context.chat_data.pop(DRAFT, None)
     await update.effective_message.reply_text(_t(update, context, render.CANCELLED))
@@ -147,19 +159,30 @@ async def on_button(update: Update, context: BotContext):
     options = _options(context, _lang(update, context))
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
-            or action in "psn" and not (draft.text or draft.attachment):
+            or action in "psnwqkc" and not (draft.text or draft.attachment) \
+            or action == "q" and (not args or args[0] not in render.QUICK_TIMES) \
+            or action == "k" and draft.scheduled_at is None:
         await query.answer(_t(update, context, render.UNKNOWN))
         return None
     await query.answer()
     if action == "p":
         await _preview(update, context, draft, options)
     elif action == "s":
-        await _send(update, context, draft)
-        return END
-    elif action == "n":
-        draft.pin = not draft.pin
+        draft.scheduled_at = None  # "Send now"
+        return await _send(update, context, draft)
+    elif action == "k":  # "Schedule for N", after the time was said back
+        return await _send(update, context, draft)
+    elif action in "nc":  # pin on/off, or back from Schedule… to Send now / Schedule…
+        if action == "n":
+            draft.pin = not draft.pin
+        draft.stage, draft.scheduled_at = "confirm", None
         confirm_text, markup = render.confirm(draft.token, context.services.broadcasts.count(draft.segment()), _lang(update, context), pin=draft.pin)
         await edit_screen(query, confirm_text, markup)
+    elif action == "w":
+        await _ask_time(update, context, draft)
+        return TYPING_TIME
+    elif action == "q":
+        return await _time_chosen(update, context, draft, render.QUICK_TIMES[args[0]])
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
         await edit_screen(query, _t(update, context, render.CANCELLED), None)
@@ -200,17 +223,57 @@ async def _preview(update: Update, context: BotContext, draft: Draft, options) -
     await update.effective_chat.send_message(confirm_text, reply_markup=markup)
 
 
-async def _send(update: Update, context: BotContext, draft: Draft) -> None:
+async def _ask_time(update: Update, context: BotContext, draft: Draft) -> None:
+    """ "Schedule…": ask for the time (typed, in the admin's timezone, or a quick pick)."""
+    draft.stage, draft.scheduled_at = "time", None
+    text, markup = render.ask_time(draft.token, admin_timezone(context, update.effective_user.id), _lang(update, context))
+    await edit_screen(update.callback_query, text, markup)
+
+
+async def _time_chosen(update: Update, context: BotContext, draft: Draft, typed: str):
+    """A time typed or picked: say it back in plain words with the button that schedules (CHOOSING),
+    or say why not and wait for another (TYPING_TIME)."""
+    lang, now = _lang(update, context), utcnow()
+    tz = admin_timezone(context, update.effective_user.id)
+    try:
+        at = scheduling.parse_when(typed, tz, now)
+    except scheduling.BadTime as exc:
+        why = exc.translated(translator(lang).gettext)
+        await update.effective_message.reply_html(_t(update, context, render.BAD_TIME).format(why=escape(why)))
+        return TYPING_TIME
+    draft.stage, draft.scheduled_at = "confirm", at
+    count = context.services.broadcasts.count(draft.segment())
+    text, markup = render.confirm_schedule(draft.token, count, scheduling.describe(at, tz, now, lang), lang, pin=draft.pin)
+    if update.callback_query is not None:
+        await edit_screen(update.callback_query, text, markup)
+    else:
+        await update.effective_message.reply_html(text, reply_markup=markup)
+    return CHOOSING
+
+
+async def _send(update: Update, context: BotContext, draft: Draft):
+    """Send now or schedule (draft.scheduled_at): END, or TYPING_TIME when the chosen time has passed meanwhile."""
+    lang, now = _lang(update, context), utcnow()
+    if draft.scheduled_at is not None and draft.scheduled_at <= now:
+        draft.stage = "time"  # waited too long on the confirmation: ask again
+        text, markup = render.ask_time(draft.token, admin_timezone(context, update.effective_user.id), lang)
+        await edit_screen(update.callback_query, _t(update, context, render.TIME_PASSED) + "\n\n" + text, markup)
+        return TYPING_TIME
     context.chat_data.pop(DRAFT, None)  # a second tap on Send finds no draft: never queued twice
     try:
         broadcast_id = context.services.broadcasts.enqueue(
-            update.effective_user.id, draft.text, draft.segment(), attachment=draft.attachment, pin_in_groups=draft.pin
+            update.effective_user.id, draft.text, draft.segment(), draft.scheduled_at, attachment=draft.attachment, pin_in_groups=draft.pin
         )
     except EmptySegment:
         await edit_screen(update.callback_query, _t(update, context, render.EMPTY), None)
-        return
+        return END
     [status] = context.services.broadcasts.status(broadcast_id)
-    await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, _lang(update, context)), None)
+    if draft.scheduled_at is None:
+        await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, lang), None)
+        return END
+    when = scheduling.describe(draft.scheduled_at, admin_timezone(context, update.effective_user.id), now, lang)
+    await edit_screen(update.callback_query, render.scheduled(broadcast_id, status.recipients, when, lang), None)
+    return END
 
 
 def admin_timezone(context: BotContext, user_id: int) -> str:
@@ -268,6 +331,7 @@ def broadcast_dialog() -> ConversationHandler:
                 buttons,
             ],
             CHOOSING: [buttons],
+            TYPING_TIME: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_time), buttons],
             ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out), CallbackQueryHandler(timed_out)],
         },
         fallbacks=[CommandHandler("cancel", cancel), CommandHandler("broadcast", broadcast_command)],

@@ -3,7 +3,8 @@
 Callback data is `b:<draft token>:<action>[:<kind code>[:<value>]]` (≤ 64 bytes).
 The token belongs to the admin's current draft; buttons of older drafts are stale.
 Actions: v view a kind, t toggle a value, a all of a kind, m segment menu,
-p preview, s send, x cancel, n pin in groups on/off.
+p preview, s send now, x cancel, n pin in groups on/off, w schedule… (ask for the time),
+q quick time (1h, tm = tomorrow 09:00, mo = Monday 09:00), k confirm the schedule, c back to Send now / Schedule.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ CODE_OF = {v: k for k, v in KIND_CODES.items()}
 TITLES = {"region": N_("Regions"), "constituency": N_("Constituencies"), "topic": N_("Topics")}
 ALL_LABEL = {"region": N_("All regions"), "constituency": N_("All constituencies"), "topic": N_("All topics")}
 CHECK = "✅ "
-ACTIONS = frozenset("vtampsxn")
+ACTIONS = frozenset("vtampsxnwqkc")
+QUICK_TIMES = {"1h": "in 1 hour", "tm": "tomorrow 9:00", "mo": "monday 9:00"}
 _FORMATTING = frozenset({
     MessageEntity.BOLD, MessageEntity.ITALIC, MessageEntity.UNDERLINE, MessageEntity.STRIKETHROUGH, MessageEntity.SPOILER,
     MessageEntity.CODE, MessageEntity.PRE, MessageEntity.TEXT_LINK, MessageEntity.BLOCKQUOTE, MessageEntity.EXPANDABLE_BLOCKQUOTE,
@@ -131,7 +133,51 @@ def confirm(token: str, count: int, lang: str = "en", *, pin: bool = False) -> t
     if pin:
         text += "\n" + _("It will be pinned in groups where I may pin messages.")
     pin_button = Button(("✅ " if pin else "") + "📌 " + _("Pin in groups"), callback_data=cb(token, "n"))
-    return text, Markup([[Button("✅ " + _("Send to {count}").format(count=count), callback_data=cb(token, "s"))], [pin_button], [back, cancel]])
+    send = Button("✅ " + _("Send to {count}").format(count=count), callback_data=cb(token, "s"))
+    later = Button("⏰ " + _("Schedule…"), callback_data=cb(token, "w"))
+    return text, Markup([[send], [later, pin_button], [back, cancel]])
+
+
+def ask_time(token: str, tz: str, lang: str = "en") -> tuple[str, Markup]:
+    """"When should it go out?" with quick picks; the admin may also type a time (in their timezone)."""
+    _ = translator(lang).gettext
+    text = "⏰ <b>" + _("When should it go out?") + "</b>\n" + _(
+        "Send the date and time in your timezone ({zone}), for example <code>tomorrow 9:00</code>, <code>friday 10:00</code>, "
+        "<code>2026-12-10 14:00</code> or <code>in 2 hours</code>. You will see it in words before anything is scheduled."
+    ).format(zone=escape(tz))
+    quick = [
+        Button(_("In 1 hour"), callback_data=cb(token, "q", "1h")),
+        Button(_("Tomorrow 09:00"), callback_data=cb(token, "q", "tm")),
+        Button(_("Monday 09:00"), callback_data=cb(token, "q", "mo")),
+    ]
+    back = Button("« " + _("Back"), callback_data=cb(token, "c"))
+    return text, Markup([quick, [back, Button(_("Cancel"), callback_data=cb(token, "x"))]])
+
+
+def confirm_schedule(token: str, count: int, when: str, lang: str = "en", *, pin: bool = False) -> tuple[str, Markup]:
+    """The chosen time in plain words, and the button that schedules."""
+    tr = translator(lang)
+    _ = tr.gettext
+    text = "⏰ " + _("It goes out {when}").format(when=f"<b>{escape(when)}</b>") + "\n" + tr.ngettext(
+        "to {count} subscriber (those who follow the segment now).", "to {count} subscribers (those who follow the segment now).", count
+    ).format(count=count)
+    if pin:
+        text += "\n" + _("It will be pinned in groups where I may pin messages.")
+    text += "\n" + _("Schedule it?")
+    return text, Markup([
+        [Button("✅ " + _("Schedule for {count}").format(count=count), callback_data=cb(token, "k"))],
+        [Button("« " + _("Change the time"), callback_data=cb(token, "w")), Button(_("Cancel"), callback_data=cb(token, "x"))],
+    ])
+
+
+def scheduled(broadcast_id: int, recipients: int, when: str, lang: str = "en") -> str:
+    tr = translator(lang)
+    return " ".join((
+        tr.ngettext("Broadcast {id} is scheduled for {n} recipient:", "Broadcast {id} is scheduled for {n} recipients:", recipients)
+        .format(id=f"<b>#{broadcast_id}</b>", n=recipients),
+        escape(when) + ".",
+        tr.gettext("/broadcasts lists it with a Cancel button."),
+    ))
 
 
 def queued(broadcast_id: int, recipients: int, lang: str = "en") -> str:
@@ -159,6 +205,8 @@ def cancel_buttons(broadcast_ids: list[int], lang: str = "en") -> Markup | None:
     return Markup([[Button("✖ " + _("Cancel #{id}").format(id=i), callback_data=f"bx:{i}")] for i in broadcast_ids])
 
 
+BAD_TIME = N_("I cannot use that time: {why}. Nothing was scheduled; send another time.")
+TIME_PASSED = N_("That time has passed. Choose another one.")
 NOT_CANCELLABLE = N_("Broadcast #{id} cannot be cancelled any more: it has started, finished or was cancelled.")
 CANCELLED_ONE = N_("Broadcast #{id} cancelled: {n} message(s) withdrawn.")
 # Shown with translator(lang).gettext(CONSTANT).
