@@ -427,3 +427,17 @@ def test_gcmbot_web_alone_serves_the_console(tmp_path, fake_api):
     finally:
         if proc.poll() is None:
             stop_bot(proc, log)
+
+
+async def test_web_command_speaks_the_admins_language_and_only_in_private(running_bot, services):
+    fake = running_bot
+    services.settings.web_url = BASE
+    services.subscriptions.start(ADMIN, "private", language="es")
+    fake.send_message(ADMIN, "/web")
+    await fake.wait_for(lambda: fake.sent(ADMIN))
+    assert "Abrir la consola web" in fake.sent(ADMIN)[-1]["text"] and "10 minutos" in fake.sent(ADMIN)[-1]["text"]
+    fake.send_message(-100777, "/web", user_id=ADMIN, chat_type="supergroup")
+    await fake.wait_for(lambda: fake.sent(-100777))
+    assert "private chat" in fake.sent(-100777)[-1]["text"] and "/login/" not in fake.sent(-100777)[-1]["text"]
+    with services.db.session() as s:
+        assert len(s.exec(select(WebLoginToken)).all()) == 1  # no link made for the group
