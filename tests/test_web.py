@@ -208,7 +208,8 @@ async def test_feeds_page_and_try_url(web_services, make_httpserver):
         page = await c.get("/feeds")
         assert page.status_code == 200 and "UN News" in page.text
         r = await c.post("/feeds/try", data={"csrf": csrf, "url": make_httpserver.url_for("/web-try.xml"), "kind": "rss"})
-        assert r.status_code == 200 and "1 item(s)" in r.text and "Migrants in Africa &lt;b&gt;" in r.text
+        # markup escaped into a title is stripped before it is shown (issue 21), never rendered
+        assert r.status_code == 200 and "1 item(s)" in r.text and "Migrants in Africa" in r.text and "Africa <b>" not in r.text
         bad = await c.post("/feeds/try", data={"csrf": csrf, "url": "ftp://x", "kind": "rss"})
         assert bad.status_code == 400 and "starting with https://" in bad.text
 
