@@ -237,11 +237,9 @@ class Questions:
         self._built_at = 0.0
         self._built_for: date | None = None
 
-    def start_encoder(self) -> threading.Thread | None:
-        """Load the encoder and embed the FAQ in a background thread (once). None when off."""
-        if self.encoder_name == "off":
-            self.encoder_ready.set()
-            return None
+    def start_encoder(self) -> threading.Thread:
+        """In a background thread (once): load the encoder (unless off) and build the knowledge,
+        FAQ vectors included, so no question waits for either on the event loop."""
         with self._lock:
             if self._encoder_thread is None:
                 self._encoder_thread = threading.Thread(target=self._load_encoder, name="gcmbot-encoder", daemon=True)
@@ -250,14 +248,13 @@ class Questions:
 
     def _load_encoder(self) -> None:
         try:
-            encoder = load_encoder(self.encoder_name)
-            if encoder is not None:
-                today = date.today()
-                knowledge = knowledge_from_db(self.db, today)
-                knowledge.attach_encoder(encoder, self.cache)  # embeds the FAQ here, not on a question
-                with self._lock:
-                    self._encoder = encoder
-                    self._knowledge, self._built_at, self._built_for = knowledge, time.monotonic(), today
+            encoder = load_encoder(self.encoder_name)  # None (with a log line) when off or not installed
+            today = date.today()
+            knowledge = knowledge_from_db(self.db, today)
+            knowledge.attach_encoder(encoder, self.cache)  # embeds the FAQ here, not on a question
+            with self._lock:
+                self._encoder = encoder
+                self._knowledge, self._built_at, self._built_for = knowledge, time.monotonic(), today
         except Exception:
             log.warning("semantic matching could not be started; questions are matched lexically", exc_info=True)
         finally:
