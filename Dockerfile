@@ -2,8 +2,10 @@
 # Not built in CI (no Docker engine there); see README "Deployment".
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY gcmbot ./gcmbot
+COPY migrations ./migrations
+COPY content ./content
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
@@ -19,6 +21,7 @@ ENV GCMBOT_DATABASE_URL=sqlite:////data/gcmbot.db \
     GCMBOT_CONTENT_DIR=/app/content \
     GCMBOT_METRICS_PORT=9090 \
     GCMBOT_LOG_FORMAT=json \
+    GCMBOT_CACHE_DIR=/data/cache \
     PYTHONUNBUFFERED=1
 VOLUME ["/data"]
 EXPOSE 8443

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from gcmbot.config import Settings
+from gcmbot.config import Settings, require_dir
 from gcmbot.content import ContentError, load_content
 from gcmbot.services.alerts import Alerts
 from gcmbot.services.audit import Audit
@@ -60,7 +60,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
     db = db or Database(settings.database_url)
     subscriptions = Subscriptions(db, default_timezone=settings.timezone, default_reminder_days=settings.reminder_days)
     alerts = Alerts(db, subscriptions)
-    questions = Questions(db)
+    questions = Questions(db, encoder=settings.encoder, cache_dir=settings.cache_dir)
     return Services(
         settings=settings,
         db=db,
@@ -81,7 +81,7 @@ def load_content_into_db(services: Services, *, overwrite: bool = False) -> Sync
     """Validate `content/` and sync it into the database. Raises ContentError on any problem.
 
     Entries edited in the web console are kept (and reported) unless `overwrite`."""
-    content = load_content(services.settings.content_dir)
+    content = load_content(require_dir(services.settings.content_dir, "the content folder", "GCMBOT_CONTENT_DIR"))
     with services.db.session() as session:
         report = sync_content(session, content, overwrite=overwrite)
     services.questions.reload()

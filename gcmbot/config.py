@@ -18,13 +18,23 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def _project_dir(name: str) -> Path:
     """Find a top-level project folder (content/, migrations/).
 
-    In a checkout or an editable install it sits next to the package; in an
-    installed copy (the Docker image) it sits in the working directory.
+    In a checkout or an editable install it sits next to the package; the Docker
+    image puts it in the working directory (/app); an installed wheel carries a copy
+    inside the package (gcmbot/_bundled/, added by setup.py's build hook), so the
+    installed `gcmbot` works from any folder.
     """
-    for base in (PACKAGE_DIR.parent, Path.cwd()):
+    for base in (PACKAGE_DIR.parent, Path.cwd(), PACKAGE_DIR / "_bundled"):
         if (base / name).is_dir():
             return base / name
-    return PACKAGE_DIR.parent / name
+    return PACKAGE_DIR / "_bundled" / name
+
+
+def require_dir(path: Path, what: str, variable: str | None = None) -> Path:
+    """`path` if it is a folder, else a one-line ConfigError saying what is missing and how to fix it."""
+    if not path.is_dir():
+        hint = f" (set {variable} to the folder that holds it)" if variable else ""
+        raise ConfigError(f"{what} not found: {path} is not a folder{hint}")
+    return path
 
 
 class ConfigError(Exception):
@@ -63,6 +73,9 @@ class Settings(BaseSettings):
     web_port: int | None = None
     web_listen: str = "127.0.0.1"
     web_url: str | None = None
+    # Questions by meaning (issue 13): the sentence encoder (use, e5, off) and where FAQ vectors are cached.
+    encoder: str = "use"
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/gcmbot or ~/.cache/gcmbot
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -109,6 +122,19 @@ class Settings(BaseSettings):
     @field_validator("webhook_url", "webhook_secret", "metrics_port", "web_port", "web_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("encoder")
+    @classmethod
+    def _check_encoder(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("use", "e5", "off"):
+            raise ValueError(f"GCMBOT_ENCODER: {value!r} is not one of use, e5, off")
+        return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_cache_dir(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("log_format")
@@ -160,7 +186,7 @@ class Settings(BaseSettings):
 
     @property
     def migrations_dir(self) -> Path:
-        return _project_dir("migrations")
+        return require_dir(_project_dir("migrations"), "the database migrations")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,6 +7,8 @@ same on SQLite and PostgreSQL: chat ids are BIGINT, lists are JSON.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from datetime import date, datetime, timezone
 
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
@@ -200,6 +202,26 @@ class BroadcastFile(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class OutboxStatus(StrEnum):
+    """An outbox row's life: pending → sending → sent | failed | skipped (a StrEnum: stored as its text)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row is. Broadcasts go last in the sending budget (services/pacing.py)."""
+
+    DIGEST = "digest"
+    ALERT = "alert"
+    REMINDER = "reminder"
+    BROADCAST = "broadcast"
+    ADMIN = "admin"  # feed flags, broadcast reports
+
+
 class OutboxMessage(SQLModel, table=True):
     """One message to one chat. Digests, alerts, reminders and broadcasts all go through here.
 
@@ -286,3 +308,7 @@ class SendBudget(SQLModel, table=True):
 
     bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     next_at: float = 0.0
+    # When a process last reserved slots for replies to people, and which: the others' queued
+    # traffic waits meanwhile (people first across processes).
+    replies_at: float = 0.0
+    replies_by: str = Field(default="", max_length=32)

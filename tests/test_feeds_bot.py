@@ -129,3 +129,16 @@ def test_cli_try_prints_items_or_one_line_reason(db, settings, httpserver, tmp_p
         assert reason in captured.err and len(captured.err.strip().splitlines()) == 1
     assert main(["feeds", "try", "javascript:alert(1)"]) == 1
     assert "not an http(s) URL" in capsys.readouterr().err
+
+
+def test_cli_try_shows_what_a_poll_would_store(db, settings, httpserver, monkeypatch, capsys):
+    _cli_env(monkeypatch, settings, CONTENT_DIR)
+    httpserver.expect_request("/dup").respond_with_data(rss(
+        ("same-guid", "First &lt;script&gt;alert(1)&lt;/script&gt;copy", "https://example.org/1"),
+        ("same-guid", "Second copy", "https://example.org/1"),
+        ("other", "Other", "https://example.org/2"),
+    ))
+    assert main(["feeds", "try", httpserver.url_for("/dup")]) == 0
+    out = capsys.readouterr().out
+    assert "2 items" in out and out.count("https://example.org/1") == 1  # a repeated guid is one item
+    assert "script" not in out and "alert(1)" not in out and "- First copy" in out

@@ -15,6 +15,7 @@ a `telegram.ext.BaseRateLimiter` over the process's one `pacing.Budget`:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ def _chat_key(chat_id: Any) -> int | None:
 class BudgetRateLimiter(BaseRateLimiter[dict]):
     """PTB's rate-limiter hook over a `pacing.Budget` (see the module docstring)."""
 
+
     def __init__(self, budget: Budget, *, max_retries: int = 2) -> None:
         self.budget = budget
         self.max_retries = max_retries
@@ -63,7 +65,15 @@ class BudgetRateLimiter(BaseRateLimiter[dict]):
     async def shutdown(self) -> None:
         await self.budget.close()
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         options = rate_limit_args or {}
         if endpoint not in SENDS and endpoint not in EDITS:
             return await callback(*args, **kwargs)

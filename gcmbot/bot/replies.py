@@ -15,7 +15,8 @@ async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMar
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:
-        if "not modified" not in str(exc):
+        # Pressed twice; or the menu's message is gone (deleted, too old, a forged button): nothing to show.
+        if not any(p in str(exc).lower() for p in ("not modified", "message to edit not found", "message can't be edited")):
             raise
 
 

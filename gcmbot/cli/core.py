@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 from gcmbot.app import build_services, load_content_into_db, prepare
-from gcmbot.config import load_settings
+from gcmbot.config import load_settings, require_dir
 from gcmbot.content import ContentError
 from gcmbot.content.loader import check_content, errors
 
@@ -67,7 +68,7 @@ def _day(text: str) -> date:
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
-    directory = args.dir or load_settings().content_dir
+    directory = require_dir(Path(args.dir or load_settings().content_dir), "the content folder", "GCMBOT_CONTENT_DIR")
     content, problems = check_content(directory, today=args.today or date.today())
     for problem in problems:
         print(problem)

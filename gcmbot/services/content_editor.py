@@ -20,9 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from gcmbot.content.loader import (
-    EVENT_KINDS, EVENT_STATUSES, FEED_KINDS, ID_RE, RECURRENCES, TRANSLATABLE, TRANSLATED, _LineLoader, check_content, errors,
-)
+from gcmbot.content.loader import ID_RE, TRANSLATABLE, TRANSLATED, _LineLoader, check_content
 from gcmbot.models import utcnow
 from gcmbot.store import Database
 from gcmbot.store import content as store

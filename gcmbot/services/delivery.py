@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
+from gcmbot.models import OutboxKind, OutboxStatus
 from gcmbot.services.pacing import BROADCAST, OUTBOX, Budget, Limits
 from gcmbot.store import Database
 from gcmbot.store import outbox as store
@@ -242,12 +243,12 @@ class DeliveryWorker:
 
     def _sent(self, row_id: int, message_id: int) -> None:
         with self.db.session() as s:
-            store.finish(s, row_id, "sent", now=self.clock(), message_id=message_id)
+            store.finish(s, row_id, OutboxStatus.SENT, now=self.clock(), message_id=message_id)
 
     async def _send(self, row: store.Due, semaphore: asyncio.Semaphore) -> None:
         async with semaphore:
             # Broadcasts wait behind digests, alerts and reminders, which wait behind replies to people.
-            await self.budget.acquire(row.chat_id, BROADCAST if row.kind == "broadcast" else OUTBOX)
+            await self.budget.acquire(row.chat_id, BROADCAST if row.kind == OutboxKind.BROADCAST else OUTBOX)
             if self._stop is not None and self._stop.is_set():
                 return  # shutting down: leave it pending for the next start
             if not await asyncio.to_thread(self._claim, row.id):
@@ -321,7 +322,7 @@ class DeliveryWorker:
                 self.stats["retried"] += 1
                 return "retry"
             if not migrated:
-                store.finish(s, row.id, "failed", now=now, error=str(exc)[:500])
+                store.finish(s, row.id, OutboxStatus.FAILED, now=now, error=str(exc)[:500])
                 self.stats["failed"] += 1
                 if exc.kind == SendError.GONE:
                     self._gone.add(row.chat_id)

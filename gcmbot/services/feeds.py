@@ -74,11 +74,13 @@ def clean_text(value: str | None, limit: int | None = None) -> str:
 
 
 def plain_text(value: str | None, limit: int | None = None) -> str:
-    """Text that is already plain (an RSS title): only entities decoded and whitespace collapsed.
-
-    "<script>" in such a title is text and stays text; it is escaped when rendered.
-    """
-    text = " ".join(html.unescape(value or "").split())
+    """Text that should be plain (an RSS title): entities decoded, whitespace collapsed, and markup
+    that a publisher escaped into it (`&lt;script&gt;…`) stripped like in any other text, content
+    of script and style included: it would only show as tag soup."""
+    unescaped = html.unescape(value or "")
+    if "<" in unescaped:
+        unescaped = html.unescape(nh3.clean(unescaped, tags=set(), clean_content_tags={"script", "style"}))
+    text = " ".join(unescaped.split())
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -739,5 +741,7 @@ class Feeds:
             url = reliefweb_url(url, self.reliefweb_appname)
         fetched = await self._get(url)
         if kind == "reliefweb":
-            return parse_reliefweb(fetched.body).items
-        return parse_feed(fetched.body, fetched.headers, fetched.url).items
+            items = parse_reliefweb(fetched.body).items
+        else:
+            items = parse_feed(fetched.body, fetched.headers, fetched.url).items
+        return decide(items, {}).new  # what a first poll would store: a repeated guid once

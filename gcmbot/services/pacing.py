@@ -13,7 +13,8 @@ chat and 20 a minute per group. `Budget` hands out those slots:
 Processes that share a database share the overall rate too: slots are reserved
 in small blocks from a row of the `sendbudget` table (see store/budget.py), so
 `gcmbot run` and a `gcmbot digest send-due` or `broadcast --send` next to it
-never add up to more than the cap. Without a database (tests, tools) the budget
+never add up to more than the cap; while one process is answering people, the
+others hold their queued traffic back (REPLY_HOLD). Without a database (tests, tools) the budget
 is this process's alone.
 
 Nothing here knows Telegram: the bot's rate limiter (bot/ratelimit.py) and the
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 REPLY, OUTBOX, BROADCAST = 0, 1, 2
 LATE_RESET = 0.005  # seconds
+REPLY_HOLD = 0.5  # seconds after another process last reserved for replies that queued traffic waits
 MAX_BLOCK = 10  # slots reserved from the shared budget at a time (a third of a second)
 
 
@@ -53,8 +55,12 @@ UNLIMITED = Limits(per_second=10_000, private_interval=0, group_interval=0, conc
 class SharedSlots(Protocol):
     """Slots shared with other processes: the time (Unix seconds) a block of slots starts."""
 
-    def reserve(self, span: float, now: float) -> float:
-        """Reserve `span` seconds of sending time starting no earlier than `now`; return its start."""
+    def reserve(self, span: float, now: float, *, replies: bool = False, hold: float = 0.5) -> float | None:
+        """Reserve `span` seconds of sending time starting no earlier than `now`; return its start.
+
+        `replies`: the block is (also) for replies to people. A block only for queued traffic is
+        refused (None) while another process reserved for replies within REPLY_HOLD seconds:
+        people first across processes too."""
 
     def pause_until(self, until: float) -> None:
         """No process may send before `until` (a 429)."""
@@ -169,15 +175,21 @@ class Budget:
             return at
         while self._block and self._block[0] < now - self.interval:
             self._block.popleft()  # missed (a busy loop): never squeeze sends together
-        if not self._block:
+        while not self._block:
+            if not self.waiting:
+                return time.monotonic()  # everyone left meanwhile: no need to reserve
             n = max(1, min(MAX_BLOCK, self.waiting))
+            replies = any(w[0] == REPLY for w in self._waiters if not w[3].done())
             try:
-                start = await asyncio.to_thread(self.shared.reserve, n * self.interval, time.time())
+                start = await asyncio.to_thread(self.shared.reserve, n * self.interval, time.time(), replies=replies, hold=REPLY_HOLD)
             except Exception:
                 log.warning("shared sending budget unavailable; pacing this process alone", exc_info=True)
                 at = max(now, self._next_local)
                 self._next_local = at + self.interval
                 return at
+            if start is None:  # another process is answering people: queued traffic waits
+                await asyncio.sleep(REPLY_HOLD / 2)
+                continue
             base = start - time.time() + time.monotonic()
             self._block.extend(base + i * self.interval for i in range(n))
         return self._block.popleft()

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select, update
 
-from gcmbot.models import OutboxMessage, utcnow
+from gcmbot.models import OutboxMessage, OutboxStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def enqueue(session: Session, messages: Iterable[Outgoing], *, created_at: datet
     rows = [
         dict(
             chat_id=m.chat_id, kind=m.kind, dedup_key=m.dedup_key, text=m.text, broadcast_id=m.broadcast_id,
-            not_before=m.not_before or now, status="pending", attempts=0, created_at=created_at or now,
+            not_before=m.not_before or now, status=OutboxStatus.PENDING.value, attempts=0, created_at=created_at or now,
             silent=m.silent, pin=m.pin,
         )
         for m in messages
@@ -74,12 +74,12 @@ def already_queued(session: Session, dedup_keys: Iterable[str]) -> set[str]:
 
 def last_sent_at(session: Session, chat_id: int, kind: str) -> datetime | None:
     return session.exec(
-        select(func.max(OutboxMessage.sent_at)).where(OutboxMessage.chat_id == chat_id, OutboxMessage.kind == kind, OutboxMessage.status == "sent")
+        select(func.max(OutboxMessage.sent_at)).where(OutboxMessage.chat_id == chat_id, OutboxMessage.kind == kind, col(OutboxMessage.status) == OutboxStatus.SENT)
     ).one()
 
 
 def backlog(session: Session) -> int:
-    return session.exec(select(func.count()).where(col(OutboxMessage.status).in_(("pending", "sending")))).one()
+    return session.exec(select(func.count()).where(col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))).one()
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def due(session: Session, now: datetime, limit: int = 200) -> list[Due]:
     """Pending rows whose time has come, oldest first."""
     rows = session.exec(
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.not_before <= now)
+        .where(col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.not_before) <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
@@ -109,23 +109,23 @@ def claim(session: Session, row_id: int, now: datetime) -> bool:
     """Atomically move one row pending → sending. False if another worker got it first."""
     result = session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
-        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING.value, claimed_at=now, attempts=OutboxMessage.attempts + 1)
     )
     return result.rowcount == 1  # type: ignore[union-attr]
 
 
 def finish(session: Session, row_id: int, status: str, *, now: datetime, message_id: int | None = None, error: str | None = None) -> None:
     """sending → sent | failed | skipped."""
-    values: dict = {"status": status, "error": error}
-    if status == "sent":
+    values: dict = {"status": OutboxStatus(status).value, "error": error}
+    if status == OutboxStatus.SENT:
         values.update(sent_at=now, telegram_message_id=message_id)
     session.exec(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
 
 
 def release(session: Session, row_id: int, *, not_before: datetime, error: str | None, chat_id: int | None = None) -> None:
     """sending → pending again, to retry at `not_before` (optionally to a migrated chat id)."""
-    values: dict = {"status": "pending", "not_before": not_before, "error": error}
+    values: dict = {"status": OutboxStatus.PENDING.value, "not_before": not_before, "error": error}
     if chat_id is not None:
         values["chat_id"] = chat_id
     session.exec(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
@@ -135,8 +135,8 @@ def skip_pending_for_chat(session: Session, chat_id: int, reason: str) -> int:
     """The chat blocked us: nothing else queued for it will be sent."""
     result = session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
-        .values(status="skipped", error=reason)
+        .where(col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SKIPPED.value, error=reason)
     )
     return result.rowcount or 0  # type: ignore[union-attr]
 
@@ -149,8 +149,8 @@ def fail_interrupted(session: Session, older_than: datetime) -> int:
     """
     result = session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < older_than)
-        .values(status="failed", error="interrupted while sending; not retried (at-most-once)")
+        .where(col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.claimed_at) < older_than)
+        .values(status=OutboxStatus.FAILED.value, error="interrupted while sending; not retried (at-most-once)")
     )
     return result.rowcount or 0  # type: ignore[union-attr]
 

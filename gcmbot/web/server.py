@@ -85,11 +85,13 @@ def run_alone(services, *, host: str | None = None, port: int | None = None) -> 
     settings = services.settings
 
     async def main() -> None:
-        server = await WebServer(services, host=host, port=port or settings.web_port or 8080).start()
+        # Handlers first: a SIGTERM that arrives while the server is starting (it may already
+        # answer requests) must stop it cleanly, not kill the process.
         done = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, done.set)
+        server = await WebServer(services, host=host, port=port or settings.web_port or 8080).start()
         serving = asyncio.ensure_future(server.task)
         await asyncio.wait([serving, asyncio.ensure_future(done.wait())], return_when=asyncio.FIRST_COMPLETED)
         await server.stop()

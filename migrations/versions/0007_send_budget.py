@@ -18,6 +18,8 @@ def upgrade() -> None:
         'sendbudget',
         sa.Column('bot_id', sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column('next_at', sa.Float(), nullable=False, server_default='0'),
+        sa.Column('replies_at', sa.Float(), nullable=False, server_default='0'),
+        sa.Column('replies_by', sa.String(length=32), nullable=False, server_default=''),
         sa.PrimaryKeyConstraint('bot_id'),
     )
 
