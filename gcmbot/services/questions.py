@@ -187,6 +187,11 @@ class QuestionStats:
     unanswered: list[tuple[str, int]]
 
 
+def _printable(text: str) -> str:
+    """The text without control characters (PostgreSQL refuses NUL in text; the others are noise)."""
+    return "".join(ch if ch in "\n\t" or ch >= " " and ch != "\x7f" else " " for ch in text)
+
+
 class Questions:
     """Answers questions from the content in the database and keeps an anonymous log."""
 
@@ -228,7 +233,7 @@ class Questions:
     def ask(self, text: str, *, now: datetime) -> Answer:
         """Answer a question asked in a chat and log the outcome (the text only if declined)."""
         answer = answer_question(text, self.knowledge(now.date()), now.date())
-        kept = redact(text.strip()[:MAX_QUESTION_CHARS]) if answer.outcome == DECLINED else None
+        kept = redact(_printable(text).strip()[:MAX_QUESTION_CHARS]) if answer.outcome == DECLINED else None
         with self.db.session() as session:
             store.log_question(session, outcome=answer.outcome, matched=answer.matched, text=kept, now=now)
         return answer
