@@ -80,11 +80,16 @@ _REDACT = [
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def redact(text: str) -> str:
     """What is kept of a declined question: no e-mail addresses, handles, links or phone/ID numbers.
 
     People at risk may type such things; admins only need to see what the content is missing.
+    Control characters are dropped too (PostgreSQL refuses NUL in text; nobody needs them).
     """
+    text = _CONTROL.sub("", text)
     for pattern, placeholder in _REDACT:
         text = pattern.sub(placeholder, text)
     return text
