@@ -21,6 +21,7 @@ ENV GCMBOT_DATABASE_URL=sqlite:////data/gcmbot.db \
     GCMBOT_CONTENT_DIR=/app/content \
     GCMBOT_METRICS_PORT=9090 \
     GCMBOT_LOG_FORMAT=json \
+    GCMBOT_CACHE_DIR=/data/cache \
     PYTHONUNBUFFERED=1
 VOLUME ["/data"]
 EXPOSE 8443

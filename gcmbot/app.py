@@ -60,7 +60,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
     db = db or Database(settings.database_url)
     subscriptions = Subscriptions(db, default_timezone=settings.timezone, default_reminder_days=settings.reminder_days)
     alerts = Alerts(db, subscriptions)
-    questions = Questions(db)
+    questions = Questions(db, encoder=settings.encoder, cache_dir=settings.cache_dir)
     return Services(
         settings=settings,
         db=db,

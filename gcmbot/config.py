@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     web_port: int | None = None
     web_listen: str = "127.0.0.1"
     web_url: str | None = None
+    # Questions by meaning (issue 13): the sentence encoder (use, e5, off) and where FAQ vectors are cached.
+    encoder: str = "use"
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/gcmbot or ~/.cache/gcmbot
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -119,6 +122,19 @@ class Settings(BaseSettings):
     @field_validator("webhook_url", "webhook_secret", "metrics_port", "web_port", "web_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("encoder")
+    @classmethod
+    def _check_encoder(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("use", "e5", "off"):
+            raise ValueError(f"GCMBOT_ENCODER: {value!r} is not one of use, e5, off")
+        return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _empty_cache_dir(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("log_format")

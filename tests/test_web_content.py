@@ -12,7 +12,7 @@ from sqlmodel import select
 from gcmbot.app import load_content_into_db
 from gcmbot.content.dates import PartialDate, format_range
 from gcmbot.content.loader import check_content, errors
-from gcmbot.models import Event, FaqEntry, TaxonomyTerm
+from gcmbot.models import Event, FaqEntry, OutboxMessage, TaxonomyTerm
 from test_web import ADMIN, audit, client, login
 
 EVENT = "summit-outcome-agreed-2016"
@@ -86,6 +86,13 @@ async def test_editing_an_event_date_is_live_in_events_digest_and_calendar(web_s
     assert title in events and when in events
     digest = "\n".join(web_services.digest.preview_segment(web_services.broadcasts.segment(), now))
     assert title in digest and when in digest
+    # The next weekly digest (queued by the schedule) carries the new date too.
+    web_services.subscriptions.start(3001, "private")
+    web_services.subscriptions.set_digest(3001, now.weekday(), now.hour)
+    assert web_services.digest.send_due(now + timedelta(days=7)).digests == 1  # a new subscriber starts next week
+    with web_services.db.session() as s:
+        [queued] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "digest")).all()
+    assert title in queued.text and when in queued.text
     [vevent] = [e for e in Calendar.from_ical(after).walk("VEVENT") if str(e["UID"]).startswith(EVENT)]
     assert vevent.decoded("DTSTART") == new_day and before != after
     assert [a.action for a in audit(web_services)][-1] == "web:edit-event"

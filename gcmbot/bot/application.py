@@ -98,6 +98,7 @@ def build_application(services: Services, *, rate_limit: bool = True) -> Applica
 async def _post_init(application: Application) -> None:
     # getMe ran in initialize(): digests and alerts end with a start link to this bot.
     application.bot_data["services"].set_bot_username(application.bot.username)
+    application.bot_data["services"].questions.start_encoder()  # loads in a thread; lexical answers meanwhile
     await application.bot.set_my_commands([BotCommand(cmd, desc) for cmd, desc in texts.commands("en")])
     for lang in LANGUAGES:
         if lang != "en":

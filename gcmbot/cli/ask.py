@@ -10,6 +10,7 @@ from gcmbot.config import load_settings
 from gcmbot.content import ContentError, load_content
 from gcmbot.i18n import LANGUAGES
 from gcmbot.services.questions import DECLINED, SUGGESTED, answer_question, knowledge_from_content
+from gcmbot.services.semantic import VectorCache, default_cache_dir, load_encoder
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -32,8 +33,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from gcmbot.bot.render.answers import answer_plain
 
     settings = load_settings()
+    encoder = load_encoder(settings.encoder)  # None (lexical answers) when off or not installed
+    cache = VectorCache(settings.cache_dir if settings.cache_dir is not None else default_cache_dir())
     try:
-        knowledge = knowledge_from_content(load_content(settings.content_dir), args.today or date.today())
+        knowledge = knowledge_from_content(load_content(settings.content_dir), args.today or date.today(), encoder=encoder, cache=cache)
     except ContentError as exc:
         print(exc, file=sys.stderr)
         print("gcmbot: content/ has problems; fix them first (gcmbot content check)", file=sys.stderr)
@@ -49,9 +52,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print("spelling: " + ", ".join(f"{a} → {b}" for a, b in answer.corrections))
         if answer.events:
             print("events: " + ", ".join(e.id for e in answer.events))
-        print("FAQ candidates (confidence, BM25 score):")
+        mode = f"{knowledge.tuning.fusion} fusion, encoder {encoder.name}" if encoder else "lexical only (no encoder)"
+        print(f"matching: {mode}; answer at ≥ {knowledge.tuning.answer_at}, suggest at ≥ {knowledge.tuning.suggest_at}")
+        print("FAQ candidates (fused confidence, lexical confidence, semantic cosine, BM25 score):")
         for c in answer.candidates:
-            print(f"  {c.confidence:.3f}  {c.score:7.3f}  {c.id}")
+            sem = "    -" if c.semantic is None else f"{c.semantic:5.3f}"
+            print(f"  {c.confidence:.3f}  lexical {c.lexical:.3f}  semantic {sem}  bm25 {c.score:7.3f}  {c.id}")
         if not answer.candidates:
             print("  none")
     return 3 if answer.outcome == DECLINED else 0

@@ -251,15 +251,18 @@ def _as_specs(rows: Iterable) -> list:
     return out
 
 
-def render_record_warnings(warnings: Sequence[str], limit: int = 20) -> str:
-    """The weekly admin note (admin texts are English, like /feeds)."""
+def render_record_warnings(warnings: Sequence[str], limit: int = 20, language: str = "en") -> str:
+    """The weekly admin note, in the admin's language (the warnings themselves are the content
+    check's, in English, as `gcmbot content check` prints them for the editor)."""
+    _ = translator(language).gettext
     lines = [f"• {esc(w, 300)}" for w in warnings[:limit]]
     if len(warnings) > limit:
-        lines.append(f"… and {len(warnings) - limit} more: run <code>gcmbot content check</code>")
+        lines.append(_("… and {n} more: run {command}").format(n=len(warnings) - limit, command="<code>gcmbot content check</code>"))
     return (
-        "📋 <b>The event record needs a look</b>\n\n" + "\n".join(lines)
-        + "\n\nEdit <code>content/events.yaml</code> (status: held, moved or cancelled; as_of: the day you checked), "
-        "then <code>gcmbot content load</code>. This note comes once a week while a warning stands."
+        "📋 <b>" + _("The event record needs a look") + "</b>\n\n" + "\n".join(lines) + "\n\n"
+        + _("Edit {file} (status: held, moved or cancelled; as_of: the day you checked), then {command}. "
+            "This note comes once a week while a warning stands.").format(
+            file="<code>content/events.yaml</code>", command="<code>gcmbot content load</code>")
     )
 
 
@@ -337,7 +340,8 @@ def render_statement(statement, language: str = "en") -> str:
 
 def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC", when: date | None = None, language: str = "en") -> str:
     href = safe_url(item.link)
-    title = esc(item.title or "(untitled)", 400)
+    untitled = translator(language).gettext("(untitled)")
+    title = esc(untitled if not item.title or item.title == "(untitled)" else item.title, 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• {title}"
     when = when or _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
     meta = " · ".join(x for x in (esc(feed_names.get(item.feed_id, item.feed_id), 120), fmt_day(when, language)) if x)
@@ -726,9 +730,9 @@ class DigestService:
         warnings = self.record_warnings(now)
         if not warnings:
             return
-        text = render_record_warnings(warnings)
+        texts = {a: render_record_warnings(warnings, language=self.subscriptions.language_of(a)) for a in self.admin_ids}
         with self.db.session() as s:
-            queued = outbox.enqueue(s, [outbox.Outgoing(a, "admin", f"record:{week}:{a}", text) for a in self.admin_ids])
+            queued = outbox.enqueue(s, [outbox.Outgoing(a, "admin", f"record:{week}:{a}", texts[a]) for a in self.admin_ids])
         if queued:
             log.warning("event record needs attention: %d warning(s); admins told", len(warnings))
 

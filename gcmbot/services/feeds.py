@@ -26,7 +26,7 @@ import httpx
 import nh3
 
 from gcmbot import __version__
-from gcmbot.i18n import number, translator
+from gcmbot.i18n import N_, number, translator
 from gcmbot.models import Feed, FeedItem, utcnow
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
@@ -34,6 +34,8 @@ from gcmbot.store import feeds as store
 from gcmbot.store import subscribers as subscriber_store
 from gcmbot.store.outbox import Outgoing, enqueue
 
+# Stored as the title of an item that has none; shown translated (digest, alerts).
+UNTITLED = N_("(untitled)")
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"gcmbot/{__version__} (+https://github.com/gcmbot)"
@@ -168,7 +170,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, url: str =
         return Parsed([], problem)
     items = []
     for entry in result.entries:
-        title = _entry_text(entry, "title", SUMMARY_CHARS) or "(untitled)"
+        title = _entry_text(entry, "title", SUMMARY_CHARS) or UNTITLED
         raw_date = entry.get("published") or entry.get("updated")
         published = _struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
         raw_link = entry.get("link") or ""
@@ -207,7 +209,7 @@ def parse_reliefweb(body: bytes) -> Parsed:
     for row in data:
         fields = row.get("fields") or {}
         rid = fields.get("id", row.get("id"))
-        title = clean_text(fields.get("title")) or "(untitled)"
+        title = clean_text(fields.get("title")) or UNTITLED
         date = (fields.get("date") or {}).get("original") or (fields.get("date") or {}).get("created")
         places = tuple(c.get("name", "") for c in fields.get("country") or [] if isinstance(c, dict))
         items.append(

@@ -12,8 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
 from gcmbot.content.dates import PartialDate
-from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, stem, terms, words
+from gcmbot.services.semantic import Encoder, SemanticIndex, VectorCache
+from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, guess_lang, stem, terms, words
 
 # --- documents ------------------------------------------------------------------------
 
@@ -31,6 +34,14 @@ class FaqDoc:
     def questions(self) -> tuple[str, ...]:
         """The question in the other languages the content has."""
         return tuple((self.translations.get("question") or {}).values())
+
+    @property
+    def translated(self) -> tuple[tuple[str, str], ...]:
+        """(language, text) of the translated questions and alternatives."""
+        out = list((self.translations.get("question") or {}).items())
+        for lang, alts in (self.translations.get("alternatives") or {}).items():
+            out += [(lang, a) for a in alts]
+        return tuple(out)
 
     @property
     def phrasings(self) -> tuple[str, ...]:
@@ -114,7 +125,6 @@ INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("digest", ("how", "often", "send")),
     ("settings", ("change", "region")),
     ("settings", ("choose", "region")),
-    ("settings", ("change", "my")),
     ("settings", ("only", "want")),
     ("settings", ("only", "news")),
     ("settings", ("change", "topics")),
@@ -145,6 +155,8 @@ SYNONYMS = {
     "regionale": "regional", "cumbre": "summit", "sommet": "summit",
     "stock": "stock", "wen": "when", "wher": "where",
     "متى": "when", "اين": "where", "مشاورة": "consultation", "المشاورة": "consultation", "مشاورات": "consultations",
+    # Arabic: the compact is "الاتفاق" in the content; people also say "الميثاق" (the charter).
+    "الميثاق": "الاتفاق", "ميثاق": "اتفاق", "للميثاق": "للاتفاق",
 }
 # City names in other languages → the name used in events.yaml (folded).
 PLACE_ALIASES = {
@@ -155,6 +167,10 @@ PLACE_ALIASES = {
     "alemania": "germany", "allemagne": "germany", "austria": "austria", "autriche": "austria",
     "estados unidos": "united states", "etats unis": "united states", "usa": "united states",
 }
+SYNONYMS = {fold(k): v for k, v in SYNONYMS.items()}
+PLACE_ALIASES = {" ".join(words(k)): v for k, v in PLACE_ALIASES.items()}
+# Common words the content happens not to use: never "corrected" into one it does ("rate" → "date").
+NOT_TYPOS = ("rate", "rates", "late", "mate", "gate", "fate", "euro", "euros", "dollar", "price", "weather", "job", "jobs")
 _NOT_PLACES = {"various", "to be confirmed", "tbc", ""}
 # Words that make a question about when/where something happens.
 _ASKS_WHEN_WHERE = {"when", "where", "date", "dates", "held", "venue", "city", "schedule", "scheduled"}
@@ -223,9 +239,44 @@ def _period(today: date, unit: str, shift: int) -> tuple[date, date]:
 class Candidate:
     id: str
     question: str
-    confidence: float
-    score: float
+    confidence: float  # fused: what the answer/suggest thresholds compare
+    score: float  # BM25
     translations: dict = field(default_factory=dict, hash=False, compare=False)  # of the FAQ entry
+    lexical: float = 0.0  # lexical confidence (0–1)
+    semantic: float | None = None  # best cosine of the question with one of the entry's phrasings
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How lexical and semantic evidence are fused, and the confidence bands.
+
+    Chosen by measurement on the "tune" half of tests/data/questions.yaml only
+    (benchmarks/faq.py --tune); reported on its "test" half and on the held-out set.
+    """
+
+    fusion: str = "weighted"  # lexical (no encoder), max, weighted, rrf
+    weight: float = 0.3  # share of the lexical confidence in the weighted sum
+    sem_lo: float = 0.25  # cosine mapped to semantic confidence 0 …
+    sem_hi: float = 0.9  # … and to 1
+    answer_at: float = 0.45
+    suggest_at: float = 0.35
+    margin: float = 0.05  # the best must lead the second by this much to be answered
+    lex_min: float = 0.15  # an outright answer needs this much lexical confidence …
+    sem_sure: float = 0.75  # … unless the encoder alone is this sure (cosine)
+    key_word: bool = True  # not outright when the best leaves out the question's rarest word another has
+    rrf_k: float = 10.0
+
+    def agrees(self, best: Candidate) -> bool:
+        """May `best` be answered outright? Not on the encoder alone unless it is very sure:
+        short vague questions ("what?") sit close to short generic phrasings."""
+        if self.fusion == "lexical" or best.semantic is None:
+            return True
+        return best.lexical >= self.lex_min or best.semantic >= self.sem_sure
+
+
+# Without an encoder: the lexical confidence alone, with the bands measured for it (issue 7).
+LEXICAL = Tuning(fusion="lexical", answer_at=0.62, suggest_at=0.35, margin=0.0, lex_min=0.0, key_word=False)
+FUSED = Tuning()
 
 
 @dataclass(frozen=True)
@@ -236,6 +287,7 @@ class Parsed:
     unknown: tuple[str, ...]
     terms: tuple[str, ...]
     corrections: tuple[tuple[str, str], ...] = ()
+    lang: str = "en"  # the language the question seems to be in (for stemming)
     places: frozenset[str] = frozenset()
     regions: frozenset[str] = frozenset()
     kinds: frozenset[str] = frozenset()
@@ -285,23 +337,29 @@ class Knowledge:
 
     def __post_init__(self) -> None:
         self.faq_by_id = {f.id: f for f in self.faqs}
+        self._faq_index = {f.id: i for i, f in enumerate(self.faqs)}
+        self.semantic: SemanticIndex | None = None
         # Phrasings (question + alternatives) each a document; whole entries another index.
         # Translated phrasings get their own index, so they never change how English is weighed.
         self._phrasing_indexes = []
-        for texts_of in (lambda f: (f.question, *f.alternatives), lambda f: f.phrasings[len(f.alternatives):]):
+        # Each text is stemmed in its own language (Snowball: en, es, fr, ar).
+        for texts_of in (lambda f: [("en", t) for t in (f.question, *f.alternatives)], lambda f: f.translated):
             owner: list[int] = []
             phrasings: list[list[str]] = []
             for i, f in enumerate(self.faqs):
-                for text in texts_of(f):
-                    phrasings.append(terms(text))
+                for lang, text in texts_of(f):
+                    phrasings.append(terms(text, lang))
                     owner.append(i)
             self._phrasing_indexes.append((BM25(phrasings), owner, [set(p) for p in phrasings]))
         # Whole entries (English); the words of translated phrasings count as evidence for their entry.
         entries = [terms(" ".join((f.question, *f.alternatives, f.answer))) for f in self.faqs]
         self._entries = BM25(entries)
-        self._entry_sets = [set(e) | set(terms(" ".join(f.phrasings[len(f.alternatives):]))) for e, f in zip(entries, self.faqs)]
+        self._entry_sets = [set(e).union(*(terms(text, lang) for lang, text in f.translated)) for e, f in zip(entries, self.faqs)]
         idf = self._entries.idf
         self._max_idf = max(idf.values(), default=1.0)
+        # How specific a word is, over entries in every language (for `misses_key_word`).
+        entry_df = Counter(t for e in self._entry_sets for t in e)
+        self._entry_idf = {t: math.log(len(self.faqs) / c) for t, c in entry_df.items()}
 
         # Events: title words (for "second round", "civil society days", …), places.
         self._title_terms = [set(terms(e.title)) for e in self.events]
@@ -345,6 +403,7 @@ class Knowledge:
         vocab.update(list(MONTHS))
         vocab.update(("imrf", "review", "reviews", "forum"))
         vocab.update(STOPWORDS)
+        vocab.update(NOT_TYPOS)
         vocab.update(("unsubscribe", "subscribe", "digest", "settings", "region", "regions", "delete", "data"))
         self.speller = Speller(vocab, vocab)
 
@@ -352,13 +411,24 @@ class Knowledge:
 
     def parse(self, text: str) -> Parsed:
         raw = words(text)
+        lang = guess_lang(raw)
         fixed, unknown = self.speller.correct_words(raw)
         corrections = tuple((a, b) for a, b in zip(raw, fixed) if a != b)
+        # FAQ terms: each word stemmed in the question's language, and, when it has an English
+        # synonym (consulta → consultation), that too, so entries not yet translated are found.
+        content: list[str] = []
+        for w in fixed:
+            if w not in STOPWORDS:
+                content.append(stem(w, lang))
+            other = SYNONYMS.get(w)
+            if other and other not in STOPWORDS:
+                content.append(stem(other))
+        content_terms = tuple(dict.fromkeys(content))
+        # Event vocabulary is English: map synonyms, stem in English.
         fixed = [SYNONYMS.get(w, w) for w in fixed]
         joined = " ".join(fixed).replace("stock taking", "stocktaking")
         fixed = joined.split()
         stems = [stem(w) for w in fixed]
-        content_terms = tuple(stem(w) for w in fixed if w not in STOPWORDS)
 
         places = frozenset(self._place_target[k] for k in self._place_phrases.find(fixed))
         regions = self._region_phrases.find(fixed) if not places else frozenset()
@@ -391,7 +461,7 @@ class Knowledge:
             time = None  # "last month" names a period, not "the last one"
         vague = bool(fixed) and all(w in _VAGUE or w in _TIME_WORDS for w in fixed) and (time is not None or period is not None)
         return Parsed(
-            words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections,
+            words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections, lang=lang,
             places=places, regions=regions, kinds=frozenset(kinds), topics=topics, months=months, years=years, time=time,
             period=period, vague=vague,
             asks_when_where=bool(_ASKS_WHEN_WHERE & set(fixed)),
@@ -410,8 +480,28 @@ class Knowledge:
 
     # --- FAQ ------------------------------------------------------------------------------
 
-    def search_faq(self, parsed: Parsed, limit: int = 5) -> list[Candidate]:
-        """FAQ entries ranked by confidence (0–1).
+    def attach_encoder(self, encoder: Encoder | None, cache: VectorCache | None = None) -> None:
+        """Embed every FAQ question, alternative and translation (vectors from `cache` where it has them)."""
+        if encoder is None:
+            self.semantic = None
+            return
+        texts, owner = [], []
+        for i, f in enumerate(self.faqs):
+            for text in dict.fromkeys((f.question, *f.phrasings)):
+                texts.append(text)
+                owner.append(i)
+        self.semantic = SemanticIndex(encoder, texts, owner, len(self.faqs), cache)
+
+    @property
+    def tuning(self) -> Tuning:
+        return FUSED if self.semantic is not None else LEXICAL
+
+    def semantic_scores(self, text: str):
+        """Best cosine per FAQ entry (numpy array), or None without an encoder."""
+        return None if self.semantic is None else self.semantic.scores(text)
+
+    def lexical_faq(self, parsed: Parsed) -> dict[int, tuple[float, float]]:
+        """{entry index: (lexical confidence 0–1, BM25 score)} for entries sharing a term with the question.
 
         Confidence is the share of the question's weight (idf) an entry explains — in
         one of its phrasings and in its whole text — scaled down when the matched words
@@ -420,9 +510,9 @@ class Knowledge:
         """
         query = list(dict.fromkeys(parsed.terms))
         if not query or not self.faqs:
-            return []
+            return {}
         idf = self._entries.idf
-        corrected = {stem(b) for _, b in parsed.corrections}
+        corrected = {stem(b, parsed.lang) for _, b in parsed.corrections}
         weight = {t: idf.get(t, UNKNOWN_WEIGHT * self._max_idf) for t in query}
         trust = {t: 0.5 if t in corrected else 1.0 for t in query}
         total = sum(weight.values())
@@ -438,16 +528,68 @@ class Knowledge:
                 cov = sum(w for t, w in weight.items() if t in terms_p) / total
                 # A phrasing that says much more than the question matches it less well.
                 cover_ph[i] = max(cover_ph.get(i, 0.0), cov - 0.04 * len(terms_p - qset))
-        out = []
+        out = {}
         for i in set(best_ph) | set(bm_entry):
             entry = self._entry_sets[i]
             cover_all = sum(w for t, w in weight.items() if t in entry) / total
             evidence = sum(weight[t] * trust[t] for t in query if t in entry)
             conf = max(0.0, 0.6 * cover_ph.get(i, 0.0) + 0.4 * cover_all) * min(1.0, evidence / EVIDENCE)
-            score = best_ph.get(i, 0.0) + 0.3 * bm_entry.get(i, 0.0)
-            out.append(Candidate(self.faqs[i].id, self.faqs[i].question, round(conf, 4), round(score, 4), self.faqs[i].translations))
-        out.sort(key=lambda c: (-(c.confidence + 0.01 * c.score), c.id))
-        return out[:limit]
+            out[i] = (conf, best_ph.get(i, 0.0) + 0.3 * bm_entry.get(i, 0.0))
+        return out
+
+    def misses_key_word(self, parsed: Parsed, best: Candidate, others: list[Candidate]) -> bool:
+        """Does `best` leave out the question's most specific word while another candidate has it?
+
+        "what does GCM mean by regularization": the GCM entry explains "GCM" and "mean" but not
+        "regularization", which the regularization entry has: too unsure to answer outright.
+        """
+        idf = self._entry_idf
+        known = [t for t in parsed.terms if t in idf]
+        if not known or best.id not in self._faq_index:
+            return False
+        key = max(known, key=lambda t: (idf[t], t))
+        if key in self._entry_sets[self._faq_index[best.id]]:
+            return False
+        return any(key in self._entry_sets[self._faq_index[c.id]] for c in others if c.id in self._faq_index)
+
+    def search_faq(self, parsed: Parsed, limit: int = 5, semantic=None, tuning: Tuning | None = None) -> list[Candidate]:
+        """FAQ entries ranked by fused confidence (0–1): lexical, and semantic when `semantic`
+        (best cosine per entry, from `semantic_scores`) is given."""
+        tuning = tuning or self.tuning
+        lexical = self.lexical_faq(parsed)
+        use_sem = semantic is not None and tuning.fusion != "lexical"
+        if not use_sem:
+            rows = sorted(lexical.items(), key=lambda kv: (-(kv[1][0] + 0.01 * kv[1][1]), self.faqs[kv[0]].id))[:limit]
+            return [self._candidate(i, lex, lex, score, None) for i, (lex, score) in rows]
+        n = len(self.faqs)
+        lex = np.zeros(n, dtype=np.float64)
+        bm25 = np.zeros(n, dtype=np.float64)
+        for i, (conf, score) in lexical.items():
+            lex[i], bm25[i] = conf, score
+        cos = np.asarray(semantic, dtype=np.float64)
+        sem_conf = np.clip((cos - tuning.sem_lo) / max(tuning.sem_hi - tuning.sem_lo, 1e-6), 0.0, 1.0)
+        fused = tuning.weight * lex + (1 - tuning.weight) * sem_conf
+        if tuning.fusion == "max":
+            fused = np.maximum(lex, sem_conf)
+            order = fused + 0.01 * bm25
+        elif tuning.fusion == "rrf":
+            # Rank fusion orders; the weighted sum says how sure.
+            rank_lex = np.empty(n)
+            rank_lex[np.lexsort((-bm25, -lex))] = np.arange(n)
+            rank_sem = np.empty(n)
+            rank_sem[np.argsort(-cos, kind="stable")] = np.arange(n)
+            order = 1 / (tuning.rrf_k + rank_lex) + 1 / (tuning.rrf_k + rank_sem) + 0.0001 * bm25
+        else:
+            order = fused + 0.01 * bm25  # BM25 breaks near-ties
+        k = min(limit, n)
+        top = np.argpartition(-order, k - 1)[:k] if k < n else np.arange(n)
+        ranked = sorted(top.tolist(), key=lambda i: (-order[i], self.faqs[i].id))
+        return [self._candidate(i, float(fused[i]), float(lex[i]), float(bm25[i]), float(cos[i])) for i in ranked]
+
+    def _candidate(self, i: int, confidence: float, lexical: float, score: float, cos: float | None) -> Candidate:
+        f = self.faqs[i]
+        return Candidate(f.id, f.question, round(confidence, 4), round(score, 4), f.translations,
+                         lexical=round(lexical, 4), semantic=None if cos is None else round(cos, 4))
 
     # --- events ---------------------------------------------------------------------------
 

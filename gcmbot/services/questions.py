@@ -8,22 +8,30 @@ only for declined questions) and serves admin statistics.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
 
 from gcmbot.content.dates import PartialDate
 from gcmbot.content.lifecycle import expand_yearly
 from gcmbot.content.loader import Content
-from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc
+from gcmbot.services.knowledge import Candidate, EventDoc, FaqDoc, Knowledge, TermDoc, Tuning
+from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, load_encoder
+from gcmbot.services.textmatch import words
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
 from gcmbot.store import questions as store
 
-# Confidence bands, chosen by measurement on tests/data/questions.yaml (benchmarks/faq.py).
-ANSWER_AT = 0.62
-SUGGEST_AT = 0.35
+# Confidence bands live in knowledge.Tuning (FUSED with an encoder, LEXICAL without),
+# chosen by measurement on the tune half of tests/data/questions.yaml (benchmarks/faq.py).
+log = logging.getLogger(__name__)
+
 MAX_SUGGESTIONS = 3
 MAX_QUESTION_CHARS = 500
 STATS_DAYS = 30
@@ -72,19 +80,26 @@ _REDACT = [
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def redact(text: str) -> str:
     """What is kept of a declined question: no e-mail addresses, handles, links or phone/ID numbers.
 
     People at risk may type such things; admins only need to see what the content is missing.
+    Control characters are dropped too (PostgreSQL refuses NUL in text; nobody needs them).
     """
+    text = _CONTROL.sub("", text)
     for pattern, placeholder in _REDACT:
         text = pattern.sub(placeholder, text)
     return text
 
 
-def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
+def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning | None = None) -> Answer:
     """Decide how to answer `text` on `today`. Deterministic; no I/O."""
-    parsed = knowledge.parse(text[:MAX_QUESTION_CHARS])
+    tuning = tuning or knowledge.tuning
+    text = text[:MAX_QUESTION_CHARS]
+    parsed = knowledge.parse(text)
     common = dict(corrections=parsed.corrections, today=today)
     intent = knowledge.intent(parsed)
     if intent:
@@ -97,8 +112,19 @@ def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
             ANSWERED, "calendar", events=match.events, more_events=match.total - len(match.events),
             no_upcoming=match.no_upcoming, period=match.period, **common,
         )
-    candidates = tuple(knowledge.search_faq(parsed))
-    sure_faq = bool(candidates) and candidates[0].confidence >= ANSWER_AT
+    semantic = knowledge.semantic_scores(text) if tuning.fusion != "lexical" else None
+    if semantic is not None and parsed.corrections:
+        # The encoder reads typos poorly ("waht are firewals"): also embed the corrected words.
+        fixed = dict(parsed.corrections)
+        semantic = np.maximum(semantic, knowledge.semantic_scores(" ".join(fixed.get(w, w) for w in words(text))))
+    candidates = tuple(knowledge.search_faq(parsed, semantic=semantic, tuning=tuning))
+    answer_at, suggest_at = tuning.answer_at, tuning.suggest_at
+    lead = candidates[0].confidence - (candidates[1].confidence if len(candidates) > 1 else 0.0) if candidates else 0.0
+    # Outright only with content words to go on ("what?" has none), a clear lead, and lexical
+    # support unless the encoder alone is very sure.
+    sure_faq = (bool(candidates) and bool(parsed.terms) and candidates[0].confidence >= answer_at and lead >= tuning.margin
+                and tuning.agrees(candidates[0])
+                and not (tuning.key_word and knowledge.misses_key_word(parsed, candidates[0], list(candidates[1:MAX_SUGGESTIONS]))))
     if knowledge.is_event_question(parsed, strong_only=sure_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
@@ -107,10 +133,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date) -> Answer:
                 no_upcoming=match.no_upcoming, candidates=candidates, **common,
             )
     best = candidates[0] if candidates else None
-    if best and best.confidence >= ANSWER_AT:
+    if best and sure_faq:
         return Answer(ANSWERED, "faq", faq=knowledge.faq_by_id[best.id], candidates=candidates, **common)
-    if best and best.confidence >= SUGGEST_AT:
-        close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= SUGGEST_AT * 0.75)
+    if best and best.confidence >= suggest_at:
+        close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= suggest_at * 0.75)
         return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
     return Answer(DECLINED, "none", candidates=candidates, **common)
 
@@ -136,10 +162,12 @@ def _with_yearly(events: list[EventDoc], today: date) -> list[EventDoc]:
     return out
 
 
-def knowledge_from_content(content: Content, today: date | None = None) -> Knowledge:
+def knowledge_from_content(content: Content, today: date | None = None, *, encoder: Encoder | None = None,
+                           cache: VectorCache | None = None) -> Knowledge:
+    """Knowledge from content files; with `encoder`, FAQ phrasings are embedded (vectors from `cache` where it has them)."""
     today = today or date.today()
     sources = {s.id: s for s in content.sources}
-    return Knowledge(
+    knowledge = Knowledge(
         faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, _title(sources.get(f.source)), f.translations) for f in content.faq],
         events=_with_yearly([
             EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, _title(sources.get(e.source)),
@@ -149,6 +177,8 @@ def knowledge_from_content(content: Content, today: date | None = None) -> Knowl
         topics=[TermDoc(t.id, t.name, t.keywords, t.thematic) for t in content.topics],
         regions=[TermDoc(r.id, r.name, r.aliases) for r in content.regions],
     )
+    knowledge.attach_encoder(encoder, cache)
+    return knowledge
 
 
 def _title(source) -> str:
@@ -193,25 +223,69 @@ def _printable(text: str) -> str:
 
 
 class Questions:
-    """Answers questions from the content in the database and keeps an anonymous log."""
+    """Answers questions from the content in the database and keeps an anonymous log.
 
-    def __init__(self, db: Database) -> None:
+    The sentence encoder is loaded once, in a thread (`start_encoder`, called at start-up),
+    so the event loop never waits for it; until it is ready, and if it cannot be loaded,
+    questions are answered lexically.
+    """
+
+    def __init__(self, db: Database, *, encoder: str = "off", cache_dir: Path | None = None) -> None:
         self.db = db
+        self.encoder_name = encoder
+        self.cache = VectorCache(cache_dir if cache_dir is not None else default_cache_dir())
+        self._encoder: Encoder | None = None
+        self._encoder_thread: threading.Thread | None = None
+        self.encoder_ready = threading.Event()  # set once loading ended (loaded or not)
+        self._lock = threading.Lock()
         self._knowledge: Knowledge | None = None
         self._built_at = 0.0
         self._built_for: date | None = None
 
+    def start_encoder(self) -> threading.Thread | None:
+        """Load the encoder and embed the FAQ in a background thread (once). None when off."""
+        if self.encoder_name == "off":
+            self.encoder_ready.set()
+            return None
+        with self._lock:
+            if self._encoder_thread is None:
+                self._encoder_thread = threading.Thread(target=self._load_encoder, name="gcmbot-encoder", daemon=True)
+                self._encoder_thread.start()
+        return self._encoder_thread
+
+    def _load_encoder(self) -> None:
+        try:
+            encoder = load_encoder(self.encoder_name)
+            if encoder is not None:
+                today = date.today()
+                knowledge = knowledge_from_db(self.db, today)
+                knowledge.attach_encoder(encoder, self.cache)  # embeds the FAQ here, not on a question
+                with self._lock:
+                    self._encoder = encoder
+                    self._knowledge, self._built_at, self._built_for = knowledge, time.monotonic(), today
+        except Exception:
+            log.warning("semantic matching could not be started; questions are matched lexically", exc_info=True)
+        finally:
+            self.encoder_ready.set()
+
+    @property
+    def semantic(self) -> bool:
+        """Are questions matched by meaning now (encoder loaded)?"""
+        return self._encoder is not None
+
     def knowledge(self, today: date | None = None) -> Knowledge:
         # Content changes on `gcmbot content load`, a restart or an edit in the web console:
         # rebuild now and then, on a console edit, and when the day changes (yearly events are
-        # placed around today).
+        # placed around today). Unchanged phrasings keep their vectors (in memory and on disk):
+        # a rebuild embeds only new ones.
         today = today or date.today()
         edited = self._edited_in_console()  # read first, so the first build also records the version
         if (self._knowledge is None or time.monotonic() - self._built_at > KNOWLEDGE_TTL_SECONDS or edited
                 or self._built_for != today):
-            self._knowledge = knowledge_from_db(self.db, today)
-            self._built_at = time.monotonic()
-            self._built_for = today
+            knowledge = knowledge_from_db(self.db, today)
+            knowledge.attach_encoder(self._encoder, self.cache)
+            with self._lock:
+                self._knowledge, self._built_at, self._built_for = knowledge, time.monotonic(), today
         return self._knowledge
 
     def _edited_in_console(self) -> bool:

@@ -1,4 +1,4 @@
-"""Text matching building blocks: folding, tokens, a light stemmer, typo correction, BM25.
+"""Text matching building blocks: folding (Arabic too), tokens, Snowball stemmers per language, typo correction, BM25.
 
 Pure and deterministic: no I/O, no clocks, no randomness. Used by the question
 answering service (services/questions.py) to match FAQ entries and events.
@@ -8,19 +8,49 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import snowballstemmer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 _TOKEN = re.compile(r"[a-z0-9\u0621-\u064a]+")  # Latin (folded) and Arabic letters
 
+# Arabic: letters that are written several ways. NFKD already turns أ إ آ into ا and ؤ ئ
+# into و ي (the hamza is a combining mark); these have no decomposition.
+_ARABIC_FOLD = str.maketrans({
+    "\u0640": None,  # tatweel (kashida), only stretches a word
+    "\u0671": "\u0627",  # alef wasla → alef
+    "\u0649": "\u064a",  # alef maqsura → ya
+    **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+    **{chr(0x06F0 + d): str(d) for d in range(10)},  # Eastern Arabic-Indic digits
+})
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and Arabic diacritics removed, Arabic letter variants merged,
+    apostrophes dropped: "Genève's" → "geneves", "الإعلانُ" → "الاعلان".
+
+    Ta marbuta (ة) is left to the Arabic stemmer, which removes it with other endings.
+    """
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.translate(_ARABIC_FOLD).lower().replace("'", "").replace("’", "")
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, stopwords included (for phrases and typo correction)."""
+    return _TOKEN.findall(fold(text))
+
+
 # Function words of English (and the commonest Spanish/French ones). Question words
 # (when, where, who) are here too: the event matcher looks at them separately.
-STOPWORDS = frozenset(
+STOPWORDS = frozenset(fold(w) for w in (
     """
     a about above after again all also am an and any are as at be been being but by can could
     did do does doing done for from had has have having he her here hers him his how i if in into
@@ -29,50 +59,64 @@ STOPWORDS = frozenset(
     there these they this those through to too under until up very was we were what whats which
     while who whom why will with would you your yours yourself know let lets want wanna im ive id
     dont doesnt isnt cant thing things something anything much many when where whens wheres
-    one ones get got us hey hi hello thanks thank pls plz
+    one ones get got us hey hi hello thanks thank pls plz go goes going gonna
     el la los las de del que en y es un una por para con se lo le al como qué cuál cuándo dónde
     le les des du et est une pour avec sur au aux ce qui quoi quand où ou
     cual cuales cuando donde quien quienes son su sus sobre dice ya muy hay puede pueden este esta estos
     sont il elle ils elles dit qu ne pas se sa ses leur leurs nous vous votre notre je mon ma cette ces peut
+    ont quest cest
+    ما هو هي من في على عن الى هل كيف متى اين ماذا لماذا هذا هذه ذلك التي الذي او مع كل
     """.split()
-)
+))
 
 
-def fold(text: str) -> str:
-    """Lower case, accents removed, apostrophes dropped: "Genève's" → "geneves"."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return text.lower().replace("'", "").replace("’", "")
+# --- stemming: Snowball, per language -------------------------------------------------
+
+LANGS = ("en", "es", "fr", "ar")
+_SNOWBALL = {"en": "english", "es": "spanish", "fr": "french", "ar": "arabic"}
+_stemmers = {lang: snowballstemmer.stemmer(name) for lang, name in _SNOWBALL.items()}
+_stem_lock = threading.Lock()  # Snowball stemmer objects keep state while they work
+_ARABIC = re.compile(r"[\u0621-\u064a]")
+
+# Words that tell a Spanish or French question from an English one (folded).
+_LANG_MARKERS = {
+    "es": frozenset("el los las del es por para con una como cual cuales cuando donde hay puede pueden son sobre esta este pacto "
+                    "sociedad migracion migrantes ninos quien quienes".split()),
+    "fr": frozenset("le les des du est une pour avec sur au aux ce qui quoi quand ou sont dit pacte societe migrations "
+                    "quel quelle quelles quels enfants ont lieu quest cest signifie".split()),
+}
 
 
-def words(text: str) -> list[str]:
-    """Folded word tokens, stopwords included (for phrases and typo correction)."""
-    return _TOKEN.findall(fold(text))
+def guess_lang(tokens: Sequence[str]) -> str:
+    """en, es, fr or ar: the language a question (folded tokens) is most likely in. English when unsure."""
+    if any(_ARABIC.match(t) for t in tokens):
+        return "ar"
+    es, fr = (sum(t in _LANG_MARKERS[lang] for t in tokens) for lang in ("es", "fr"))
+    if es == fr:
+        return "en"
+    return "es" if es > fr else "fr"
 
 
-def stem(word: str) -> str:
-    """A small suffix stripper: good enough to make "consultations"/"consultation"/"consult" meet."""
-    w = word.replace("iz", "is")
-    if len(w) <= 3 or w.isdigit():
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    for suffix in ("ation", "ition", "ings", "ing", "ion", "ment", "ed", "ly", "ate", "ive"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            w = w[: -len(suffix)]
-            break
-    if w.endswith("e") and len(w) > 4:
-        w = w[:-1]
-    if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "aeiouls":
-        w = w[:-1]
-    return w
+@lru_cache(maxsize=100_000)
+def stem(word: str, lang: str = "en") -> str:
+    """The Snowball stem of a folded word in `lang` (Arabic script always gets the Arabic stemmer).
+
+    English spellings with -iz- are merged with -is- first ("regularization"/"regularisation").
+    """
+    if word.isdigit() or len(word) <= 2:
+        return word
+    if _ARABIC.match(word):
+        lang = "ar"
+    elif lang == "en":
+        word = word.replace("iz", "is")
+    stemmer = _stemmers.get(lang, _stemmers["en"])
+    with _stem_lock:
+        return stemmer.stemWord(word)
 
 
-def terms(text: str) -> list[str]:
-    """Stemmed content terms of a text (stopwords removed)."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS]
+def terms(text: str, lang: str = "en") -> list[str]:
+    """Stemmed content terms of a text in `lang` (stopwords removed)."""
+    return [stem(w, lang) for w in words(text) if w not in STOPWORDS]
 
 
 # --- typo correction ------------------------------------------------------------
