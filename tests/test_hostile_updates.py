@@ -62,6 +62,9 @@ async def test_hostile_updates_are_answered_or_ignored(running_bot, services, ca
                                   "from": {"id": CHAT, "is_bot": False, "first_name": "X"}, "sticker": {
                                       "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
                                       "is_animated": False, "is_video": False}}})
+    # Every press is answered, even while the first question loads the sentence encoder (seconds
+    # with no Bot API call, which a quiet-period wait alone would take for "done").
+    await fake.wait_for(lambda: len({a["callback_query_id"] for a in fake.callback_answers}) >= len(callbacks) + 2, timeout=60)
     await fake.wait_idle(timeout=30, quiet=0.5)
 
     answered = {a["callback_query_id"] for a in fake.callback_answers}

@@ -185,3 +185,16 @@ def test_arabic_digest_reminder_and_answer_isolate_dates_and_names(services):
         event = next(e for e in digest_store.events(s) if e.id == "thematic-consultation-1")
     assert "⟦8–9⟧ مايو 2017" in _show(render_reminder(event, 3, "ar"))
     assert "\u2068" not in render_reminder(event, 3, "fr")
+
+
+def test_an_untitled_feed_item_is_untitled_in_the_readers_language():
+    from types import SimpleNamespace
+
+    from gcmbot.services.alerts import AlertItem, render_alert
+    from gcmbot.services.digest import render_feed_item
+
+    item = SimpleNamespace(link="", title="(untitled)", feed_id="f", published_at=datetime(2026, 11, 2, tzinfo=UTC), first_seen_at=None)
+    assert "(sin título)" in render_feed_item(item, feed_names={"f": "IOM"}, language="es")
+    assert "(untitled)" in render_feed_item(item, feed_names={"f": "IOM"})
+    alert = render_alert([AlertItem(1, "(untitled)", "", "IOM", datetime(2026, 11, 2, tzinfo=UTC))], language="fr")
+    assert "(sans titre)" in alert

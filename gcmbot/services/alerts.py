@@ -44,7 +44,7 @@ class AlertItem:
 
 
 def _entry(item: AlertItem, language: str = "en") -> str:
-    title = escape(item.title)
+    title = escape(translator(language).gettext("(untitled)") if not item.title or item.title == "(untitled)" else item.title)
     line = f'• <a href="{escape(item.link, quote=True)}">{title}</a>' if item.link else f"• <b>{title}</b>"
     meta = escape(item.source)
     if item.published_at:

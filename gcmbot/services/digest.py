@@ -340,7 +340,8 @@ def render_statement(statement, language: str = "en") -> str:
 
 def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC", when: date | None = None, language: str = "en") -> str:
     href = safe_url(item.link)
-    title = esc(item.title or "(untitled)", 400)
+    untitled = translator(language).gettext("(untitled)")
+    title = esc(untitled if not item.title or item.title == "(untitled)" else item.title, 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• {title}"
     when = when or _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
     meta = " · ".join(x for x in (esc(feed_names.get(item.feed_id, item.feed_id), 120), fmt_day(when, language)) if x)

@@ -26,7 +26,7 @@ import httpx
 import nh3
 
 from gcmbot import __version__
-from gcmbot.i18n import number, translator
+from gcmbot.i18n import N_, number, translator
 from gcmbot.models import Feed, FeedItem, utcnow
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
@@ -34,6 +34,8 @@ from gcmbot.store import feeds as store
 from gcmbot.store import subscribers as subscriber_store
 from gcmbot.store.outbox import Outgoing, enqueue
 
+# Stored as the title of an item that has none; shown translated (digest, alerts).
+UNTITLED = N_("(untitled)")
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"gcmbot/{__version__} (+https://github.com/gcmbot)"
@@ -168,7 +170,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, url: str =
         return Parsed([], problem)
     items = []
     for entry in result.entries:
-        title = _entry_text(entry, "title", SUMMARY_CHARS) or "(untitled)"
+        title = _entry_text(entry, "title", SUMMARY_CHARS) or UNTITLED
         raw_date = entry.get("published") or entry.get("updated")
         published = _struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
         raw_link = entry.get("link") or ""
@@ -207,7 +209,7 @@ def parse_reliefweb(body: bytes) -> Parsed:
     for row in data:
         fields = row.get("fields") or {}
         rid = fields.get("id", row.get("id"))
-        title = clean_text(fields.get("title")) or "(untitled)"
+        title = clean_text(fields.get("title")) or UNTITLED
         date = (fields.get("date") or {}).get("original") or (fields.get("date") or {}).get("created")
         places = tuple(c.get("name", "") for c in fields.get("country") or [] if isinstance(c, dict))
         items.append(
@@ -571,16 +573,16 @@ class Feeds:
     async def poll_due(self, now: datetime | None = None) -> list[PollResult]:
         """Poll every feed whose time has come; queue alerts for what is new. The scheduler calls this."""
         now = now or utcnow()
-        with self.db.session() as s:
-            feeds = store.due(s, now)
-        return await self._poll(feeds, now)
+        return await self._poll(await asyncio.to_thread(self._feeds, store.due, now), now)
 
     async def poll_all(self, now: datetime | None = None) -> list[PollResult]:
         """Poll every enabled feed now, due or not (`gcmbot feeds poll --once`)."""
         now = now or utcnow()
+        return await self._poll(await asyncio.to_thread(self._feeds, lambda s, _now: store.pollable(s), now), now)
+
+    def _feeds(self, query, now: datetime) -> list[Feed]:
         with self.db.session() as s:
-            feeds = store.pollable(s)
-        return await self._poll(feeds, now)
+            return query(s, now)
 
     async def _poll(self, feeds: list[Feed], now: datetime) -> list[PollResult]:
         if not feeds:
@@ -594,7 +596,7 @@ class Feeds:
 
         results = list(await asyncio.gather(*(one(f) for f in feeds)))
         if self.alerts is not None and any(r.new for r in results):
-            self.alerts.queue_new(now)
+            await asyncio.to_thread(self.alerts.queue_new, now)
         return results
 
     async def poll_feed(self, feed: Feed, now: datetime, rules: TagRules) -> PollResult:
@@ -604,7 +606,7 @@ class Feeds:
         try:
             if feed.kind == "reliefweb" and not self.reliefweb_appname:
                 result.outcome, result.error = "skipped", "GCMBOT_RELIEFWEB_APPNAME is not set: the ReliefWeb API needs a pre-approved appname"
-                self._record(feed.id, now, result, fetched=None, content_hash=None)
+                await asyncio.to_thread(self._record, feed.id, now, result, fetched=None, content_hash=None)
                 return result
             fetched = await self._get(
                 reliefweb_url(feed.url, self.reliefweb_appname) if feed.kind == "reliefweb" else feed.url,  # type: ignore[arg-type]
@@ -612,7 +614,7 @@ class Feeds:
             )
             if fetched.status == 304:
                 result.outcome = "not-modified"
-                self._record(feed.id, now, result, fetched=fetched, content_hash=feed.body_hash)
+                await asyncio.to_thread(self._record, feed.id, now, result, fetched=fetched, content_hash=feed.body_hash)
                 return result
             # Servers that ignore conditional headers: an unchanged body costs no parsing either.
             # (The ReliefWeb API's answers carry timings, so there the data itself is hashed.)
@@ -620,7 +622,7 @@ class Feeds:
             content_hash = parsed.content_hash if parsed else hashlib.sha256(fetched.body).hexdigest()
             if content_hash == feed.body_hash:
                 result.outcome = "not-modified"
-                self._record(feed.id, now, result, fetched=fetched, content_hash=content_hash)
+                await asyncio.to_thread(self._record, feed.id, now, result, fetched=fetched, content_hash=content_hash)
                 return result
             if parsed is None:  # parsing is CPU work: off the event loop, so the bot keeps answering
                 parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers, fetched.url)
@@ -630,16 +632,16 @@ class Feeds:
             items = list(parsed.items)
             if feed.kind == "reliefweb":
                 items += await self._more_pages(feed.id, parsed)
-            self._store(feed, items, now, rules, result)
-            self._record(feed.id, now, result, fetched=fetched, content_hash=content_hash)
+            await asyncio.to_thread(self._store, feed, items, now, rules, result)  # database work: off the event loop
+            await asyncio.to_thread(self._record, feed.id, now, result, fetched=fetched, content_hash=content_hash)
         except FeedError as exc:
             result.outcome, result.error = "error", str(exc)
-            self._record(feed.id, now, result, fetched=None, content_hash=None)
+            await asyncio.to_thread(self._record, feed.id, now, result, fetched=None, content_hash=None)
         except Exception as exc:  # a bug or a database hiccup must not stop the other feeds
             log.exception("feed %s: unexpected error", feed.id)
             result.outcome, result.error = "error", f"internal error: {type(exc).__name__}"
             try:
-                self._record(feed.id, now, result, fetched=None, content_hash=None)
+                await asyncio.to_thread(self._record, feed.id, now, result, fetched=None, content_hash=None)
             except Exception:
                 log.exception("feed %s: could not record the error", feed.id)
         log.info(

@@ -80,11 +80,16 @@ _REDACT = [
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def redact(text: str) -> str:
     """What is kept of a declined question: no e-mail addresses, handles, links or phone/ID numbers.
 
     People at risk may type such things; admins only need to see what the content is missing.
+    Control characters are dropped too (PostgreSQL refuses NUL in text; nobody needs them).
     """
+    text = _CONTROL.sub("", text)
     for pattern, placeholder in _REDACT:
         text = pattern.sub(placeholder, text)
     return text
@@ -217,6 +222,11 @@ class QuestionStats:
     unanswered: list[tuple[str, int]]
 
 
+def _printable(text: str) -> str:
+    """The text without control characters (PostgreSQL refuses NUL in text; the others are noise)."""
+    return "".join(ch if ch in "\n\t" or ch >= " " and ch != "\x7f" else " " for ch in text)
+
+
 class Questions:
     """Answers questions from the content in the database and keeps an anonymous log.
 
@@ -299,7 +309,7 @@ class Questions:
     def ask(self, text: str, *, now: datetime) -> Answer:
         """Answer a question asked in a chat and log the outcome (the text only if declined)."""
         answer = answer_question(text, self.knowledge(now.date()), now.date())
-        kept = redact(text.strip()[:MAX_QUESTION_CHARS]) if answer.outcome == DECLINED else None
+        kept = redact(_printable(text).strip()[:MAX_QUESTION_CHARS]) if answer.outcome == DECLINED else None
         with self.db.session() as session:
             store.log_question(session, outcome=answer.outcome, matched=answer.matched, text=kept, now=now)
         return answer
