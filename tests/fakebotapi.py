@@ -865,3 +865,25 @@ class FakeBotAPI:
 
     def _api_logOut(self, p: dict) -> bool:
         return True
+
+
+# --- pressing buttons as a person would (shared by the bot tests) ---------------------------
+
+
+def button(message: dict, label_part: str) -> str:
+    """The callback data of the first button of ``message`` whose label contains ``label_part``."""
+    for row in message["reply_markup"]["inline_keyboard"]:
+        for b in row:
+            if label_part in b["text"]:
+                return b["callback_data"]
+    labels = [b["text"] for r in message["reply_markup"]["inline_keyboard"] for b in r]
+    raise AssertionError(f"no button {label_part!r} in {labels}")
+
+
+async def tap(fake: FakeBotAPI, chat_id: int, message: dict, label_part: str, *, user_id: int | None = None) -> dict:
+    """Press a button and wait for its answer; return the (edited) message."""
+    answers = len(fake.callback_answers)
+    fake.press_button(chat_id, message["message_id"], button(message, label_part), user_id=user_id)
+    await fake.wait_for(lambda: len(fake.callback_answers) > answers)
+    await fake.wait_idle(quiet=0.3)  # the edit follows the answer; on a loaded machine not within 0.1 s
+    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"])

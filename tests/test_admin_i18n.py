@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from test_broadcast import ADMIN, say, subscribe, tap
+from fakebotapi import tap
+from test_broadcast import ADMIN, say, subscribe
 
 from gcmbot.i18n import moment, number
 

@@ -7,28 +7,12 @@ import asyncio
 from sqlmodel import select
 
 from gcmbot.models import Subscriber, SubscriberChoice
+from fakebotapi import tap
 
 
 def menu_of(fake, chat_id):
     """The newest bot message with a keyboard in the chat."""
     return [m for m in fake.sent(chat_id) if m.get("reply_markup")][-1]
-
-
-def button(message, label_part):
-    for row in message["reply_markup"]["inline_keyboard"]:
-        for b in row:
-            if label_part in b["text"]:
-                return b["callback_data"]
-    raise AssertionError(f"no button {label_part!r} in {[b['text'] for r in message['reply_markup']['inline_keyboard'] for b in r]}")
-
-
-async def tap(fake, chat_id, message, label_part, *, user_id=None):
-    """Press a button and wait for its answer; return the (edited) message."""
-    answers = len(fake.callback_answers)
-    fake.press_button(chat_id, message["message_id"], button(message, label_part), user_id=user_id)
-    await fake.wait_for(lambda: len(fake.callback_answers) > answers)
-    await fake.wait_idle()
-    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"])
 
 
 async def subscribe(fake, chat_id, **kw):

@@ -20,6 +20,7 @@ from gcmbot.services.broadcast import CLI_ACTOR
 from gcmbot.services.delivery import Limits
 from gcmbot.services.subscriptions import Segment
 from gcmbot.services.telegram_html import InvalidHTML, validate
+from fakebotapi import button, tap
 
 ADMIN = 4242
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,22 +37,6 @@ def subscribe(services):
     subs.toggle(3003, "region", "europe")
     subs.toggle(3004, "region", "africa")
     subs.stop(3004)
-
-
-def button(message, label_part):
-    for row in message["reply_markup"]["inline_keyboard"]:
-        for b in row:
-            if label_part in b["text"]:
-                return b["callback_data"]
-    raise AssertionError(f"no button {label_part!r} in {message['reply_markup']}")
-
-
-async def tap(fake, chat_id, message, label_part):
-    answers = len(fake.callback_answers)
-    fake.press_button(chat_id, message["message_id"], button(message, label_part))
-    await fake.wait_for(lambda: len(fake.callback_answers) > answers)
-    await fake.wait_idle(quiet=0.3)  # the edit follows the answer; on a loaded machine not within 0.1 s
-    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"])
 
 
 async def say(fake, chat_id, text, expect):

@@ -10,6 +10,7 @@ from telegram import Bot
 from gcmbot.app import build_services
 from gcmbot.bot.application import delivery_worker
 from gcmbot.services.subscriptions import Segment
+from fakebotapi import button as _button, tap as _tap
 
 ADMIN = 4242
 
@@ -103,22 +104,6 @@ def test_cli_at_schedules_in_gcmbot_timezone(services, tmp_path, monkeypatch, ca
     assert st.scheduled_at is not None and services.broadcasts.is_cancellable(st)
     assert cli(["broadcast", "--text-file", "m.html", "--at", "yesterday 9:00", "--yes"]) == 2
     assert "--at 'yesterday 9:00'" in capsys.readouterr().err
-
-
-def _button(message, label):
-    for row in message["reply_markup"]["inline_keyboard"]:
-        for b in row:
-            if label in b["text"]:
-                return b["callback_data"]
-    raise AssertionError(f"no button {label!r} in {message['reply_markup']}")
-
-
-async def _tap(fake, chat_id, message, label):
-    n = len(fake.callback_answers)
-    fake.press_button(chat_id, message["message_id"], _button(message, label))
-    await fake.wait_for(lambda: len(fake.callback_answers) > n)
-    await fake.wait_idle()
-    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"])
 
 
 async def test_schedule_from_chat_in_the_admins_timezone_then_it_goes_out_after_a_restart(running_bot, services):

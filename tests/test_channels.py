@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fakebotapi import BOT_ID
+from fakebotapi import BOT_ID, button, tap
 
 from gcmbot.models import utcnow
 from gcmbot.services.pacing import Budget, Limits
@@ -22,22 +22,6 @@ def channel_with_bot(fake, *, bot_may_post=True):
     fake.set_chat_member(CHANNEL, BOT_ID, "administrator", can_post_messages=bot_may_post)
     fake.set_chat_member(CHANNEL, ADMIN_USER, "administrator")
     fake.set_chat_member(CHANNEL, OTHER_USER, "member")
-
-
-def button(message, label_part):
-    for row in message["reply_markup"]["inline_keyboard"]:
-        for b in row:
-            if label_part in b["text"]:
-                return b["callback_data"]
-    raise AssertionError(f"no button {label_part!r}")
-
-
-async def tap(fake, chat_id, message, label_part):
-    answers = len(fake.callback_answers)
-    fake.press_button(chat_id, message["message_id"], button(message, label_part))
-    await fake.wait_for(lambda: len(fake.callback_answers) > answers)
-    await fake.wait_idle()
-    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"])
 
 
 async def link(fake, user=ADMIN_USER, how="/channel @gcm_civil"):

@@ -11,7 +11,7 @@ import yaml
 from conftest import CONTENT_DIR
 from gcmbot.app import load_content_into_db
 from gcmbot.cli import main
-from test_bot_settings import tap
+from fakebotapi import tap
 
 
 def rss(*entries: tuple[str, str, str]) -> bytes:
