@@ -362,12 +362,10 @@ class Knowledge:
         kinds: set[str] = set()
         for s in stems:
             kinds |= self._kind_words.get(s, set())
-        if "review" in " ".join(fixed) and ("regional" in fixed or "imrf" not in fixed and "forum" not in fixed):
-            if "regional" in fixed:
-                kinds = {"regional-review"}
-            elif "imrf" in fixed or "forum" in fixed:
-                kinds = {"review-forum"}
-        if "imrf" in fixed or ("migration" in fixed and "review" in fixed and "forum" in fixed):
+        # "regional review(s)" is one kind, "IMRF" / "migration review forum" the other.
+        if "regional" in fixed and any(w.startswith("review") for w in fixed):
+            kinds = {"regional-review"}
+        if "imrf" in fixed or {"migration", "review", "forum"} <= set(fixed):
             kinds = {"review-forum"}
         if "regional-civil-society" in kinds and {"civil", "intergovernmental"} & set(fixed):
             kinds -= {"regional-intergovernmental"} if "civil" in fixed else {"regional-civil-society"}

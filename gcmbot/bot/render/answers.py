@@ -61,14 +61,9 @@ _WHEN = {
     ("expected", "now", False): N_("is expected in {when}"),
     ("expected", "past", True): N_("was expected on {when} (the record does not yet say whether it took place)"),
     ("expected", "past", False): N_("was expected in {when} (the record does not yet say whether it took place)"),
-    ("moved", "future", True): N_("was moved to {when}"),
-    ("moved", "future", False): N_("was moved to {when}"),
-    ("moved", "now", True): N_("was moved to {when}"),
-    ("moved", "now", False): N_("was moved to {when}"),
-    ("moved", "past", True): N_("was moved to {when}"),
-    ("moved", "past", False): N_("was moved to {when}"),
 }
 CANCELLED = N_("was cancelled (it had been planned for {when})")
+MOVED = N_("was moved to {when}")  # the event shows its new dates, whatever the tense
 HISTORY = N_("Earlier plans: {history}")
 CALENDAR_AHEAD = N_("Coming up in the calendar:")
 CALENDAR_NOTHING_AHEAD = N_("Nothing is on the calendar ahead yet. The most recent event on record:")
@@ -84,10 +79,10 @@ def when_phrase(event: EventDoc, today: date, lang: str = "en") -> str:
     record's status and the tense for `today`, at the precision the content gives."""
     span = format_range(event.start, event.end, lang)
     tr = translator(lang)
-    if event.status == "cancelled":
-        return tr.gettext(CANCELLED).format(when=span)
+    if event.status in ("cancelled", "moved"):
+        return tr.gettext(CANCELLED if event.status == "cancelled" else MOVED).format(when=span)
     tense = event.tense(today)
-    status = event.status if event.status in ("held", "confirmed", "expected", "moved") else "confirmed"
+    status = event.status if event.status in ("held", "confirmed", "expected") else "confirmed"
     if status == "held" and tense == "future":
         status = "confirmed"  # a record error (content check reports it); never say "took place" of the future
     return tr.gettext(_WHEN[(status, tense, event.start.precision == "day")]).format(when=span)
