@@ -2,7 +2,7 @@
 source.file, statement.note, feed.note (translators' notes live in the `translations` JSON).
 
 Revision ID: webexport1
-Revises: budget1
+Revises: feedback1
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = 'webexport1'
-down_revision = 'budget1'
+down_revision = 'feedback1'
 branch_labels = None
 depends_on = None
 
