@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from gcmbot.render import broadcast as broadcast_texts
 from gcmbot.render.broadcast import describe_segment
+from gcmbot.render.calendar import render_calendar
 from gcmbot.services import dashboard as dashboard_service
 from gcmbot.services.broadcast import EmptySegment, InvalidChoice, InvalidHTML, segment_to_json
 from gcmbot.services.calendar import BadSegment, parse_segment_payload, segment_payload
@@ -432,7 +433,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
             name = "Global Compact for Migration"
             if segment != Segment():
                 name += " — " + describe_segment(services.broadcasts.names(segment))
-            body = services.digest.calendar_feed(segment, _now(), name=name)
+            body = render_calendar(services.digest.calendar_feed(segment, _now(), name=name))
             return Response(body, media_type="text/calendar; charset=utf-8", headers={
                 "Cache-Control": "public, max-age=900",
                 "Content-Disposition": f'inline; filename="gcm-{segment_payload(segment)[:80]}.ics"',
