@@ -7,6 +7,7 @@ nothing is loaded into the database unless all files are valid.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -103,6 +104,14 @@ class SourceDoc:
     date: str = ""
     url: str = ""
     file: str = ""
+
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _visible(text: str) -> bool:
+    """Has something to read: not only spaces and invisible format characters (zero-width space, …)."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text)
 
 
 # Every key an entry of each file may have (what check_content reads; `content export` writes them all back).
@@ -311,14 +320,22 @@ class _Entries:
 
     def text(self, entry: dict, key: str, *, required: bool = False) -> str:
         value = entry.get(key)
-        if value is None or value == "":
+        if value is None or value == "" or (isinstance(value, str) and not _visible(value)):
             if required:
                 self.problem(entry["__line__"], f"{entry['id']}: '{key}' is required")
             return ""
         if isinstance(value, (dict, list)):
             self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be text")
             return ""
+        self.no_control(entry, key, str(value))
         return str(value).strip()
+
+    def no_control(self, entry: dict, key: str, value: str, line: int | None = None) -> None:
+        """Invisible control characters (pasted along with text) are refused: PostgreSQL cannot store NUL."""
+        found = _CONTROL_RE.search(value)
+        if found is not None:
+            self.problem(line or self.line(entry, key), f"{entry['id']}: '{key}' holds an invisible control character "
+                                                        f"(U+{ord(found.group()):04X}): delete it")
 
     def texts(self, entry: dict, key: str) -> tuple[str, ...]:
         value = entry.get(key)
@@ -327,7 +344,9 @@ class _Entries:
         if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
             self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be a list of words")
             return ()
-        return tuple(str(v).strip() for v in value if str(v).strip())
+        for v in value:
+            self.no_control(entry, key, str(v))
+        return tuple(str(v).strip() for v in value if _visible(str(v)))
 
     def translations(self, entry: dict, fields: tuple[str, ...] | None = None) -> dict:
         """`translations: {es: {title: …}, fr: {…}}` → {"title": {"es": …, "fr": …}}; problems for
@@ -386,9 +405,10 @@ class _Entries:
                         self.problem(where, f"{entry['id']}: translations.{lang}.alternatives must be a list of phrasings")
                     elif lang != "en":
                         result.setdefault(name, {})[lang] = [str(t).strip() for t in text if str(t).strip()]
-                elif isinstance(text, (dict, list)) or text is None or not str(text).strip():
+                elif isinstance(text, (dict, list)) or text is None or not _visible(str(text)):
                     self.problem(where, f"{entry['id']}: translations.{lang}.{name} must be text")
                 elif lang != "en":  # English is the field itself
+                    self.no_control(entry, f"translations.{lang}.{name}", str(text), where)
                     result.setdefault(name, {})[lang] = str(text).strip()
         return result
 
@@ -473,7 +493,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         for zone in zones:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. a name too long for a file name
                 f.problem(f.line(e, "timezones"), f"{e['id']}: {zone!r} is not an IANA timezone name")
         content.regions.append(
             Term("region", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"), zones,
