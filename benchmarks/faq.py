@@ -6,7 +6,10 @@ Three sets:
   tune      half of tests/data/questions.yaml (a stable hash of each question picks the half):
             the only questions thresholds and fusion weights are chosen on (--tune searches them);
   test      the other half, never used for choosing anything;
-  held-out  tests/data/questions_heldout.yaml, written before any tuning.
+  held-out  tests/data/questions_heldout.yaml, written before the first tuning (looked at since:
+            now extra tuning data);
+  fresh     tests/data/questions_heldout2.yaml, written before the second session's tuning and
+            never tuned on: its figure is the honest one.
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
 a decline or a "Did you mean" that misses is only a miss. Wrong answers are counted apart.
 
@@ -42,6 +45,7 @@ from gcmbot.services.semantic import VectorCache, load_encoder  # noqa: E402
 
 EVAL_FILE = ROOT / "tests" / "data" / "questions.yaml"
 HELDOUT_FILE = ROOT / "tests" / "data" / "questions_heldout.yaml"
+FRESH_FILE = ROOT / "tests" / "data" / "questions_heldout2.yaml"
 TUNE_EXTRA_FILE = ROOT / "tests" / "data" / "questions_tune_extra.yaml"
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -61,11 +65,13 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     today, items = load_eval(EVAL_FILE)
     h_today, held = load_eval(HELDOUT_FILE)
     x_today, extra = load_eval(TUNE_EXTRA_FILE)
+    f_today, fresh = load_eval(FRESH_FILE)
     return {
         "tune": (today, [i for i in items if split_of(i["q"]) == "tune"], False),
         "tune-extra": (x_today, extra, True),
         "test": (today, [i for i in items if split_of(i["q"]) == "test"], False),
         "held-out": (h_today, held, True),
+        "fresh": (f_today, fresh, True),
     }
 
 
@@ -270,7 +276,7 @@ def main() -> None:
     if args.tune:
         best = tune(knowledge, [sets["tune"], sets["tune-extra"]])[0][1]
         print(f"with the best settings found on tune: {best}")
-        for set_name in ("test", "held-out"):
+        for set_name in ("test", "held-out", "fresh"):
             today, items, lenient = sets[set_name]
             report(set_name, evaluate_items(knowledge, today, items, lenient, tuning=best), args.verbose)
         return

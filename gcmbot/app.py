@@ -1,4 +1,4 @@
-"""Composition root: settings → database → content → services. No import-time globals."""
+"""Composition root: settings → database → content → services (given their renderers). No import-time globals."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from gcmbot.config import Settings, require_dir
 from gcmbot.content import ContentError, load_content
+from gcmbot.render import alerts as alert_texts
+from gcmbot.render import digest as digest_texts
 from gcmbot.services.alerts import Alerts
 from gcmbot.services.audit import Audit
 from gcmbot.services.broadcast import BroadcastService
@@ -59,7 +61,7 @@ class Services:
 def build_services(settings: Settings, *, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
     subscriptions = Subscriptions(db, default_timezone=settings.timezone, default_reminder_days=settings.reminder_days)
-    alerts = Alerts(db, subscriptions)
+    alerts = Alerts(db, subscriptions, render=alert_texts.render_planned_alert)
     questions = Questions(db, encoder=settings.encoder, cache_dir=settings.cache_dir)
     return Services(
         settings=settings,
@@ -70,7 +72,7 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
         broadcasts=BroadcastService(db, subscriptions),
         questions=questions,
-        digest=DigestService(db, subscriptions, admin_ids=settings.admin_ids),
+        digest=DigestService(db, subscriptions, render=digest_texts.RENDERER, admin_ids=settings.admin_ids),
         leadership=Leadership(db),
         webauth=WebAuth(db, settings.is_admin),
         editor=ContentEditor(db, on_change=questions.reload),

@@ -260,6 +260,22 @@ class QuestionLog(SQLModel, table=True):
     text: str | None = None
 
 
+class AnswerFeedback(SQLModel, table=True):
+    """A 👍 / 👎 on one answer — with no chat id or user id, so nobody can learn who voted (issue 13).
+
+    `token` is the random, unguessable value in the answer's two buttons: one answer, one vote.
+    Only the week is kept, not the time. The (redacted) question text is kept while a vote may
+    come (VOTE_DAYS), dropped on a 👍, and kept 30 days after a 👎 (store/feedback.py).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True)
+    week: date = Field(index=True)  # the Monday of the week the answer was given
+    matched: str | None = Field(default=None, max_length=100)
+    text: str | None = None
+    vote: str | None = Field(default=None, max_length=8)  # up, down; None while nobody voted
+
+
 class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)

@@ -69,7 +69,7 @@ def test_feed_flag_notice_in_the_admins_language():
 
 
 def test_weekly_record_note_in_the_admins_language():
-    from gcmbot.services.digest import render_record_warnings
+    from gcmbot.render.digest import render_record_warnings
 
     note = render_record_warnings([f"w{i}" for i in range(22)], language="fr")
     assert note.startswith("📋 <b>Le registre des événements est à revoir</b>") and "… et 2 de plus" in note

@@ -22,15 +22,14 @@ from gcmbot.models import Event, OutboxMessage
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.services.delivery import DeliveryWorker, Limits
 from gcmbot.services.pacing import Budget
+from gcmbot.render.digest import pack, render_digest
+from gcmbot.render.markup import tg_len
 from gcmbot.services.digest import (
     DigestContent,
     DigestService,
     due_digests,
-    pack,
     period_key,
-    render_digest,
     select_digest,
-    tg_len,
 )
 from gcmbot.services.subscriptions import Segment
 from gcmbot.store import digest as digest_store
@@ -225,7 +224,7 @@ async def test_restart_in_the_middle_of_sending_gives_nobody_two(services, fake_
         await asyncio.gather(task, return_exceptions=True)
 
     # Restart: a fresh service (no memory) ticks again, the same week, and a new worker resumes.
-    restarted = DigestService(services.db, services.subscriptions)
+    restarted = DigestService(services.db, services.subscriptions, render=services.digest.render)
     assert restarted.send_due(at(0, 9) + timedelta(minutes=1)).digests == 0
     assert restarted.send_due(at(1, 9)).digests == 0
     async with Bot("123:TEST", base_url=fake_api.base_url) as bot:
@@ -340,7 +339,7 @@ def test_reminders_n_days_before_once_per_event(services):
     assert queued_chats(services, "reminder") == [41]  # 8 May is 3 days away only in Kiritimati
     services.digest.send_due(datetime(2017, 5, 5, 12, tzinfo=UTC))
     assert queued_chats(services, "reminder") == [40, 41]
-    again = DigestService(services.db, services.subscriptions).send_due(datetime(2017, 5, 6, 12, tzinfo=UTC))
+    again = DigestService(services.db, services.subscriptions, render=services.digest.render).send_due(datetime(2017, 5, 6, 12, tzinfo=UTC))
     assert again.reminders == 0  # once per event
     rows = outbox_rows(services, "reminder")
     assert {r.dedup_key for r in rows} == {"reminder:thematic-consultation-1:40", "reminder:thematic-consultation-1:41"}

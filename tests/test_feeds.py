@@ -21,7 +21,8 @@ from gcmbot.content.loader import FeedSpec
 from gcmbot.store.content import sync_content
 from gcmbot.models import Feed, FeedItem, OutboxMessage
 from gcmbot.services import feeds as feeds_service
-from gcmbot.services.alerts import AlertItem, render_alert
+from gcmbot.render.alerts import render_alert
+from gcmbot.services.alerts import AlertItem
 from gcmbot.services.feeds import USER_AGENT, Known, ParsedItem, decide, item_key, next_poll_at, safe_link
 
 DATA = Path(__file__).parent / "data" / "feeds"

@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 from gcmbot import i18n
 from gcmbot.bot import texts
 from gcmbot.content.dates import PartialDate, format_range
+from gcmbot.render.digest import render_digest_view
 
 ROOT = Path(__file__).resolve().parents[1]
 POT = ROOT / "gcmbot" / "locale" / "messages.pot"
@@ -130,7 +131,7 @@ def test_digest_preview_in_french_with_french_dates(services):
     subs = services.subscriptions
     subs.start(9101, "private", language="fr")
     subs.set_timezone(9101, "Europe/Paris")
-    [message] = services.digest.preview(9101, datetime(2017, 5, 1, 12, tzinfo=UTC))
+    [message] = render_digest_view(services.digest.preview(9101, datetime(2017, 5, 1, 12, tzinfo=UTC)))
     assert "Aperçu de votre résumé hebdomadaire" in message
     assert "1 mai 2017" in message  # the day of the digest
     assert "8–9 mai 2017" in message and "22–23 mai 2017" in message
@@ -142,17 +143,17 @@ def test_digest_preview_in_french_with_french_dates(services):
 
 
 def test_digest_and_reminder_in_spanish_and_arabic_english_unchanged(services):
-    from gcmbot.services.digest import render_reminder
+    from gcmbot.render.digest import render_reminder
     from gcmbot.store import digest as digest_store
 
     now = datetime(2017, 5, 1, 12, tzinfo=UTC)
     for chat_id, lang in ((9111, "es"), (9112, "en"), (9113, "ar")):
         services.subscriptions.start(chat_id, "private", language=lang)
-    assert "Vista previa de tu resumen semanal" in services.digest.preview(9111, now)[0]
-    assert "8–9 de mayo de 2017" in services.digest.preview(9111, now)[0]
-    assert "Preview of your weekly digest" in services.digest.preview(9112, now)[0]
-    assert "8–9 May 2017" in services.digest.preview(9112, now)[0]
-    assert "معاينة ملخصك الأسبوعي" in services.digest.preview(9113, now)[0]
+    assert "Vista previa de tu resumen semanal" in render_digest_view(services.digest.preview(9111, now))[0]
+    assert "8–9 de mayo de 2017" in render_digest_view(services.digest.preview(9111, now))[0]
+    assert "Preview of your weekly digest" in render_digest_view(services.digest.preview(9112, now))[0]
+    assert "8–9 May 2017" in render_digest_view(services.digest.preview(9112, now))[0]
+    assert "معاينة ملخصك الأسبوعي" in render_digest_view(services.digest.preview(9113, now))[0]
     with services.db.session() as s:
         event = next(e for e in digest_store.events(s) if e.id == "thematic-consultation-1")
     assert "in 3 days" in render_reminder(event, 3)
@@ -306,7 +307,8 @@ def test_migration_adds_and_removes_the_translations_columns(tmp_path):
 
 
 def test_alerts_in_spanish_and_english_unchanged():
-    from gcmbot.services.alerts import AlertItem, render_alert
+    from gcmbot.render.alerts import render_alert
+    from gcmbot.services.alerts import AlertItem
 
     items = [AlertItem(i, f"Report {i}", f"https://example.org/{i}", "IOM", datetime(2026, 11, 2 + i, tzinfo=UTC)) for i in range(2)]
     assert render_alert(items).startswith("🆕 <b>2 new documents</b>")

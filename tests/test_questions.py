@@ -150,7 +150,7 @@ async def _reply(fake, chat_id, text, **kw):
 async def test_private_question_gets_the_answer(running_bot):
     msg = await _reply(running_bot, 3001, "is the compact legally binding?")
     assert "legally binding" in msg["text"] and "non-legally binding" in msg["text"]
-    assert not msg.get("reply_markup")
+    assert [b["text"] for row in msg["reply_markup"]["inline_keyboard"] for b in row] == ["👍", "👎"]  # see test_feedback.py
 
 
 async def test_event_question_in_private_chat(running_bot):

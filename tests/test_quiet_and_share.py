@@ -8,8 +8,10 @@ from telegram import Bot
 
 from gcmbot.bot.application import delivery_worker
 from gcmbot.bot.handlers.core import parse_start_payload
-from gcmbot.services.alerts import AlertItem, render_alert
-from gcmbot.services.sharing import share_line, start_link, start_payload
+from gcmbot.render.alerts import render_alert
+from gcmbot.render.sharing import share_line
+from gcmbot.services.alerts import AlertItem
+from gcmbot.services.sharing import start_link, start_payload
 from gcmbot.services.subscriptions import Segment
 
 MONDAY_6 = datetime(2030, 12, 2, 6, 5, tzinfo=timezone.utc)  # a Monday, 06:05 UTC, after the test runs

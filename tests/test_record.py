@@ -15,6 +15,7 @@ from gcmbot.cli import main
 from gcmbot.content import load_content
 from gcmbot.content.loader import check_content, record_warnings
 from gcmbot.models import OutboxMessage
+from gcmbot.render.digest import render_digest_view
 from gcmbot.services.questions import answer_question, knowledge_from_content
 
 UTC = timezone.utc
@@ -188,7 +189,7 @@ def test_digest_with_nothing_new_says_what_comes_next(services):
     # 1 March 2023, Africa only: nothing in the next 8 weeks, no new statement or document.
     from gcmbot.services.subscriptions import Segment
 
-    texts = services.digest.preview_segment(Segment(regions=frozenset({"africa"})), datetime(2023, 3, 1, 9, tzinfo=UTC))
+    texts = render_digest_view(services.digest.preview_segment(Segment(regions=frozenset({"africa"})), datetime(2023, 3, 1, 9, tzinfo=UTC)))
     text = "\n".join(texts)
     assert "Nothing new this week" in text and "Coming next for your choices" in text
     assert "The most recent event for your choices" in text

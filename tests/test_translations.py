@@ -95,7 +95,7 @@ def test_a_translation_of_an_unknown_statement_field_is_a_problem(content_copy):
 
 
 def test_translated_statements_appear_in_digests(services):
-    from gcmbot.services.digest import render_statement
+    from gcmbot.render.digest import render_statement
     from gcmbot.store import digest as digest_store
 
     with services.db.session() as s:
@@ -172,11 +172,11 @@ def test_isolates_only_for_arabic_and_never_inside_tags_or_entities():
 
 
 def test_arabic_digest_reminder_and_answer_isolate_dates_and_names(services):
-    from gcmbot.services.digest import render_reminder
+    from gcmbot.render.digest import render_reminder, render_digest_view
     from gcmbot.store import digest as digest_store
 
     services.subscriptions.start(9401, "private", language="ar")
-    [message] = services.digest.preview(9401, datetime(2017, 5, 1, 12, tzinfo=UTC))
+    [message] = render_digest_view(services.digest.preview(9401, datetime(2017, 5, 1, 12, tzinfo=UTC)))
     assert "\u2068" in message and "⟦8–9⟧ مايو 2017" in _show(message) and "⟦/settings⟧" in _show(message)
     assert message.count("\u2068") == message.count("\u2069")
     assert "📍 جنيف، سويسرا" in message  # the content's Arabic names, joined with the Arabic comma
@@ -190,8 +190,9 @@ def test_arabic_digest_reminder_and_answer_isolate_dates_and_names(services):
 def test_an_untitled_feed_item_is_untitled_in_the_readers_language():
     from types import SimpleNamespace
 
-    from gcmbot.services.alerts import AlertItem, render_alert
-    from gcmbot.services.digest import render_feed_item
+    from gcmbot.render.alerts import render_alert
+    from gcmbot.render.digest import render_feed_item
+    from gcmbot.services.alerts import AlertItem
 
     item = SimpleNamespace(link="", title="(untitled)", feed_id="f", published_at=datetime(2026, 11, 2, tzinfo=UTC), first_seen_at=None)
     assert "(sin título)" in render_feed_item(item, feed_names={"f": "IOM"}, language="es")

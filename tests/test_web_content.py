@@ -13,6 +13,7 @@ from gcmbot.app import load_content_into_db
 from gcmbot.content.dates import PartialDate, format_range
 from gcmbot.content.loader import check_content, errors
 from gcmbot.models import Event, FaqEntry, OutboxMessage, TaxonomyTerm
+from gcmbot.render.digest import render_digest_view, render_events_view
 from test_web import ADMIN, audit, client, login
 
 EVENT = "summit-outcome-agreed-2016"
@@ -61,7 +62,7 @@ async def test_editing_an_event_date_is_live_in_events_digest_and_calendar(web_s
     now = datetime.now(timezone.utc)
     new_day = (now + timedelta(days=20)).date()
     title = "Member States agree the Summit outcome documents"
-    assert title not in web_services.digest.events_text(None, now)
+    assert title not in render_events_view(web_services.digest.events_list(None, now))
     original = web_services.editor.get("event", EVENT)
     async with client(web_services) as c:
         before = (await c.get("/calendar/all.ics")).content
@@ -82,9 +83,9 @@ async def test_editing_an_event_date_is_live_in_events_digest_and_calendar(web_s
     expected.pop("status", None)  # held → confirmed, the default, which the editor leaves out
     assert expected == edited  # nothing else changed
     when = format_range(PartialDate(new_day), None)
-    events = web_services.digest.events_text(None, now)
+    events = render_events_view(web_services.digest.events_list(None, now))
     assert title in events and when in events
-    digest = "\n".join(web_services.digest.preview_segment(web_services.broadcasts.segment(), now))
+    digest = "\n".join(render_digest_view(web_services.digest.preview_segment(web_services.broadcasts.segment(), now)))
     assert title in digest and when in digest
     # The next weekly digest (queued by the schedule) carries the new date too.
     web_services.subscriptions.start(3001, "private")

@@ -1,4 +1,5 @@
-"""`gcmbot ask "question"`: the answer the bot would give, as plain text."""
+"""`gcmbot ask "question"`: the answer the bot would give, as plain text; `gcmbot questions report`:
+what admins see in /stats (top unanswered and down-voted questions, redacted)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=LANGUAGES, default="en", help="answer in this language where the content has it (default: en)")
     p.add_argument("--today", type=_day, default=None, help="answer as on this day (YYYY-MM-DD; default: today)")
     p.set_defaults(func=cmd_ask)
+    questions = sub.add_parser("questions", help="what people ask").add_subparsers(dest="questions_command", metavar="ACTION", required=True)
+    p = questions.add_parser("report", help="questions by outcome, top unanswered and down-voted ones (as /stats)")
+    p.add_argument("--days", type=int, default=30, help="how far back (default: 30; texts are kept 30 days)")
+    p.set_defaults(func=cmd_report)
 
 
 def _day(value: str) -> date:
@@ -61,3 +66,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if not answer.candidates:
             print("  none")
     return 3 if answer.outcome == DECLINED else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from gcmbot.app import build_services
+    from gcmbot.bot.render.answers import stats_plain
+    from gcmbot.models import utcnow
+
+    if args.days < 1:
+        print("gcmbot: --days must be at least 1", file=sys.stderr)
+        return 2
+    services = build_services(load_settings())
+    services.db.upgrade(services.settings.migrations_dir)
+    try:
+        print(stats_plain(services.questions.stats(now=utcnow(), days=args.days)))
+    finally:
+        services.close()
+    return 0

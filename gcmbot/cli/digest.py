@@ -11,7 +11,9 @@ from gcmbot.app import Services, build_services, load_content_into_db
 from gcmbot.config import load_settings
 from gcmbot.content import ContentError
 from gcmbot.i18n import LANGUAGES
-from gcmbot.services.digest import html_to_text, zone
+from gcmbot.render.digest import render_digest_view
+from gcmbot.render.markup import html_to_text
+from gcmbot.services.digest import zone
 from gcmbot.services.subscriptions import Segment
 
 
@@ -103,7 +105,7 @@ def _preview(services: Services, chat_id: int | None, segment: Segment, as_of: d
             raise UsageError(f"--chat-id: no subscriber with chat id {chat_id}")
         now = _noon(as_of, sub.timezone) if as_of else datetime.now(timezone.utc)
         since = None if as_of else digest.since_for(chat_id, now)
-        return digest.preview_segment(sub.segment, now, tz=sub.timezone, language=lang or sub.language, since=since)
+        return render_digest_view(digest.preview_segment(sub.segment, now, tz=sub.timezone, language=lang or sub.language, since=since))
     for kind in ("region", "constituency", "topic"):
         chosen = segment.get(kind)
         if chosen:
@@ -112,7 +114,7 @@ def _preview(services: Services, chat_id: int | None, segment: Segment, as_of: d
             if unknown:
                 raise UsageError(f"--{kind}: unknown id {unknown[0]!r}; known: {', '.join(sorted(known))}")
     now = _noon(as_of, "UTC") if as_of else datetime.now(timezone.utc)
-    return digest.preview_segment(segment, now, language=lang or "en")
+    return render_digest_view(digest.preview_segment(segment, now, language=lang or "en"))
 
 
 def _noon(day: date, tz: str) -> datetime:

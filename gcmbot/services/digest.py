@@ -1,10 +1,11 @@
 """The weekly digest, event reminders and the events list.
 
 Pure parts (no database, no clock, no Telegram): `select_digest` picks what a
-segment gets, `render_digest` turns it into Telegram HTML messages,
-`due_digests` / `due_reminders` decide who is due at `now`. `DigestService`
-runs them over the database and queues the results in the outbox, the one
-sending path.
+segment gets, `due_digests` / `due_reminders` decide who is due at `now`.
+`DigestService` runs them over the database and queues the results in the
+outbox, the one sending path, in words made by the `DigestRenderer` it is given
+(gcmbot.render.digest: services never build text for people). On demand it
+returns data (`DigestView`, `EventsView`) that the caller renders.
 
 At most once per subscriber per week: a digest's outbox rows carry the dedup key
 `digest:<ISO week in the subscriber's timezone>:<chat id>` (further parts get
@@ -24,22 +25,18 @@ subscriber who joined after this week's slot gets their first digest next week.
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from types import SimpleNamespace
-from urllib.parse import urlsplit
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gcmbot.content.dates import PartialDate, format_day, format_range
+from gcmbot.content.dates import PartialDate
 from gcmbot.content.lifecycle import expand_yearly, is_active
 from gcmbot.content.loader import UPCOMING_WINDOW_DAYS, next_occurrence_within, record_warnings
-from gcmbot.i18n import N_, comma, isolate_html, translator
-from gcmbot.services.sharing import share_line
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import digest as store
@@ -50,8 +47,6 @@ log = logging.getLogger(__name__)
 WEEKS = 8
 RECENT_ITEMS = 5  # newest feed documents shown in a week with nothing new
 RECENT_ITEMS_SCAN = 200  # how many of the newest items are read to find a segment's
-LIMIT = 4096  # Telegram's maximum message length
-_PART_LABEL_ROOM = 40  # room kept in each message for "Part 2 of 3"
 DEFAULT_SINCE = timedelta(days=7)
 STALE_AFTER = timedelta(days=7)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -72,67 +67,10 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def tg_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units); counting the raw HTML over-estimates, safely."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def esc(text: object, max_len: int = 10_000) -> str:
-    """Escape for Telegram HTML, with whitespace collapsed, and clip so the *escaped* text fits max_len."""
-    plain = " ".join(str(text or "").split())
-    out = html.escape(plain)
-    if len(out) <= max_len:
-        return out
-    pieces, size = [], 0
-    for ch in plain:
-        e = html.escape(ch)
-        if size + len(e) > max_len - 1:
-            break
-        pieces.append(e)
-        size += len(e)
-    return "".join(pieces).rstrip() + "…"
-
-
-def safe_url(url: str | None, max_len: int = 600) -> str | None:
-    """An escaped href for http(s) links only; anything else (javascript:, data:, garbage) → None."""
-    url = (url or "").strip()
-    if not url or any(c.isspace() for c in url) or any(c in url for c in "<>\"'`"):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    href = html.escape(url, quote=True)
-    return href if len(href) <= max_len else None
-
-
-def fmt_day(value: date, language: str = "en") -> str:
-    if language == "en":
-        return f"{value.day} {value.strftime('%B')} {value.year}"
-    return format_day(value, language)
-
-
 def event_dates(event) -> tuple[PartialDate, PartialDate | None]:
     start = PartialDate(event.start, event.start_precision or "day", event.part)
     end = PartialDate(event.end, event.end_precision or "day") if event.end else None
     return start, end
-
-
-def event_when(event, language: str = "en") -> str:
-    """"8–9 May 2017", "September 2017", "late November 2017": the precision the content gives."""
-    start, end = event_dates(event)
-    return format_range(start, end, language)
-
-
-def localized(entry, field: str, language: str = "en") -> str:
-    """A content field in `language` where the entry has a translation, else English (never marked)."""
-    value = getattr(entry, field, None) or ""
-    if language != "en":
-        translations = getattr(entry, "translations", None) or {}
-        value = (translations.get(field) or {}).get(language) or value
-    return value
 
 
 def event_last_day(event) -> date:
@@ -172,6 +110,42 @@ class DigestContent:
     @property
     def item_count(self) -> int:
         return len(self.events) + len(self.statements) + len(self.feed_items)
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """A digest ready to be put into words (gcmbot.render.digest): what was selected, for whom."""
+
+    content: DigestContent
+    tz: str = "UTC"
+    language: str = "en"
+    feed_names: Mapping[str, str] = field(default_factory=dict)
+    send_empty: bool = False  # a week with nothing new still gets a message
+    preview: bool = False  # /digest and the CLI: "Preview of your weekly digest"
+    bot_username: str | None = None  # for the forward-safe start link (services.sharing)
+    segment: Segment = field(default_factory=Segment)
+
+
+@dataclass(frozen=True)
+class EventsView:
+    """The /events list: events soonest (or, past, latest) first; `fallback` as never_silent gives it."""
+
+    events: Sequence
+    past: bool = False
+    language: str = "en"
+    fallback: tuple = ()
+
+
+class DigestRenderer(Protocol):
+    """The words of what DigestService queues; gcmbot.app passes gcmbot.render.digest.RENDERER."""
+
+    def digest(self, view: DigestView, blocks: dict) -> list[str]:
+        """Messages of a digest ([] when empty and not wanted); `blocks` memoises items across one run."""
+        ...
+
+    def reminder(self, event: object, days_left: int, language: str) -> str: ...
+
+    def record_warnings(self, warnings: Sequence[str], language: str) -> str: ...
 
 
 def local_today(now: datetime, tz: str = "UTC") -> date:
@@ -251,21 +225,6 @@ def _as_specs(rows: Iterable) -> list:
     return out
 
 
-def render_record_warnings(warnings: Sequence[str], limit: int = 20, language: str = "en") -> str:
-    """The weekly admin note, in the admin's language (the warnings themselves are the content
-    check's, in English, as `gcmbot content check` prints them for the editor)."""
-    _ = translator(language).gettext
-    lines = [f"• {esc(w, 300)}" for w in warnings[:limit]]
-    if len(warnings) > limit:
-        lines.append(_("… and {n} more: run {command}").format(n=len(warnings) - limit, command="<code>gcmbot content check</code>"))
-    return (
-        "📋 <b>" + _("The event record needs a look") + "</b>\n\n" + "\n".join(lines) + "\n\n"
-        + _("Edit {file} (status: held, moved or cancelled; as_of: the day you checked), then {command}. "
-            "This note comes once a week while a warning stands.").format(
-            file="<code>content/events.yaml</code>", command="<code>gcmbot content load</code>")
-    )
-
-
 def never_silent(segment: Segment, events: Iterable, today: date) -> tuple:
     """What to show when nothing is ahead for a segment: ("next" or "next-any", event) for the
     next thing ahead (the segment's, else anyone's) and ("last", event) for the latest held."""
@@ -292,222 +251,6 @@ def upcoming_events(segment: Segment, events: Iterable, today: date) -> list:
 def past_events(segment: Segment, events: Iterable, today: date) -> list:
     """Events of the segment that are over, most recent first."""
     return sorted((e for e in events if event_last_day(e) < today and event_in(segment, e)), key=_sort_key, reverse=True)
-
-
-# --- rendering (pure) ----------------------------------------------------------------
-
-FOOTER = N_("⚙️ Change what you receive: /settings · Pause everything: /stop")
-
-
-_STATUS_MARKS = {"expected": N_("expected"), "moved": N_("moved"), "cancelled": N_("cancelled")}
-
-
-def render_event(event, *, full: bool = True, language: str = "en") -> str:
-    _ = translator(language).gettext
-    place, country = localized(event, "place", language), localized(event, "country", language)
-    where = country if place in country else place if country in place else f"{place}{comma(language)}{country}"
-    lines = [f"• <b>{esc(localized(event, 'title', language), 400)}</b>"]
-    meta = f"🗓 {esc(event_when(event, language))}"
-    status = getattr(event, "status", "confirmed")
-    if status in _STATUS_MARKS:
-        meta += f" <i>({esc(_(_STATUS_MARKS[status]))})</i>"
-    if where:
-        meta += f" · 📍 {esc(where, 200)}"
-    lines.append(meta)
-    if full:
-        theme = localized(event, "theme", language)
-        if theme:
-            lines.append(esc(theme, 700))
-        participation = localized(event, "participation", language)
-        if participation:
-            lines.append("<i>" + _("How civil society can take part:") + f"</i> {esc(participation, 700)}")
-    return "\n".join(lines)
-
-
-def render_statement(statement, language: str = "en") -> str:
-    start = PartialDate(statement.date, statement.date_precision or "day")
-    date_text = format_range(start, None, language)
-    href = safe_url(statement.url)
-    title = esc(localized(statement, "title", language), 400)
-    head = f'• <a href="{href}">{title}</a>' if href else f"• <b>{title}</b>"
-    meta = " · ".join(x for x in (esc(localized(statement, "organisation", language), 150), esc(date_text)) if x)
-    lines = [head, meta]
-    summary = localized(statement, "summary", language)
-    if summary:
-        lines.append(esc(summary, 800))  # translations run longer than the English (up to ~650 characters)
-    return "\n".join(lines)
-
-
-def render_feed_item(item, *, feed_names: dict[str, str], tz: str = "UTC", when: date | None = None, language: str = "en") -> str:
-    href = safe_url(item.link)
-    untitled = translator(language).gettext("(untitled)")
-    title = esc(untitled if not item.title or item.title == "(untitled)" else item.title, 400)
-    head = f'• <a href="{href}">{title}</a>' if href else f"• {title}"
-    when = when or _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
-    meta = " · ".join(x for x in (esc(feed_names.get(item.feed_id, item.feed_id), 120), fmt_day(when, language)) if x)
-    return f"{head}\n{meta}"
-
-
-def pack(head: str, sections: Sequence[tuple[str, Sequence[str]]], foot: str, *, limit: int = LIMIT, language: str = "en") -> list[str]:
-    """Put blocks into as few messages as fit `limit`, splitting only between blocks.
-
-    Every block is complete HTML (its tags open and close inside it), so a split
-    can never fall inside a tag. A section that goes on in the next message
-    repeats its title with "(continued)". Messages after the first get "Part k of n".
-    """
-    _ = translator(language).gettext
-    continued = _("(continued)")
-    room = limit - _PART_LABEL_ROOM
-    messages: list[list[str]] = [[head]]
-    sizes = [tg_len(head)]
-
-    def add(piece: str, continued_header: str | None = None) -> None:
-        if sizes[-1] + 2 + tg_len(piece) > room:
-            messages.append([])
-            sizes.append(0)
-            if continued_header:
-                piece = f"{continued_header} <i>{continued}</i>\n\n{piece}"
-        if messages[-1]:
-            sizes[-1] += 2
-        messages[-1].append(piece)
-        sizes[-1] += tg_len(piece)
-
-    for header, blocks in sections:
-        if not blocks:
-            continue
-        add(f"{header}\n\n{blocks[0]}", None)  # a title never ends a message alone
-        for block in blocks[1:]:
-            add(block, header)
-    add(foot)
-    texts = ["\n\n".join(parts) for parts in messages]
-    if len(texts) > 1:
-        label = _("Part {part} of {parts}")
-        texts = [texts[0]] + [
-            f"<i>{isolate_html(label.format(part=i, parts=len(texts)), language)}</i>\n{t}" for i, t in enumerate(texts[1:], start=2)
-        ]
-    return texts
-
-
-def digest_head(today: date, *, preview: bool = False, language: str = "en") -> str:
-    _ = translator(language).gettext
-    title = _("Preview of your weekly digest: Global Compact for Migration") if preview else _("Your weekly digest: Global Compact for Migration")
-    return f"📰 <b>{title}</b>\n{fmt_day(today, language)}"
-
-
-def render_digest(
-    content: DigestContent,
-    *,
-    tz: str = "UTC",
-    language: str = "en",
-    feed_names: dict[str, str] | None = None,
-    send_empty: bool = False,
-    preview: bool = False,
-    limit: int = LIMIT,
-    blocks: dict | None = None,
-    share: str = "",
-) -> list[str]:
-    """Telegram HTML messages (each within `limit`) for a digest; [] when empty and not wanted.
-
-    `share` is the forward-safe last line (services.sharing.share_line), after the footer.
-
-    Headings, dates and translated content fields are in `language` (English where missing).
-    `blocks` is an optional memo of rendered items shared between many digests of one run.
-    """
-    feed_names = feed_names or {}
-    memo: dict = blocks if blocks is not None else {}
-
-    def cached(key, make):
-        text = memo.get(key)
-        if text is None:
-            text = memo[key] = make()
-        return text
-
-    def feed_block(item):
-        when = _utc(item.published_at or item.first_seen_at).astimezone(zone(tz)).date()
-        return cached(("f", item.feed_id, item.id, when, language), lambda: render_feed_item(item, feed_names=feed_names, when=when, language=language))
-
-    _ = translator(language).gettext
-    rtl = lambda text: isolate_html(text, language)  # noqa: E731  (Arabic: Latin names, dates and numbers isolated)
-    head = rtl(digest_head(content.today, preview=preview, language=language))
-    footer = rtl(_(FOOTER) + (f"\n{share}" if share else ""))
-    if content.empty:
-        if not send_empty:
-            return []
-        nothing = _("Nothing new this week for your choices.")
-        return pack(f"{head}\n\n{nothing}", _fallback_sections(content, language, feed_block), footer, limit=limit, language=language)
-    sections = [
-        (rtl("📅 <b>" + _("Coming up in the next {weeks} weeks").format(weeks=content.weeks) + "</b>"),
-         [cached(("e", e.id, language), lambda e=e: rtl(render_event(e, language=language))) for e in content.events]),
-        ("🗣 <b>" + _("New statements") + "</b>", [cached(("s", s.id, language), lambda s=s: rtl(render_statement(s, language))) for s in content.statements]),
-        ("📄 <b>" + _("New UN and IOM documents") + "</b>", [rtl(feed_block(i)) for i in content.feed_items]),
-    ]
-    return pack(head, sections, footer, limit=limit, language=language)
-
-
-_COMING_LABELS = {
-    "next": N_("Coming next for your choices:"),
-    "next-any": N_("Nothing is on the calendar ahead for your choices. Coming next for everyone:"),
-    "last": N_("The most recent event for your choices:"),
-}
-
-
-def _fallback_sections(content: DigestContent, language: str, feed_block) -> list:
-    _ = translator(language).gettext
-    sections = [("📅 <b>" + _(_COMING_LABELS[label]) + "</b>", [render_event(e, language=language)]) for label, e in content.coming]
-    if content.recent_items:
-        sections.append(("📄 <b>" + _("The newest UN and IOM documents") + "</b>", [feed_block(i) for i in content.recent_items]))
-    return sections
-
-
-def render_events_list(events: Sequence, *, past: bool, limit: int = LIMIT, language: str = "en", fallback: tuple = ()) -> str:
-    """The /events message: compact items, trimmed with "… and N more" to fit one message.
-    With nothing ahead, `fallback` (see never_silent) says what comes next and what was last."""
-    _ = translator(language).gettext
-    title = "🗂 <b>" + _("Past consultations and milestones") + "</b>" if past else "📅 <b>" + _("Upcoming consultations and milestones") + "</b>"
-    if not events:
-        if fallback:
-            parts = [title] + [f"<i>{_(_COMING_LABELS[label])}</i>\n{render_event(e, full=False, language=language)}" for label, e in fallback]
-            return "\n\n".join(parts + [_("/events shows the past ones with the button below.")])
-        none = _("No past events for your choices.") if past else _("The calendar has no events yet.")
-        return f"{title}\n\n{none}"
-    tail_room = 120
-    parts, size = [title], tg_len(title)
-    shown = 0
-    for event in events:
-        block = isolate_html(render_event(event, full=False, language=language), language)
-        if size + 2 + tg_len(block) > limit - tail_room:
-            break
-        parts.append(block)
-        size += 2 + tg_len(block)
-        shown += 1
-    if shown < len(events):
-        parts.append(isolate_html(_("… and {n} more. /calendar has them all.").format(n=len(events) - shown), language))
-    else:
-        parts.append(isolate_html(_("/calendar adds them to your calendar app."), language))
-    return "\n\n".join(parts)
-
-
-def render_reminder(event, days_left: int, language: str = "en") -> str:
-    tr = translator(language)
-    heading = tr.gettext("Reminder:")
-    when = tr.gettext("tomorrow") if days_left == 1 else tr.ngettext("in {n} day", "in {n} days", days_left).format(n=days_left)
-    return isolate_html(
-        f"⏰ <b>{heading}</b> {esc(event_when(event, language))} ({when})\n\n"
-        f"{render_event(event, language=language)}\n\n"
-        + tr.gettext("/events lists what is coming up · /settings turns reminders off"),
-        language,
-    )
-
-
-_TAG = re.compile(r"<[^>]+>")
-_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
-
-
-def html_to_text(message: str) -> str:
-    """Readable plain text from our Telegram HTML (for the command line)."""
-    text = _LINK.sub(lambda m: f"{m.group(2)} <{html.unescape(m.group(1))}>", message)
-    text = _TAG.sub(lambda m: m.group(0) if m.group(0).startswith("<http") else "", text)
-    return html.unescape(text)
 
 
 # --- scheduling decisions (pure) -----------------------------------------------------------
@@ -671,9 +414,10 @@ class _Content:
 
 
 class DigestService:
-    def __init__(self, db: Database, subscriptions: Subscriptions, *, admin_ids: Iterable[int] = ()) -> None:
+    def __init__(self, db: Database, subscriptions: Subscriptions, *, render: DigestRenderer, admin_ids: Iterable[int] = ()) -> None:
         self.db = db
         self.subscriptions = subscriptions
+        self.render = render
         self.admin_ids = tuple(sorted(admin_ids))
         self._record_checked: str | None = None  # ISO week of the last check of the record
         self._done: set[str] = set()  # dedup keys known to be in the outbox (saves queries each tick)
@@ -730,7 +474,7 @@ class DigestService:
         warnings = self.record_warnings(now)
         if not warnings:
             return
-        texts = {a: render_record_warnings(warnings, language=self.subscriptions.language_of(a)) for a in self.admin_ids}
+        texts = {a: self.render.record_warnings(warnings, self.subscriptions.language_of(a)) for a in self.admin_ids}
         with self.db.session() as s:
             queued = outbox.enqueue(s, [outbox.Outgoing(a, "admin", f"record:{week}:{a}", texts[a]) for a in self.admin_ids])
         if queued:
@@ -785,11 +529,11 @@ class DigestService:
             texts = cache.get(key)
             if texts is None:
                 selected = select_digest(sub.segment, content.events, content.statements, content.feed_items, now, since, tz=sub.timezone)
-                texts = cache[key] = render_digest(
+                view = DigestView(
                     selected, tz=sub.timezone, language=sub.language, feed_names=content.feed_names,
-                    send_empty=sub.send_empty_digest, blocks=blocks,
-                    share=share_line(self.bot_username, sub.segment, sub.language),
+                    send_empty=sub.send_empty_digest, bot_username=self.bot_username, segment=sub.segment,
                 )
+                texts = cache[key] = self.render.digest(view, blocks)
             if not texts:
                 skipped.append((sub.chat_id, "digest", d.key, "nothing new; the subscriber skips empty digests"))
                 report.empty += 1
@@ -821,7 +565,7 @@ class DigestService:
         messages = []
         for d in due:
             key = (d.event.id, d.days_left, d.subscription.language)
-            text = texts.get(key) or texts.setdefault(key, render_reminder(d.event, d.days_left, d.subscription.language))
+            text = texts.get(key) or texts.setdefault(key, self.render.reminder(d.event, d.days_left, d.subscription.language))
             messages.append(outbox.Outgoing(d.subscription.chat_id, "reminder", d.key, text))
         with self.db.session() as s:
             report.reminders = outbox.enqueue(s, messages)
@@ -840,31 +584,31 @@ class DigestService:
             last = store.last_digest_created(s, [chat_id]).get(chat_id)
         return last or _utc(now) - DEFAULT_SINCE
 
-    def preview(self, chat_id: int, now: datetime) -> list[str]:
+    def preview(self, chat_id: int, now: datetime) -> DigestView:
         """The digest this chat would get now (the /digest command): always says something."""
         segment, tz, language = self._who(chat_id)
         return self.preview_segment(segment, now, tz=tz, language=language, since=self.since_for(chat_id, now))
 
     def preview_segment(
         self, segment: Segment, now: datetime, *, tz: str = "UTC", language: str = "en", since: datetime | None = None
-    ) -> list[str]:
+    ) -> DigestView:
         now = _utc(now)
         since = _utc(since) if since else now - DEFAULT_SINCE
         content = self._content(since, now)
         selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz,
                                  recent_items=content.recent_items)
-        return render_digest(
+        return DigestView(
             selected, tz=tz, language=language, feed_names=content.feed_names, send_empty=True, preview=True,
-            share=share_line(self.bot_username, segment, language),
+            bot_username=self.bot_username, segment=segment,
         )
 
-    def events_text(self, chat_id: int | None, now: datetime, *, past: bool = False) -> str:
+    def events_list(self, chat_id: int | None, now: datetime, *, past: bool = False) -> EventsView:
         segment, tz, language = self._who(chat_id)
         today = local_today(now, tz)
         events = self._events(now)
         chosen = past_events(segment, events, today) if past else upcoming_events(segment, events, today)
         fallback = () if past or chosen else never_silent(segment, events, today)
-        return render_events_list(chosen, past=past, language=language, fallback=fallback)
+        return EventsView(chosen, past=past, language=language, fallback=fallback)
 
     def calendar(self, chat_id: int | None, now: datetime) -> bytes:
         from gcmbot.services.calendar import build_ics

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, lo
 from gcmbot.services.textmatch import words
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
+from gcmbot.store import feedback as feedback_store
 from gcmbot.store import questions as store
 
 # Confidence bands live in knowledge.Tuning (FUSED with an encoder, LEXICAL without),
@@ -57,6 +59,12 @@ class Answer:
     candidates: tuple[Candidate, ...] = ()  # for --explain
     corrections: tuple[tuple[str, str], ...] = ()
     today: date = field(default_factory=date.today)
+    feedback_token: str | None = None  # set by Questions.ask on answers people can rate (👍 / 👎)
+
+    @property
+    def rateable(self) -> bool:
+        """An answer from the content (FAQ, events, calendar) — not a decline, suggestions or bot help."""
+        return self.outcome == ANSWERED and self.kind in ("faq", "events", "calendar")
 
     @property
     def matched(self) -> str | None:
@@ -220,6 +228,12 @@ class QuestionStats:
     counts: dict[str, int]
     top_matched: list[tuple[str, int]]
     unanswered: list[tuple[str, int]]
+    votes: dict[str, int] = field(default_factory=dict)  # up / down
+    down_voted: list[tuple[str, str, int]] = field(default_factory=list)  # (question, matched entry, times)
+
+
+UP, DOWN = "up", "down"
+VOTE_RECORDED, VOTE_REPEATED, VOTE_UNKNOWN = feedback_store.RECORDED, feedback_store.REPEATED, feedback_store.UNKNOWN
 
 
 def _printable(text: str) -> str:
@@ -307,12 +321,29 @@ class Questions:
         self._knowledge = None
 
     def ask(self, text: str, *, now: datetime) -> Answer:
-        """Answer a question asked in a chat and log the outcome (the text only if declined)."""
+        """Answer a question asked in a chat and log the outcome (the text only if declined).
+
+        An answer from the content gets a feedback token for its 👍 / 👎 buttons; the redacted
+        question is kept with it (not with who asked) so a 👎 shows admins what was asked.
+        """
         answer = answer_question(text, self.knowledge(now.date()), now.date())
-        kept = redact(_printable(text).strip()[:MAX_QUESTION_CHARS]) if answer.outcome == DECLINED else None
+        redacted = redact(_printable(text).strip()[:MAX_QUESTION_CHARS])
+        token = secrets.token_urlsafe(12) if answer.rateable else None  # 16 characters, unguessable
         with self.db.session() as session:
-            store.log_question(session, outcome=answer.outcome, matched=answer.matched, text=kept, now=now)
-        return answer
+            store.log_question(session, outcome=answer.outcome, matched=answer.matched,
+                               text=redacted if answer.outcome == DECLINED else None, now=now)
+            if token:
+                feedback_store.add_answer(session, token=token, matched=answer.matched, text=redacted, now=now)
+        return dataclasses.replace(answer, feedback_token=token) if token else answer
+
+    def vote(self, token: str, value: str, *, now: datetime) -> str:
+        """A 👍 (UP) or 👎 (DOWN) on the answer with `token`: VOTE_RECORDED, or VOTE_REPEATED when
+        that answer was rated already, or VOTE_UNKNOWN (forged, or too old: see store/feedback.py)."""
+        if value not in (UP, DOWN):
+            return VOTE_UNKNOWN
+        with self.db.session() as session:
+            feedback_store.forget_old(session, now)
+            return feedback_store.vote(session, token, value)
 
     def faq(self, faq_id: str, *, now: datetime) -> Answer | None:
         return faq_answer(self.knowledge(now.date()), faq_id, now.date())
@@ -321,6 +352,8 @@ class Questions:
         since = now - timedelta(days=days)
         with self.db.session() as session:
             store.forget_old_texts(session, now)
+            feedback_store.forget_old(session, now)
             return QuestionStats(
-                days, store.counts_by_outcome(session, since), store.top_matched(session, since), store.top_unanswered(session, since)
+                days, store.counts_by_outcome(session, since), store.top_matched(session, since), store.top_unanswered(session, since),
+                feedback_store.votes(session, since), feedback_store.top_down_voted(session, since),
             )

@@ -4,21 +4,18 @@ so a forwarded copy recruits new subscribers into the same segment.
 The payload is the deep-link format /start already reads (README "Using the bot"): `kind-id`
 pairs joined by `_`, with the short kinds r, c, t (`r-africa_c-trade-unions`). Telegram allows
 64 characters of A-Z a-z 0-9 _ -; a segment too long for that is widened (topics dropped first,
-then constituencies, then regions) rather than cut in the middle of an id.
+then constituencies, then regions) rather than cut in the middle of an id. The line a message ends
+with is gcmbot.render.sharing's.
 """
 
 from __future__ import annotations
 
 import re
-from html import escape
-
-from gcmbot.i18n import N_, translator
 from gcmbot.services.subscriptions import Segment
 
 MAX_PAYLOAD = 64
 _ALLOWED = re.compile(r"^[A-Za-z0-9_-]*$")
 SHORT = (("region", "r"), ("constituency", "c"), ("topic", "t"))
-SHARE_LINE = N_("📣 Get these updates: {link}")
 
 
 def start_payload(segment: Segment) -> str:
@@ -35,12 +32,3 @@ def start_payload(segment: Segment) -> str:
 def start_link(bot_username: str, segment: Segment) -> str:
     payload = start_payload(segment)
     return f"t.me/{bot_username}" + (f"?start={payload}" if payload else "")
-
-
-def share_line(bot_username: str | None, segment: Segment, language: str = "en") -> str:
-    """The last line of a digest or alert (HTML), or "" when the bot's username is not known yet."""
-    if not bot_username:
-        return ""
-    link = start_link(bot_username, segment)
-    anchor = f'<a href="https://{escape(link, quote=True)}">{escape(link)}</a>'
-    return translator(language).gettext(SHARE_LINE).format(link=anchor)

@@ -14,6 +14,7 @@ from gcmbot.bot.replies import edit_screen
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.texts import tr
 from gcmbot.bot.render import digest as render
+from gcmbot.render import digest as texts_of
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +24,14 @@ def _now() -> datetime:
 
 
 async def digest_command(update: Update, context: BotContext) -> None:
-    texts = await context.run(context.services.digest.preview, update.effective_chat.id, _now())
+    texts = texts_of.render_digest_view(await context.run(context.services.digest.preview, update.effective_chat.id, _now()))
     for text in texts:
         await update.effective_message.reply_html(text)
     await update.effective_message.reply_text(tr(await chat_language(update, context), render.PREVIEW_NOTE))
 
 
 async def events_command(update: Update, context: BotContext) -> None:
-    text = await context.run(context.services.digest.events_text, update.effective_chat.id, _now())
+    text = texts_of.render_events_view(await context.run(context.services.digest.events_list, update.effective_chat.id, _now()))
     await update.effective_message.reply_html(text, reply_markup=render.events_keyboard(past=False, lang=await chat_language(update, context)))
 
 
@@ -40,7 +41,7 @@ async def events_button(update: Update, context: BotContext) -> None:
         await query.answer(tr(await chat_language(update, context), render.UNKNOWN_BUTTON))
         return
     past = query.data == render.PAST
-    text = await context.run(context.services.digest.events_text, query.message.chat.id, _now(), past=past)
+    text = texts_of.render_events_view(await context.run(context.services.digest.events_list, query.message.chat.id, _now(), past=past))
     await query.answer()
     await edit_screen(query, text, render.events_keyboard(past=past, lang=await chat_language(update, context)))
 

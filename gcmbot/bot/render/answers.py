@@ -1,7 +1,8 @@
 """Answers to questions: Telegram HTML (everything variable escaped), the "Did you mean" keyboard,
 and a plain-text version for `gcmbot ask`.
 
-Callback data of suggestion buttons is `q:<faq id>` (ids are ≤ 60 chars of [a-z0-9-]).
+Callback data of suggestion buttons is `q:<faq id>` (ids are ≤ 60 chars of [a-z0-9-]); of the
+👍 / 👎 buttons under an answer, `fb:u:<token>` / `fb:d:<token>` (the answer's random feedback token).
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ from telegram import InlineKeyboardMarkup as Markup
 from gcmbot.content.dates import format_day, format_range
 from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.services.knowledge import EventDoc
-from gcmbot.services.questions import ANSWERED, SUGGESTED, Answer, QuestionStats
+from gcmbot.services.questions import (
+    ANSWERED, DOWN, SUGGESTED, UP, VOTE_RECORDED, VOTE_REPEATED, VOTE_UNKNOWN, Answer, QuestionStats,
+)
 
 CALLBACK_PREFIX = "q:"
 CALLBACK_RE = re.compile(r"^q:([a-z0-9][a-z0-9-]{0,61})$")
+FEEDBACK_PREFIX = "fb:"
+FEEDBACK_RE = re.compile(r"^fb:([ud]):([A-Za-z0-9_-]{16})$")
+_VOTES = {"u": UP, "d": DOWN}
 MAX_CHARS = 4000
 
 # Questions about the bot itself: intent → answer (HTML). Keep in step with texts.COMMANDS.
@@ -40,6 +46,11 @@ NOT_SURE = N_("I'm not sure what you mean. Did you mean:")
 ASK_USAGE = N_("Ask me a question after the command, like: /ask when is the Geneva consultation")
 UNKNOWN_ENTRY = N_("That question is no longer in my list. Ask again in your own words.")
 MORE_EVENTS = N_("…and {n} more. /events lists them all.")
+VOTE_TEXTS = {
+    VOTE_RECORDED: N_("Thank you! Your rating helps us improve the answers."),
+    VOTE_REPEATED: N_("This answer has been rated already."),
+    VOTE_UNKNOWN: N_("This button is not valid (any more). Ask again to rate a new answer."),
+}
 NO_UPCOMING = N_("No upcoming event of that kind is on record; the most recent one was:")
 
 # (status, tense, precision is a day) → phrase. The record's status wins over the calendar:
@@ -182,6 +193,25 @@ def suggestions_markup(answer: Answer, lang: str = "en") -> Markup | None:
     return Markup([[Button(_label(_field(c, "question", lang)), callback_data=f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions])
 
 
+def feedback_markup(answer: Answer) -> Markup | None:
+    """👍 / 👎 under an answer from the content (once rated, the handler removes them)."""
+    if not answer.feedback_token:
+        return None
+    token = answer.feedback_token
+    return Markup([[Button("👍", callback_data=f"{FEEDBACK_PREFIX}u:{token}"), Button("👎", callback_data=f"{FEEDBACK_PREFIX}d:{token}")]])
+
+
+def reply_markup(answer: Answer, lang: str = "en") -> Markup | None:
+    """The buttons under an answer: "Did you mean" suggestions, or 👍 / 👎."""
+    return suggestions_markup(answer, lang) or feedback_markup(answer)
+
+
+def parse_feedback(data: str | None) -> tuple[str, str] | None:
+    """(token, up/down) of a 👍 / 👎 button, or None when the data is not a valid one."""
+    m = FEEDBACK_RE.match(data or "")
+    return (m.group(2), _VOTES[m.group(1)]) if m else None
+
+
 def parse_callback(data: str | None) -> str | None:
     """The FAQ id of a suggestion button, or None when the data is not a valid one."""
     m = CALLBACK_RE.match(data or "")
@@ -214,7 +244,16 @@ def stats_html(stats: QuestionStats, lang: str = "en") -> str:
         lines += ["", "<b>" + _("Most asked about") + "</b>"] + [f"{number(n, lang)}× {html.escape(m)}" for m, n in stats.top_matched]
     lines += ["", "<b>" + _("Top unanswered questions") + "</b>"]
     lines += [f"{number(n, lang)}× {html.escape(t[:200])}" for t, n in stats.unanswered] or [_("none")]
+    lines += ["", "<b>" + _("Ratings of answers") + "</b>",
+              f"👍 {number(stats.votes.get(UP, 0), lang)} · 👎 {number(stats.votes.get(DOWN, 0), lang)}"]
+    lines += ["", "<b>" + _("Top down-voted questions") + "</b>"]
+    lines += [f"{number(n, lang)}× {html.escape(t[:200])} → {html.escape(m or '-')}" for t, m, n in stats.down_voted] or [_("none")]
     return _fit("\n".join(lines))
+
+
+def stats_plain(stats: QuestionStats, lang: str = "en") -> str:
+    """The /stats report as plain text, for `gcmbot questions report`."""
+    return html.unescape(re.sub(r"<[^>]+>", "", stats_html(stats, lang)))
 
 
 def _label(question: str) -> str:

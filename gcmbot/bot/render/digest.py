@@ -1,4 +1,4 @@
-"""Buttons and fixed texts of /digest, /events and /calendar (the texts themselves come from services.digest)."""
+"""Buttons and fixed texts of /digest, /events and /calendar (the digest and lists: gcmbot.render.digest)."""
 
 from __future__ import annotations
 
