@@ -14,7 +14,8 @@ from gcmbot.content.dates import PartialDate, format_day, format_range
 from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.render.markup import LIMIT, esc, safe_url, tg_len
 from gcmbot.render.sharing import share_line
-from gcmbot.services.digest import DigestContent, DigestView, EventsView, event_dates, zone
+from gcmbot.services.digest import DigestView, EventsView
+from gcmbot.services.digest_select import DigestContent, event_dates, zone
 
 _PART_LABEL_ROOM = 40  # room kept in each message for "Part 2 of 3"
 
