@@ -32,15 +32,14 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Protocol
 
-from gcmbot.content.lifecycle import expand_yearly, is_active
+from gcmbot.content.events import EventView, event_view, with_occurrences
+from gcmbot.content.lifecycle import is_active
 from gcmbot.content.loader import UPCOMING_WINDOW_DAYS, next_occurrence_within, record_warnings
 from gcmbot.services.digest_schedule import digest_candidates, digest_key, due_digests, due_reminders, reminder_candidates
 from gcmbot.services.digest_select import (
     DEFAULT_SINCE,
     DigestContent,
     as_utc,
-    event_last_day,
-    event_dates,
     event_in,
     local_today,
     never_silent,
@@ -114,33 +113,15 @@ class TickReport:
         )
 
 
-def _as_specs(rows: Iterable) -> list:
-    """Snapshots seen as content specs (PartialDate start, last_day) for the record checks."""
-    out = []
-    for e in rows:
-        start, _end = event_dates(e)
-        out.append(SimpleNamespace(id=e.id, status=getattr(e, "status", "confirmed"), recurs=None, start=start, last_day=event_last_day(e)))
-    return out
-
-
-def _snapshot(rows: Iterable, *, events: bool = False, today: date | None = None) -> list[SimpleNamespace]:
+def _snapshot(rows: Iterable) -> list[SimpleNamespace]:
     """Plain copies of database rows: attribute reads on ORM rows are ~10x slower, and a tick
-    reads every row once per distinct segment. Events also get their last and sorting day,
-    and a yearly event becomes its occurrences around `today` (content/lifecycle.py)."""
-    result = []
-    for row in rows:
-        data = row.model_dump() if hasattr(row, "model_dump") else dict(vars(row))
-        result.append(SimpleNamespace(**data))
-    if events:
-        if today is not None:
-            result = expand_yearly(result, today, lambda e, day, ident: SimpleNamespace(**{
-                **vars(e), "id": ident, "start": day, "start_precision": "day", "part": None, "end": None,
-                "end_precision": None, "recurs": None, "status": "held" if day < today else "confirmed",
-            }))
-        for item in result:
-            start, end = event_dates(item)
-            item.last_day, item.sort_day = (end or start).last_day, start.sort_day
-    return result
+    reads every row once per distinct segment."""
+    return [SimpleNamespace(**(row.model_dump() if hasattr(row, "model_dump") else dict(vars(row)))) for row in rows]
+
+
+def _event_views(rows: Iterable, today: date) -> list[EventView]:
+    """The stored events as views, each yearly one as its occurrences around `today`."""
+    return with_occurrences((event_view(row) for row in rows), today)
 
 
 @dataclass
@@ -168,14 +149,14 @@ class DigestService:
     def _content(self, since: datetime, now: datetime) -> _Content:
         with self.db.session() as s:
             return _Content(
-                _snapshot(store.events(s), events=True, today=as_utc(now).date()), _snapshot(store.statements_seen_since(s, since)),
+                _event_views(store.events(s), as_utc(now).date()), _snapshot(store.statements_seen_since(s, since)),
                 _snapshot(store.feed_items_seen_since(s, since)), store.feed_names(s),
                 _snapshot(store.recent_feed_items(s, RECENT_ITEMS_SCAN)),
             )
 
     def _events(self, now: datetime) -> list:
         with self.db.session() as s:
-            return _snapshot(store.events(s), events=True, today=as_utc(now).date())
+            return _event_views(store.events(s), as_utc(now).date())
 
     # --- the weekly run ---
 
@@ -200,7 +181,7 @@ class DigestService:
         today = as_utc(now).date()
         rows = self._events(now)
         warnings = [w for e in rows for w in record_warnings(e, today)]
-        if rows and next_occurrence_within(_as_specs(rows), today, UPCOMING_WINDOW_DAYS) is None:
+        if rows and next_occurrence_within(rows, today, UPCOMING_WINDOW_DAYS) is None:
             warnings.append(f"no event in the next {UPCOMING_WINDOW_DAYS} days: the calendar will look empty; add what is coming")
         return warnings
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from gcmbot.content.events import EventView
 from gcmbot.content.lifecycle import is_active
-from gcmbot.services.digest_select import as_utc, event_dates, event_in, local_today, zone
+from gcmbot.services.digest_select import as_utc, event_in, local_today, zone
 from gcmbot.services.subscriptions import Subscription
 
 
@@ -89,23 +90,23 @@ def due_digests(
 @dataclass(frozen=True)
 class DueReminder:
     subscription: Subscription
-    event: object
+    event: EventView
     key: str
     days_left: int
 
 
-def reminder_candidates(events: Iterable, now: datetime, max_days: int) -> list:
+def reminder_candidates(events: Iterable[EventView], now: datetime, max_days: int) -> list:
     """Events that could need a reminder within `max_days` in some timezone: known to the day or
     month, and not cancelled."""
     events = [e for e in events if is_active(e)]
     # Local "today" is at most a day away from UTC's.
     low = as_utc(now).date()
     high = low + timedelta(days=max_days + 1)
-    return [e for e in events if e.start_precision in ("day", "month") and low <= event_dates(e)[0].sort_day <= high]
+    return [e for e in events if e.start.precision in ("day", "month") and low <= e.sort_day <= high]
 
 
 def due_reminders(
-    subscriptions: Iterable[Subscription], events: Iterable, now: datetime, already_queued: set[str] | frozenset[str]
+    subscriptions: Iterable[Subscription], events: Iterable[EventView], now: datetime, already_queued: set[str] | frozenset[str]
 ) -> list[DueReminder]:
     """Reminders to queue at `now`: events in a subscriber's segment that start (locally)
     in 1..reminder_days days, for subscribers with reminders on, once per event."""
@@ -119,7 +120,7 @@ def due_reminders(
             break
         today = local_today(now, sub.timezone)
         for event in candidates:
-            days_left = (event_dates(event)[0].sort_day - today).days
+            days_left = (event.sort_day - today).days
             if not 0 < days_left <= sub.reminder_days or not event_in(sub.segment, event):
                 continue
             key = reminder_key(event.id, sub.chat_id)

@@ -2,7 +2,7 @@
 
 `select_digest` picks a week's events, statements and feed items for a segment;
 `never_silent` what to say when nothing is ahead; `upcoming_events` / `past_events`
-the /events lists.
+the /events lists. Events are `EventView`s (content/events.py), yearly ones already expanded.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gcmbot.content.dates import PartialDate
+from gcmbot.content.events import EventView
 from gcmbot.content.lifecycle import is_active
 from gcmbot.services.subscriptions import Segment
 
@@ -39,27 +39,12 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def event_dates(event) -> tuple[PartialDate, PartialDate | None]:
-    start = PartialDate(event.start, event.start_precision or "day", event.part)
-    end = PartialDate(event.end, event.end_precision or "day") if event.end else None
-    return start, end
-
-
-def event_last_day(event) -> date:
-    known = getattr(event, "last_day", None)  # precomputed on snapshots (see _snapshot)
-    if known is not None:
-        return known
-    start, end = event_dates(event)
-    return (end or start).last_day
-
-
-def event_in(segment: Segment, event) -> bool:
+def event_in(segment: Segment, event: EventView) -> bool:
     return segment.wants(regions=[event.region or "global"], topics=event.topics or ())
 
 
-def _sort_key(event) -> tuple:
-    known = getattr(event, "sort_day", None)
-    return (known or event_dates(event)[0].sort_day, event.id)
+def _sort_key(event: EventView) -> tuple:
+    return (event.sort_day, event.id)
 
 
 # --- selection (pure) ----------------------------------------------------------------
@@ -90,7 +75,7 @@ def local_today(now: datetime, tz: str = "UTC") -> date:
 
 def select_digest(
     segment: Segment,
-    events: Iterable,
+    events: Iterable[EventView],
     statements: Iterable,
     feed_items: Iterable,
     now: datetime,
@@ -115,7 +100,7 @@ def select_digest(
     chosen_events = sorted(
         (
             e for e in events
-            if e.start_precision != "year" and e.start <= horizon and event_last_day(e) >= today and event_in(segment, e)
+            if e.start.precision != "year" and e.start.value <= horizon and e.last_day >= today and event_in(segment, e)
             and is_active(e)
         ),
         key=_sort_key,
@@ -152,30 +137,30 @@ def select_digest(
     return content
 
 
-def never_silent(segment: Segment, events: Iterable, today: date) -> tuple:
+def never_silent(segment: Segment, events: Iterable[EventView], today: date) -> tuple:
     """What to show when nothing is ahead for a segment: ("next" or "next-any", event) for the
     next thing ahead (the segment's, else anyone's) and ("last", event) for the latest held."""
     events = [e for e in events if is_active(e)]
-    ahead = sorted((e for e in events if event_last_day(e) >= today), key=_sort_key)
+    ahead = sorted((e for e in events if e.last_day >= today), key=_sort_key)
     mine = [e for e in ahead if event_in(segment, e)]
     out: list = []
     if mine:
         out.append(("next", mine[0]))
     elif ahead:
         out.append(("next-any", ahead[0]))
-    held = sorted((e for e in events if event_last_day(e) < today and event_in(segment, e)), key=lambda e: (event_last_day(e), e.id))
+    held = sorted((e for e in events if e.last_day < today and event_in(segment, e)), key=lambda e: (e.last_day, e.id))
     if held:
         out.append(("last", held[-1]))
     return tuple(out)
 
 
-def upcoming_events(segment: Segment, events: Iterable, today: date) -> list:
+def upcoming_events(segment: Segment, events: Iterable[EventView], today: date) -> list:
     """Every event of the segment not over yet, soonest first (all precisions)."""
-    return sorted((e for e in events if event_last_day(e) >= today and event_in(segment, e)), key=_sort_key)
+    return sorted((e for e in events if e.last_day >= today and event_in(segment, e)), key=_sort_key)
 
 
 
-def past_events(segment: Segment, events: Iterable, today: date) -> list:
+def past_events(segment: Segment, events: Iterable[EventView], today: date) -> list:
     """Events of the segment that are over, most recent first."""
-    return sorted((e for e in events if event_last_day(e) < today and event_in(segment, e)), key=_sort_key, reverse=True)
+    return sorted((e for e in events if e.last_day < today and event_in(segment, e)), key=_sort_key, reverse=True)
 
