@@ -32,7 +32,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Protocol
 
-from gcmbot.content.events import EventView, event_view, with_occurrences
+from gcmbot.content.events import EventView, with_occurrences
 from gcmbot.content.lifecycle import is_active
 from gcmbot.content.loader import UPCOMING_WINDOW_DAYS, next_occurrence_within, record_warnings
 from gcmbot.services.digest_schedule import digest_candidates, digest_key, due_digests, due_reminders, reminder_candidates
@@ -130,9 +130,9 @@ def _snapshot(rows: Iterable) -> list[SimpleNamespace]:
     return [SimpleNamespace(**(row.model_dump() if hasattr(row, "model_dump") else dict(vars(row)))) for row in rows]
 
 
-def _event_views(rows: Iterable, today: date) -> list[EventView]:
-    """The stored events as views, each yearly one as its occurrences around `today`."""
-    return with_occurrences((event_view(row) for row in rows), today)
+def _event_views(events: Iterable[EventView], today: date) -> list[EventView]:
+    """The stored events, each yearly one as its occurrences around `today`."""
+    return with_occurrences(events, today)
 
 
 @dataclass
