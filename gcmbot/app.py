@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from gcmbot.config import Settings, require_dir
 from gcmbot.content import ContentError, load_content
 from gcmbot.render import alerts as alert_texts
+from gcmbot.render import broadcast as broadcast_texts
 from gcmbot.render import digest as digest_texts
+from gcmbot.render import feeds as feed_texts
 from gcmbot.services.alerts import Alerts
 from gcmbot.services.audit import Audit
 from gcmbot.services.broadcast import BroadcastService
@@ -69,8 +71,9 @@ def build_services(settings: Settings, *, db: Database | None = None) -> Service
         subscriptions=subscriptions,
         audit=Audit(db),
         alerts=alerts,
-        feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts),
-        broadcasts=BroadcastService(db, subscriptions),
+        feeds=Feeds(db, admin_ids=settings.admin_ids, reliefweb_appname=settings.reliefweb_appname, alerts=alerts,
+                    notices=feed_texts.render_notice),
+        broadcasts=BroadcastService(db, subscriptions, report=broadcast_texts.report),
         questions=questions,
         digest=DigestService(db, subscriptions, render=digest_texts.RENDERER, admin_ids=settings.admin_ids),
         leadership=Leadership(db),

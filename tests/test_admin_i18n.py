@@ -59,7 +59,7 @@ async def test_feeds_stats_and_refusals_in_the_chat_language(running_bot, servic
 
 
 def test_feed_flag_notice_in_the_admins_language():
-    from gcmbot.services.feeds import admin_flag_text, admin_recovered_text
+    from gcmbot.render.feeds import admin_flag_text, admin_recovered_text
 
     assert admin_flag_text("UN News", 3, "timeout", "es").startswith("⚠️ La fuente <b>UN News</b> falló 3 veces seguidas")
     assert "Dernière erreur : timeout" in admin_flag_text("UN News", 3, "timeout", "fr")

@@ -9,6 +9,7 @@ from telegram import Bot
 
 from gcmbot.app import build_services
 from gcmbot.bot.application import delivery_worker
+from gcmbot.render import broadcast as broadcast_texts
 from gcmbot.services.subscriptions import Segment
 from fakebotapi import button as _button, tap as _tap
 
@@ -30,7 +31,7 @@ async def test_a_scheduled_broadcast_survives_a_restart_and_goes_out_at_its_time
         assert await worker.run_once() == 0
     assert fake_api.sent() == []
     [st] = services.broadcasts.status(broadcast_id)
-    assert "scheduled for" in services.broadcasts.format_status(st)
+    assert "scheduled for" in broadcast_texts.status(st, services.broadcasts.names(st.segment))
 
     services.subscriptions.stop(8503)  # changed their mind meanwhile: gets nothing
 

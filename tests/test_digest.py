@@ -22,6 +22,7 @@ from gcmbot.models import Event, OutboxMessage
 from gcmbot.bot.sender import TelegramSender
 from gcmbot.services.delivery import DeliveryWorker, Limits
 from gcmbot.services.pacing import Budget
+from gcmbot.render.calendar import render_calendar
 from gcmbot.render.digest import pack, render_digest
 from gcmbot.render.markup import tg_len
 from gcmbot.services.digest import (
@@ -364,7 +365,7 @@ def test_reminder_days_default_comes_from_settings(settings, db):
 
 
 def test_ics_round_trips_with_the_right_dates(services):
-    data = services.digest.calendar(None, datetime(2026, 11, 23, tzinfo=UTC))
+    data = render_calendar(services.digest.calendar(None, datetime(2026, 11, 23, tzinfo=UTC)))
     cal = Calendar.from_ical(data)
     events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
     tc1 = events["thematic-consultation-1@gcmbot"]
@@ -384,7 +385,7 @@ def test_ics_round_trips_with_the_right_dates(services):
 
 def test_calendar_follows_the_segment(services):
     subscribe(services, 60, "UTC", regions=["europe"])
-    cal = Calendar.from_ical(services.digest.calendar(60, datetime(2026, 11, 23, tzinfo=UTC)))
+    cal = Calendar.from_ical(render_calendar(services.digest.calendar(60, datetime(2026, 11, 23, tzinfo=UTC))))
     uids = {str(e["UID"]) for e in cal.walk("VEVENT")}
     assert "cs-consultation-europe@gcmbot" in uids and "cs-consultation-africa@gcmbot" not in uids
 

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from gcmbot.services.scheduling import BadTime, describe, parse_when
+from gcmbot.render.when import describe
+from gcmbot.services.scheduling import BadTime, parse_when
 
 NOW = datetime(2026, 12, 4, 15, 30, tzinfo=timezone.utc)  # Friday 18:30 in Nairobi (UTC+3)
 

@@ -112,8 +112,10 @@ def test_translated_statements_appear_in_digests(services):
 def test_calendar_in_french(services):
     from icalendar import Calendar
 
+    from gcmbot.render.calendar import render_calendar
+
     services.subscriptions.start(9301, "private", language="fr")
-    cal = Calendar.from_ical(services.digest.calendar(9301, datetime(2017, 5, 1, tzinfo=UTC)))
+    cal = Calendar.from_ical(render_calendar(services.digest.calendar(9301, datetime(2017, 5, 1, tzinfo=UTC))))
     events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
     tc1 = events["thematic-consultation-1@gcmbot"]
     assert "Consultation thématique 1" in str(tc1["SUMMARY"])

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from gcmbot.app import build_services
 from gcmbot.config import load_settings
+from gcmbot.render import broadcast as broadcast_texts
+from gcmbot.render.broadcast import describe_segment
 from gcmbot.services.broadcast import CLI_ACTOR, Attachment, EmptySegment, InvalidChoice, InvalidHTML
 
 PROGRESS_EVERY = 5.0  # seconds between two progress lines of --send
@@ -75,7 +77,8 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     if args.at:
         from datetime import datetime, timezone
 
-        from gcmbot.services.scheduling import BadTime, describe, parse_when
+        from gcmbot.render.when import describe
+        from gcmbot.services.scheduling import BadTime, parse_when
 
         now = datetime.now(timezone.utc)
         try:
@@ -108,7 +111,7 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return _fail(str(exc))
         if count == 0:
-            return _fail(f"no active subscriber matches this segment ({broadcasts.describe(segment)}); nothing queued")
+            return _fail(f"no active subscriber matches this segment ({describe_segment(broadcasts.names(segment))}); nothing queued")
         if not args.yes:
             print("----- preview (Telegram HTML, exactly as it will be sent) -----")
             print(text)
@@ -119,7 +122,7 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
                 print("Pinned in groups where the bot may pin")
             if scheduled_at is not None:
                 print(f"Goes out: {when_words}")
-            print(f"To: {broadcasts.describe(segment)}")
+            print(f"To: {describe_segment(broadcasts.names(segment))}")
             print(f"Recipients: {count}")
             try:
                 answer = input("Queue this broadcast? [y/N] ")
@@ -159,7 +162,7 @@ def _status(broadcast_id: int | None) -> int:
         for i, st in enumerate(found):
             if i:
                 print()
-            print(services.broadcasts.format_status(st, html=False))
+            print(broadcast_texts.status(st, services.broadcasts.names(st.segment), html=False))
         return 0
     finally:
         services.close()
@@ -199,5 +202,5 @@ async def _deliver_async(services, bot, broadcast_id: int, make_worker) -> int:
                 break
             if not handled:
                 await asyncio.sleep(0.5)
-    print(broadcasts.format_status(st, html=False))
+    print(broadcast_texts.status(st, broadcasts.names(st.segment), html=False))
     return 0

@@ -12,12 +12,10 @@ summary for the admin who sent it, once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 
-from gcmbot.i18n import N_, moment, number, translator
 from gcmbot.logsetup import hash_id
 from gcmbot.models import utcnow
 from gcmbot.services import telegram_html
@@ -41,9 +39,7 @@ ATTACHMENT_KINDS = ("document", "photo")
 UPLOAD_LIMITS = {"document": 50 * 1024 * 1024, "photo": 10 * 1024 * 1024}
 GROUP_TYPES = ("group", "supergroup")
 PLURAL = {"region": "regions", "constituency": "constituencies", "topic": "topics"}
-TITLES = {"region": N_("Regions"), "constituency": N_("Constituencies"), "topic": N_("Topics")}
 ALL_OF = {"region": "all regions", "constituency": "all constituencies", "topic": "all topics"}
-STATES = {"done": N_("done"), "cancelled": N_("cancelled"), "scheduled": N_("scheduled"), "sending": N_("sending")}
 
 
 class EmptySegment(ValueError):
@@ -99,21 +95,15 @@ def _rate(sent: int, first: datetime | None, last: datetime | None) -> float | N
     return (sent - 1) / span if span > 0 else None
 
 
-def _duration(seconds: float, lang: str = "en") -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{number(seconds, lang)} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{number(minutes, lang)} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{number(hours, lang)} h {minutes} min"
+SegmentNames = dict[str, "tuple[str, ...] | None"]  # kind → the names of its chosen values; None: all
+ReportRenderer = Callable[[BroadcastStatus, SegmentNames, str], str]  # (status, names, admin's language) → message
 
 
 class BroadcastService:
-    def __init__(self, db: Database, subscriptions: Subscriptions) -> None:
+    def __init__(self, db: Database, subscriptions: Subscriptions, *, report: ReportRenderer) -> None:
         self.db = db
         self.subscriptions = subscriptions
+        self.report = report  # the words of the admin's summary: gcmbot.render.broadcast.report
 
     # --- before queueing -------------------------------------------------------
 
@@ -178,18 +168,13 @@ class BroadcastService:
             values[kind] = frozenset(ids)
         return Segment(values["region"], values["constituency"], values["topic"])
 
-    def describe(self, segment: Segment, lang: str = "en") -> str:
-        """Plain words for a segment: "Regions: Africa · Constituencies: all · Topics: all" (in `lang`)."""
-        _ = translator(lang).gettext
-        parts = []
+    def names(self, segment: Segment, lang: str = "en") -> SegmentNames:
+        """The names of a segment's choices in `lang` (gcmbot.render.broadcast.describe_segment words them)."""
+        names: SegmentNames = {}
         for kind in KINDS:
             values = segment.get(kind)
-            if values is None:
-                parts.append(_("{kind}: all").format(kind=_(TITLES[kind])))
-            else:
-                names = [name for vid, name in self.options(kind, lang) if vid in values]
-                parts.append(f"{_(TITLES[kind])}: {', '.join(names)}")
-        return " · ".join(parts)
+            names[kind] = None if values is None else tuple(name for vid, name in self.options(kind, lang) if vid in values)
+        return names
 
     def count(self, segment: Segment) -> int:
         return len(self._recipients(segment))
@@ -330,46 +315,6 @@ class BroadcastService:
             with self.db.session() as s:
                 if st.created_by != CLI_ACTOR and store.mark_report_sent(s, broadcast_id):
                     lang = self.subscriptions.language_of(st.created_by)  # the admin's private chat
-                    outbox.enqueue(s, [outbox.Outgoing(st.created_by, "admin", f"broadcast-report:{broadcast_id}", self.report(st, lang))])
+                    outbox.enqueue(s, [outbox.Outgoing(st.created_by, "admin", f"broadcast-report:{broadcast_id}", self.report(st, self.names(st.segment, lang), lang))])
             log.info("broadcast %d done: %d sent, %d failed, %d skipped", broadcast_id, st.sent, st.failed, st.skipped)
         return done
-
-    # --- rendering (HTML for Telegram, plain for the terminal) ------------------------
-
-    def report(self, st: BroadcastStatus, lang: str = "en") -> str:
-        """The summary the admin gets when a broadcast has finished (in the admin's language)."""
-        _ = translator(lang).gettext
-        n = lambda value: number(value, lang)  # noqa: E731
-        took = ""
-        if st.completed_at and st.created_at:
-            start = st.scheduled_at or st.created_at
-            duration = _duration(max(0.0, (st.completed_at - start).total_seconds()), lang)
-            if st.rate:
-                took = "\n" + _("Took {duration}, {rate} messages/s.").format(duration=duration, rate=number(st.rate, lang, 1))
-            else:
-                took = "\n" + _("Took {duration}.").format(duration=duration)
-        lines = [
-            "<b>" + _("Broadcast {id} finished").format(id=f"#{st.id}") + "</b>",
-            escape(self.describe(st.segment, lang)),
-            _("Sent: {sent} of {recipients}").format(sent=n(st.sent), recipients=n(st.recipients)),
-            _("Failed: {failed}").format(failed=n(st.failed)) + (" " + _("(see gcmbot broadcast status)") if st.failed else ""),
-            _("Skipped (chat blocked the bot or is gone): {skipped}").format(skipped=n(st.skipped)),
-        ]
-        return "\n".join(lines) + took
-
-    def format_status(self, st: BroadcastStatus, *, html: bool = True, lang: str = "en") -> str:
-        """One broadcast in a few lines: for /broadcasts (HTML, in the admin's language) and
-        `gcmbot broadcast status` (plain)."""
-        _ = translator(lang).gettext
-        n = lambda value: number(value, lang)  # noqa: E731
-        b = (lambda t: f"<b>{t}</b>") if html else (lambda t: t)  # noqa: E731
-        esc = escape if html else (lambda t: t)  # noqa: E731
-        state = st.status if st.status in ("done", "cancelled") else ("scheduled" if st.scheduled_at and st.sent == 0 and st.pending else "sending")
-        head = b(f"#{st.id}") + f" {moment(st.created_at, lang)} — {_(STATES[state])}"
-        if st.scheduled_at and state == "scheduled":
-            head += " " + _("for {when}").format(when=moment(st.scheduled_at, lang))
-        counts = _("sent {sent} / pending {pending} / failed {failed} / skipped {skipped} of {recipients}").format(
-            sent=n(st.sent), pending=n(st.pending), failed=n(st.failed), skipped=n(st.skipped), recipients=n(st.recipients))
-        rate = ", " + _("{rate} msg/s").format(rate=number(st.rate, lang, 1)) if st.rate else ""
-        by = "cli" if st.created_by == CLI_ACTOR else str(st.created_by)
-        return f"{head}\n{esc(self.describe(st.segment, lang))}\n{counts}{rate} " + _("(by {who})").format(who=by)

@@ -136,6 +136,17 @@ class EventsView:
     fallback: tuple = ()
 
 
+@dataclass(frozen=True)
+class CalendarView:
+    """The events of a calendar file (gcmbot.render.calendar writes the .ics)."""
+
+    events: Sequence
+    now: datetime
+    language: str = "en"
+    name: str | None = None  # default: "Global Compact for Migration" in `language`
+    refresh_hours: int | None = None  # a subscribed feed: how often calendar apps refresh
+
+
 class DigestRenderer(Protocol):
     """The words of what DigestService queues; gcmbot.app passes gcmbot.render.digest.RENDERER."""
 
@@ -610,15 +621,12 @@ class DigestService:
         fallback = () if past or chosen else never_silent(segment, events, today)
         return EventsView(chosen, past=past, language=language, fallback=fallback)
 
-    def calendar(self, chat_id: int | None, now: datetime) -> bytes:
-        from gcmbot.services.calendar import build_ics
-
+    def calendar(self, chat_id: int | None, now: datetime) -> CalendarView:
+        """The /calendar file's events: this chat's choices, in its language."""
         segment, _, language = self._who(chat_id)
-        return build_ics([e for e in self._events(now) if event_in(segment, e) and is_active(e)], now=_utc(now), language=language)
+        return CalendarView([e for e in self._events(now) if event_in(segment, e) and is_active(e)], _utc(now), language=language)
 
-    def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> bytes:
+    def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> CalendarView:
         """The public subscribed calendar of a segment (GET /calendar/<segment>.ics): nothing about any chat."""
-        from gcmbot.services.calendar import build_ics
-
-        return build_ics([e for e in self._events(now) if event_in(segment, e) and is_active(e)], now=_utc(now), name=name,
-                         refresh_hours=refresh_hours)
+        return CalendarView([e for e in self._events(now) if event_in(segment, e) and is_active(e)], _utc(now), name=name,
+                            refresh_hours=refresh_hours)

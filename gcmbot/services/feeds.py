@@ -26,7 +26,7 @@ import httpx
 import nh3
 
 from gcmbot import __version__
-from gcmbot.i18n import N_, number, translator
+from gcmbot.i18n import N_
 from gcmbot.models import Feed, FeedItem, utcnow
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
@@ -475,18 +475,17 @@ class FeedStatus:
     next_poll_at: datetime | None
 
 
-def admin_flag_text(name: str, failures: int, error: str | None, lang: str = "en") -> str:
-    tr = translator(lang)
-    return (
-        "⚠️ " + tr.ngettext("Feed {name} failed {n} time in a row and is now flagged.", "Feed {name} failed {n} times in a row and is now flagged.",
-                           failures).format(name=f"<b>{html.escape(name)}</b>", n=number(failures, lang)) + "\n"
-        + tr.gettext("Last error: {error}").format(error=html.escape(error or tr.gettext("unknown"))) + "\n"
-        + tr.gettext("It is retried with backoff; /feeds shows the state of all feeds.")
-    )
+@dataclass(frozen=True)
+class FeedNotice:
+    """What admins are told when a feed gets flagged or works again (gcmbot.render.feeds words it)."""
+
+    name: str
+    recovered: bool = False
+    failures: int = 0
+    error: str | None = None
 
 
-def admin_recovered_text(name: str, lang: str = "en") -> str:
-    return "✅ " + translator(lang).gettext("Feed {name} works again and is no longer flagged.").format(name=f"<b>{html.escape(name)}</b>")
+FeedNoticeRenderer = Callable[[FeedNotice, str], str]  # (notice, admin's language) → message
 
 
 def _admin_language(session, admin_id: int) -> str:
@@ -505,6 +504,7 @@ class Feeds:
         admin_ids: Iterable[int] = (),
         reliefweb_appname: str | None = None,
         alerts=None,
+        notices: FeedNoticeRenderer | None = None,
         concurrency: int = CONCURRENCY,
         connect_timeout: float = CONNECT_TIMEOUT,
         total_timeout: float = TOTAL_TIMEOUT,
@@ -515,6 +515,9 @@ class Feeds:
         self.admin_ids = tuple(sorted(admin_ids))
         self.reliefweb_appname = reliefweb_appname
         self.alerts = alerts
+        if self.admin_ids and notices is None:
+            raise ValueError("Feeds with admins to tell need notices= (gcmbot.render.feeds.render_notice)")
+        self.notices = notices
         self.concurrency = concurrency
         self.connect_timeout = connect_timeout
         self.total_timeout = total_timeout
@@ -690,6 +693,10 @@ class Feeds:
             result.updated = len(decision.updated)
             result.outcome = "new" if rows else "unchanged"
 
+    def _notice(self, notice: FeedNotice, lang: str) -> str:
+        assert self.notices is not None  # checked in __init__ whenever there are admins
+        return self.notices(notice, lang)
+
     def _record(self, feed_id: str, now: datetime, result: PollResult, *, fetched: Fetched | None, content_hash: str | None) -> None:
         """Save the poll's outcome on the feed: state, schedule, flagging (admins told once)."""
         with self.db.session() as s:
@@ -710,7 +717,7 @@ class Feeds:
                     since = feed.last_success_at.isoformat() if feed.last_success_at else "never"
                     messages = [
                         Outgoing(a, "admin", f"feedflag:{feed.id}:{since}:{a}",
-                                 admin_flag_text(feed.name, feed.consecutive_failures, feed.last_error, _admin_language(s, a)))
+                                 self._notice(FeedNotice(feed.name, failures=feed.consecutive_failures, error=feed.last_error), _admin_language(s, a)))
                         for a in self.admin_ids
                     ]
                     log.warning("feed %s flagged after %d failures: %s", feed.id, feed.consecutive_failures, feed.last_error)
@@ -718,7 +725,7 @@ class Feeds:
                 if feed.flagged:
                     since = feed.last_success_at.isoformat() if feed.last_success_at else "never"
                     messages = [
-                        Outgoing(a, "admin", f"feedok:{feed.id}:{since}:{a}", admin_recovered_text(feed.name, _admin_language(s, a)))
+                        Outgoing(a, "admin", f"feedok:{feed.id}:{since}:{a}", self._notice(FeedNotice(feed.name, recovered=True), _admin_language(s, a)))
                         for a in self.admin_ids
                     ]
                     feed.flagged, result.recovered = False, True

@@ -1,5 +1,5 @@
-"""When a scheduled broadcast goes out: parse what an admin types (in their timezone) and say it back in
-plain words. Pure functions: no database, no clock (`now` is passed in), no Telegram.
+"""When a scheduled broadcast goes out: parse what an admin types (in their timezone); saying it back
+in plain words is gcmbot.render.when's. Pure functions: no database, no clock (`now` is passed in), no Telegram.
 
 Accepted (case-insensitive; the time is 24-hour HH:MM or H:MM, or H alone for a full hour):
     2026-12-10 14:00      10.12.2026 14:00     10/12/2026 14:00 (day first)     10 Dec 14:00
@@ -9,7 +9,6 @@ Accepted (case-insensitive; the time is 24-hour HH:MM or H:MM, or H alone for a 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,45 +112,3 @@ def _check(at: datetime, now: datetime) -> datetime:
     if at > now + MAX_AHEAD:
         raise BadTime(TOO_FAR)
     return at
-
-
-@dataclass(frozen=True)
-class When:
-    at_utc: datetime
-    tz: str
-
-    def plain(self, now: datetime) -> str:
-        """"Thursday 10 December 2026 at 14:00 (Africa/Nairobi, 11:00 UTC), in 5 days and 3 hours"."""
-        local = self.at_utc.astimezone(zone(self.tz))
-        words = f"{WEEKDAYS[local.weekday()].capitalize()} {local.day} {local:%B %Y} at {local:%H:%M} ({self.tz}"
-        if self.tz != "UTC":
-            words += f", {self.at_utc.astimezone(timezone.utc):%H:%M} UTC"
-        return words + f"), {until(self.at_utc, now)}"
-
-
-def until(at: datetime, now: datetime) -> str:
-    """"in 5 days and 3 hours", "in 40 minutes"."""
-    seconds = max(0, int((at - now).total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = []
-    for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
-        if n and len(parts) < 2:
-            parts.append(f"{n} {unit}{'s' if n != 1 else ''}")
-    return "in " + (" and ".join(parts) if parts else "less than a minute")
-
-
-def describe(at_utc: datetime, tz: str, now: datetime, lang: str = "en") -> str:
-    """The moment in plain words, in `lang` (English: When.plain; others: Babel's date and relative time)."""
-    if not lang or lang == "en":
-        return When(at_utc, tz).plain(now)
-    from babel.dates import format_date, format_time, format_timedelta
-
-    local = at_utc.astimezone(zone(tz))
-    when = f"{format_date(local.date(), 'full', locale=lang)} {format_time(local.time(), 'HH:mm', locale=lang)}"
-    if tz != "UTC":
-        when += f" ({tz}, {at_utc.astimezone(timezone.utc):%H:%M} UTC)"
-    else:
-        when += " (UTC)"
-    return f"{when}, {format_timedelta(at_utc - now, add_direction=True, locale=lang)}"

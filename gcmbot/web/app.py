@@ -18,6 +18,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from gcmbot.render import broadcast as broadcast_texts
+from gcmbot.render.broadcast import describe_segment
+from gcmbot.render.calendar import render_calendar
 from gcmbot.services import dashboard as dashboard_service
 from gcmbot.services.broadcast import EmptySegment, InvalidChoice, InvalidHTML, segment_to_json
 from gcmbot.services.calendar import BadSegment, parse_segment_payload, segment_payload
@@ -138,7 +141,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
     @page
     def broadcasts(request: Request, user, form) -> Response:
         items = services.broadcasts.status(limit=30)
-        return render(request, "broadcasts.html", items=items, describe=services.broadcasts.describe)
+        return render(request, "broadcasts.html", items=items, describe=lambda segment: describe_segment(services.broadcasts.names(segment)))
 
     def _composer(request, user, *, form=None, errors=None, preview=None, status_code=200):
         chosen = _chosen(form)
@@ -168,7 +171,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
             segment = _segment(chosen)
         except InvalidChoice as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"count": services.broadcasts.count(segment), "segment": services.broadcasts.describe(segment)})
+        return JSONResponse({"count": services.broadcasts.count(segment), "segment": describe_segment(services.broadcasts.names(segment))})
 
     def _check_broadcast(form, user):
         """(errors, text, segment, scheduled_at utc or None, fingerprint)."""
@@ -218,7 +221,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
             return _composer(request, user, form=form, errors=errors, status_code=400)
         action = form.get("action")
         if action != "send" or form.get("previewed") != fingerprint:
-            preview = {"text": text, "count": services.broadcasts.count(segment), "segment": services.broadcasts.describe(segment),
+            preview = {"text": text, "count": services.broadcasts.count(segment), "segment": describe_segment(services.broadcasts.names(segment)),
                        "scheduled": scheduled, "fingerprint": fingerprint, "changed": action == "send"}
             return _composer(request, user, form=form, preview=preview)
         try:
@@ -237,8 +240,8 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
         st = found[0]
         text = services.broadcasts.text_of(st.id)
         cancellable = st.status == "queued" and st.scheduled_at is not None and st.scheduled_at > _now()
-        return render(request, "broadcast.html", st=st, text=text, describe=services.broadcasts.describe, cancellable=cancellable,
-                      report=services.broadcasts.report(st) if st.status == "done" else None, nav="broadcasts")
+        return render(request, "broadcast.html", st=st, text=text, describe=lambda segment: describe_segment(services.broadcasts.names(segment)), cancellable=cancellable,
+                      report=broadcast_texts.report(st, services.broadcasts.names(st.segment)) if st.status == "done" else None, nav="broadcasts")
 
     @page
     def broadcast_cancel(request: Request, user, form) -> Response:
@@ -429,8 +432,8 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
                 return PlainTextResponse(f"Unknown calendar {str(exc)[:200]}. Use kind-id pairs joined by _, e.g. region-africa_constituency-trade-unions, or all.", status_code=404)
             name = "Global Compact for Migration"
             if segment != Segment():
-                name += " — " + services.broadcasts.describe(segment)
-            body = services.digest.calendar_feed(segment, _now(), name=name)
+                name += " — " + describe_segment(services.broadcasts.names(segment))
+            body = render_calendar(services.digest.calendar_feed(segment, _now(), name=name))
             return Response(body, media_type="text/calendar; charset=utf-8", headers={
                 "Cache-Control": "public, max-age=900",
                 "Content-Disposition": f'inline; filename="gcm-{segment_payload(segment)[:80]}.ics"',

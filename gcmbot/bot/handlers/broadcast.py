@@ -26,6 +26,8 @@ from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import dialog, edit_screen
 from gcmbot.bot.render import broadcast as render
 from gcmbot.i18n import translator
+from gcmbot.render import broadcast as broadcast_texts
+from gcmbot.render.when import describe as when_words
 from gcmbot.models import utcnow
 from gcmbot.services import scheduling
 from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
@@ -243,7 +245,7 @@ async def _time_chosen(update: Update, context: BotContext, draft: Draft, typed:
         return TYPING_TIME
     draft.stage, draft.scheduled_at = "confirm", at
     count = context.services.broadcasts.count(draft.segment())
-    text, markup = render.confirm_schedule(draft.token, count, scheduling.describe(at, tz, now, lang), lang, pin=draft.pin)
+    text, markup = render.confirm_schedule(draft.token, count, when_words(at, tz, now, lang), lang, pin=draft.pin)
     if update.callback_query is not None:
         await edit_screen(update.callback_query, text, markup)
     else:
@@ -271,7 +273,7 @@ async def _send(update: Update, context: BotContext, draft: Draft):
     if draft.scheduled_at is None:
         await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, lang), None)
         return END
-    when = scheduling.describe(draft.scheduled_at, admin_timezone(context, update.effective_user.id), now, lang)
+    when = when_words(draft.scheduled_at, admin_timezone(context, update.effective_user.id), now, lang)
     await edit_screen(update.callback_query, render.scheduled(broadcast_id, status.recipients, when, lang), None)
     return END
 
@@ -288,9 +290,9 @@ def _listing(update: Update, context: BotContext):
     tz = admin_timezone(context, update.effective_user.id)
     entries, cancellable = [], []
     for st in service.status():
-        entry = service.format_status(st, lang=lang)
+        entry = broadcast_texts.status(st, service.names(st.segment, lang), lang=lang)
         if service.is_cancellable(st, now):
-            entry += "\n⏰ " + escape(scheduling.describe(st.scheduled_at, tz, now, lang))
+            entry += "\n⏰ " + escape(when_words(st.scheduled_at, tz, now, lang))
             cancellable.append(st.id)
         entries.append(entry)
     return render.broadcasts_list(entries, lang), render.cancel_buttons(cancellable, lang)

@@ -21,7 +21,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import bot_may_post, is_chat_admin
-from gcmbot.bot.render import channels as render
+from gcmbot.render import channels as render
 from gcmbot.bot.render import settings as settings_render
 from gcmbot.logsetup import hash_id
 

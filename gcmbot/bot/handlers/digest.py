@@ -16,6 +16,7 @@ from gcmbot.bot.lang import chat_language
 from gcmbot.bot.texts import tr
 from gcmbot.bot.render import digest as render
 from gcmbot.render import digest as texts_of
+from gcmbot.render.calendar import render_calendar
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ async def events_button(update: Update, context: BotContext) -> None:
 
 
 async def calendar_command(update: Update, context: BotContext) -> None:
-    data = context.services.digest.calendar(update.effective_chat.id, _now())
+    data = render_calendar(context.services.digest.calendar(update.effective_chat.id, _now()))
     caption = tr(chat_language(update, context), render.CALENDAR_CAPTION)
     feed = calendar_feed_url(context, update.effective_chat.id)
     if feed:  # the web console serves the same events as a calendar apps keep up to date

@@ -10,7 +10,7 @@ from telegram.ext import Application, CommandHandler
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import admin_only
-from gcmbot.bot.render import feeds as render
+from gcmbot.render import feeds as render
 
 log = logging.getLogger(__name__)
 

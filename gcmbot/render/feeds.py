@@ -1,12 +1,14 @@
-"""/feeds: the state of every feed, for admins."""
+"""The words of feeds for admins: /feeds (the state of every feed) and the notices of a feed
+flagged after failing or working again."""
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from html import escape
 
 from gcmbot.i18n import N_, moment, number, translator
-from gcmbot.services.feeds import FeedStatus
+from gcmbot.services.feeds import FeedNotice, FeedStatus
 
 NO_FEEDS = N_("No feeds are configured. Add one to content/feeds.yaml and run gcmbot content load.")
 MAX_CHARS = 4096
@@ -39,3 +41,24 @@ def feed_status(feeds: list[FeedStatus], lang: str = "en") -> str:
         blocks.pop()
         text = "\n\n".join(blocks) + "\n\n" + _("… more in {command}").format(command="<code>gcmbot feeds list</code>")
     return text
+
+
+def admin_flag_text(name: str, failures: int, error: str | None, lang: str = "en") -> str:
+    tr = translator(lang)
+    return (
+        "⚠️ " + tr.ngettext("Feed {name} failed {n} time in a row and is now flagged.", "Feed {name} failed {n} times in a row and is now flagged.",
+                           failures).format(name=f"<b>{html.escape(name)}</b>", n=number(failures, lang)) + "\n"
+        + tr.gettext("Last error: {error}").format(error=html.escape(error or tr.gettext("unknown"))) + "\n"
+        + tr.gettext("It is retried with backoff; /feeds shows the state of all feeds.")
+    )
+
+
+def admin_recovered_text(name: str, lang: str = "en") -> str:
+    return "✅ " + translator(lang).gettext("Feed {name} works again and is no longer flagged.").format(name=f"<b>{html.escape(name)}</b>")
+
+
+def render_notice(notice: FeedNotice, lang: str) -> str:
+    """services.feeds.FeedNoticeRenderer."""
+    if notice.recovered:
+        return admin_recovered_text(notice.name, lang)
+    return admin_flag_text(notice.name, notice.failures, notice.error, lang)
