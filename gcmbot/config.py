@@ -176,6 +176,16 @@ class Settings(BaseSettings):
         """Where people reach the console: GCMBOT_WEB_URL, else the local address."""
         return self.web_url or f"http://{self.web_listen}:{self.web_port or 8080}"
 
+    def as_environment(self) -> dict[str, str | None]:
+        """These settings as GCMBOT_* variables (None: unset), for a child process: the console of `gcmbot run`."""
+        env: dict[str, str | None] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, frozenset):
+                value = ",".join(str(v) for v in sorted(value))
+            env[f"GCMBOT_{name.upper()}"] = None if value is None else str(value)
+        return env
+
     def require_token(self) -> str:
         if not self.token:
             raise ConfigError("GCMBOT_TOKEN is not set: export the token BotFather gave you, e.g. GCMBOT_TOKEN=123456:ABC... gcmbot run")

@@ -109,6 +109,7 @@ class Statement(SQLModel, table=True):
     regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = ""
     url: str = ""
+    note: str = Field(default="", sa_column_kwargs={"server_default": ""})  # the editor's note (not shown)
     # {field: {language: text}} from the content's `translations` (English is the field itself).
     translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     # When the bot first learned of it: digests list statements new since the last digest.
@@ -134,6 +135,7 @@ class Source(SQLModel, table=True):
     publisher: str = ""
     date: str = ""
     url: str = ""
+    file: str = Field(default="", sa_column_kwargs={"server_default": ""})  # the seed document's file name, if any
 
 
 class Feed(SQLModel, table=True):
@@ -146,6 +148,7 @@ class Feed(SQLModel, table=True):
     interval_minutes: int = 30
     regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str = Field(default="", sa_column_kwargs={"server_default": ""})  # the editor's note (not shown)
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = Field(default=None, max_length=64)

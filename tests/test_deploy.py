@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -292,3 +293,6 @@ def test_compose_file_and_env_example_are_complete():
             assert variable in example, f"{variable} missing from .env.example"
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "USER gcmbot" in dockerfile and "HEALTHCHECK" in dockerfile and "GCMBOT_CONTENT_DIR=/app/content" in dockerfile
+    # The console: reachable from outside the container, published on the host's loopback only.
+    assert re.search(r"^EXPOSE .*\b8080\b", dockerfile, re.M) and "GCMBOT_WEB_LISTEN=0.0.0.0" in dockerfile
+    assert bot["environment"]["GCMBOT_WEB_PORT"] == "8080" and bot["ports"] == ["127.0.0.1:8080:8080"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -397,10 +400,44 @@ def test_gcmbot_run_serves_the_console_and_stops_on_sigterm(tmp_path, fake_api):
         assert url.startswith(f"http://127.0.0.1:{port}/login/")
         with urllib.request.urlopen(url, timeout=3) as r:
             assert r.status == 200 and "Log in to the console" in r.read().decode()
+        # The console is a child process (its work never holds the bot's interpreter lock)...
+        console = int(wait_until(lambda: re.search(r"web console \(process (\d+)\)", log.read_text()), proc, log).group(1))
+        assert console != proc.pid
+        # ...that comes back if it dies.
+        os.kill(console, signal.SIGKILL)
+        wait_until(lambda: "the web console stopped" in log.read_text(), proc, log)
+        wait_until(lambda: _answers(port), proc, log)
     finally:
         elapsed = stop_bot(proc, log) if proc.poll() is None else 0
     assert elapsed < 10
+    assert not _answers(port)  # stopped with the bot
     assert "/login/" not in log.read_text()  # no access log: the token never reaches the log
+
+
+def _answers(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def test_the_console_stops_when_the_bot_is_killed(tmp_path, fake_api):
+    from test_shutdown import free_port, start_bot, wait_until
+
+    port = free_port()
+    proc, log = start_bot(tmp_path, fake_api, GCMBOT_WEB_PORT=str(port), GCMBOT_ADMIN_IDS=str(ADMIN))
+    try:
+        wait_until(lambda: _answers(port), proc, log)
+    finally:
+        proc.kill()  # SIGKILL: the bot cannot stop its child
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while _answers(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _answers(port), "the console outlived the bot"
 
 
 def test_gcmbot_web_alone_serves_the_console(tmp_path, fake_api):

@@ -17,6 +17,7 @@ from gcmbot.render.digest import render_digest_view, render_events_view
 from test_web import ADMIN, audit, client, login
 
 EVENT = "summit-outcome-agreed-2016"
+ROOT_CONTENT = __import__("pathlib").Path(__file__).resolve().parent.parent / "content"
 
 
 @pytest.fixture
@@ -193,6 +194,79 @@ async def test_list_and_search(web_services):
             assert listing.status_code == 200
             first = re.search(rf'href="(/content/{kind}/[a-z0-9-]+)"', listing.text.split("New ", 1)[1]).group(1)
             assert (await c.get(first)).status_code == 200
+
+
+DEFAULTS = {"status": "confirmed", "region": "global", "enabled": True, "interval_minutes": 30, "thematic": False}
+
+
+def _semantic(value, key=None):
+    """A YAML value as the loader means it: empty values and defaults are the same as absent; entries by id."""
+    if isinstance(value, dict):
+        return {k: _semantic(v, k) for k, v in value.items()
+                if v not in (None, "", [], {}) and not (k in DEFAULTS and v == DEFAULTS[k])}
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "id" in v for v in value):
+        return {v["id"]: _semantic(v) for v in value}
+    if isinstance(value, list):
+        return [_semantic(v) for v in value]
+    return value
+
+
+def test_content_export_is_lossless_for_the_shipped_content(web_services, tmp_path):
+    """Every field of every entry of content/ comes back from the database: editors' and translators'
+    notes, a source's file, defaults written or not (compared as the loader reads them)."""
+    import yaml
+
+    from gcmbot.services.content_editor import ALL_FILES
+
+    web_services.editor.export(tmp_path / "out")
+    for name in ALL_FILES:
+        source = yaml.safe_load((web_services.settings.content_dir / f"{name}.yaml").read_text(encoding="utf-8"))
+        exported = yaml.safe_load((tmp_path / "out" / f"{name}.yaml").read_text(encoding="utf-8"))
+        want, got = _semantic(source), _semantic(exported)
+        assert set(got) == set(want), name
+        for entry_id in want:
+            assert got[entry_id] == want[entry_id], f"{name}.yaml: {entry_id}"
+    notes = yaml.safe_load((tmp_path / "out" / "statements.yaml").read_text(encoding="utf-8"))
+    assert any("note" in per for s in notes for per in (s.get("translations") or {}).values())  # the check checks something
+    assert any("file" in s for s in yaml.safe_load((tmp_path / "out" / "sources.yaml").read_text(encoding="utf-8")))
+
+    # ...and an export loaded again exports the same files.
+    web_services.settings.content_dir = tmp_path / "out"
+    (tmp_path / "out" / "lexicon.yaml").write_text((ROOT_CONTENT / "lexicon.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    load_content_into_db(web_services, overwrite=True)
+    web_services.editor.export(tmp_path / "again")
+    for name in ALL_FILES:
+        first, second = ((tmp_path / d / f"{name}.yaml").read_text(encoding="utf-8").split("\n", 1)[1] for d in ("out", "again"))
+        assert first == second, name
+
+
+async def test_a_console_save_keeps_what_the_form_does_not_show(web_services, tmp_path):
+    """A translator's note is not in the form: saving the entry keeps it (and the note a statement has)."""
+    import yaml
+
+    statement = "gcm-faq-2017"
+    async with client(web_services) as c:
+        csrf = await login(c, web_services)
+        data = await open_editor(c, f"/content/statement/{statement}")
+        assert "note" in data  # statements have an editor's note now
+        data.update(csrf=[csrf], note=["Checked by the coordinators."], summary=[data["summary"][0] + " Updated."])
+        r = await c.post(f"/content/statement/{statement}", **as_pairs(data))
+        assert r.status_code == 303, r.text[:2000]
+    web_services.editor.export(tmp_path / "out")
+    saved = next(s for s in yaml.safe_load((tmp_path / "out" / "statements.yaml").read_text(encoding="utf-8")) if s["id"] == statement)
+    assert saved["note"] == "Checked by the coordinators." and saved["summary"].endswith("Updated.")
+    assert saved["translations"]["fr"]["note"].startswith("Titre tel que publié")
+
+
+def test_content_check_warns_about_a_key_it_does_not_read(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT_CONTENT, tmp_path / "c")
+    path = tmp_path / "c" / "feeds.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  kind: rss\n", "  kind: rss\n  intervall_minutes: 5\n", 1), encoding="utf-8")
+    _, problems = check_content(tmp_path / "c")
+    assert errors(problems) == []
+    assert any(p.is_warning and "unknown key 'intervall_minutes'" in p.message for p in problems), problems
 
 
 def test_content_export_round_trips(web_services, tmp_path, monkeypatch, capsys):

@@ -105,6 +105,20 @@ class SourceDoc:
     file: str = ""
 
 
+# Every key an entry of each file may have (what check_content reads; `content export` writes them all back).
+KEYS: dict[str, tuple[str, ...]] = {
+    "sources": ("id", "title", "publisher", "date", "url", "file"),
+    "regions": ("id", "name", "description", "aliases", "timezones", "translations"),
+    "constituencies": ("id", "name", "description", "aliases", "translations"),
+    "topics": ("id", "name", "description", "keywords", "thematic", "translations"),
+    "events": ("id", "title", "kind", "status", "start", "part", "end", "recurs", "as_of", "region", "topics", "place", "country",
+               "theme", "participation", "organiser", "history", "source", "note", "translations"),
+    "statements": ("id", "title", "date", "organisation", "summary", "topics", "regions", "source", "url", "note", "translations"),
+    "faq": ("id", "question", "alternatives", "answer", "topics", "source", "as_of", "translations"),
+    "feeds": ("id", "name", "url", "kind", "enabled", "interval_minutes", "regions", "topics", "note"),
+}
+
+
 @dataclass(frozen=True)
 class Term:
     """A region, constituency or topic."""
@@ -273,6 +287,14 @@ class _Entries:
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message))
 
+    def unknown_keys(self) -> None:
+        """A key the loader does not read would be silently ignored (and lost by `content export`): warn."""
+        known = KEYS.get(self.name.removesuffix(".yaml"), ())
+        for entry in self.entries:
+            for key in entry:
+                if key not in known and key not in ("__line__", "__lines__"):
+                    self.warning(self.line(entry, key), f"{entry['id']}: unknown key {key!r} is not read (known keys: {', '.join(known)})")
+
     def warning(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message, "warning"))
 
@@ -351,7 +373,11 @@ class _Entries:
                 if name in ("__line__", "__lines__"):
                     continue
                 where = texts.get("__lines__", {}).get(name, at)
-                if name == "note":  # the translator's note (not shown): e.g. "no official name known"
+                if name == "note":  # the translator's note (not shown): e.g. "no official name known"; kept for export
+                    if isinstance(text, (dict, list)) or text is None:
+                        self.problem(where, f"{entry['id']}: translations.{lang}.note must be text")
+                    elif str(text).strip():
+                        result.setdefault("note", {})[lang] = str(text).strip()
                     continue
                 if name not in fields:
                     self.problem(where, f"{entry['id']}: translations.{lang}.{name}: only {', '.join(fields)} can be translated here")
@@ -430,7 +456,9 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
     content = Content()
 
     def read(name: str) -> _Entries:
-        return _Entries(directory / f"{name}.yaml", problems, content)
+        entries = _Entries(directory / f"{name}.yaml", problems, content)
+        entries.unknown_keys()
+        return entries
 
     f = read("sources")
     content.sources = [

@@ -84,6 +84,7 @@ SCHEMA: dict[str, list[FieldSpec]] = {
         FieldSpec("regions", "Regions", "multi", options="regions"),
         FieldSpec("source", "Source document", "choice", options="sources"),
         FieldSpec("url", "Link", hint="https://…"),
+        FieldSpec("note", "Editor's note (not shown to subscribers)", "textarea"),
     ],
     "feed": [
         FieldSpec("name", "Name", required=True),
@@ -93,6 +94,7 @@ SCHEMA: dict[str, list[FieldSpec]] = {
         FieldSpec("interval_minutes", "Minutes between polls", "number", default="30"),
         FieldSpec("regions", "Regions given to every item", "multi", options="regions"),
         FieldSpec("topics", "Topics given to every item", "multi", options="topics"),
+        FieldSpec("note", "Editor's note (not shown to subscribers)", "textarea"),
     ],
     "region": [
         FieldSpec("name", "Name", required=True),
@@ -143,7 +145,7 @@ def _clean(entry: dict) -> dict:
 
 def _entries_from_db(session) -> dict[str, list[dict]]:
     files: dict[str, list[dict]] = {}
-    files["sources"] = [_clean(dict(id=s.id, title=s.title, publisher=s.publisher, date=s.date, url=s.url))
+    files["sources"] = [_clean(dict(id=s.id, title=s.title, publisher=s.publisher, date=s.date, url=s.url, file=getattr(s, "file", "")))
                         for s in sorted(store.sources(session).values(), key=lambda s: s.id)]
     for kind in ("region", "constituency", "topic"):
         rows = []
@@ -173,7 +175,7 @@ def _entries_from_db(session) -> dict[str, list[dict]]:
     files["statements"] = [
         _clean(dict(
             id=s.id, title=s.title, date=_date_out(s.date, s.date_precision), organisation=s.organisation, summary=s.summary,
-            topics=list(s.topics), regions=list(s.regions), source=s.source, url=s.url,
+            topics=list(s.topics), regions=list(s.regions), source=s.source, url=s.url, note=s.note,
             translations=_translations_out(getattr(s, "translations", None)),
         ))
         for s in store.all_statements(session)
@@ -186,7 +188,7 @@ def _entries_from_db(session) -> dict[str, list[dict]]:
     ]
     files["feeds"] = [
         _clean(dict(id=f.id, name=f.name, url=f.url, kind=f.kind, enabled=f.enabled, interval_minutes=f.interval_minutes,
-                    regions=list(f.regions), topics=list(f.topics)))
+                    regions=list(f.regions), topics=list(f.topics), note=f.note))
         for f in feed_store.all_feeds(session) if not f.retired
     ]
     return files
@@ -271,6 +273,19 @@ def entry_from_form(kind: str, form) -> tuple[dict, dict[str, str]]:
     if translations:
         entry["translations"] = translations
     return entry, problems
+
+
+def _carry_over(kind: str, old: dict, new: dict) -> None:
+    """What the form does not show (translators' notes) stays as it was, so a save loses nothing."""
+    shown = {spec.name for spec in SCHEMA[kind]} | {"id", "translations"}
+    for key, value in old.items():
+        if key not in shown:
+            new.setdefault(key, value)
+    fields = set(translatable(kind))
+    for lang, per in (old.get("translations") or {}).items():
+        for name, text in per.items():
+            if name not in fields:
+                new.setdefault("translations", {}).setdefault(lang, {}).setdefault(name, text)
 
 
 # --- checking and saving -------------------------------------------------------------------
@@ -395,6 +410,9 @@ class ContentEditor:
             outcome.field_errors["id"] = "The id of an existing entry cannot change (subscribers' links and the log use it)."
         if outcome.field_errors.get("id"):
             return outcome
+        old = next((e for e in files[name] if e["id"] == original_id), None) if original_id else None
+        if old is not None:
+            _carry_over(kind, old, entry)
         files[name] = [entry] + others
         content, problems = self._check(files, name, entry, outcome, today)
         if outcome.field_errors or outcome.general or dry_run:

@@ -102,7 +102,7 @@ def sync_content(
     session.info.pop("gcmbot_kept", None)
     counts: dict[str, tuple[int, int, int]] = {}
     counts["sources"] = _upsert(
-        session, Source, [dict(id=s.id, title=s.title, publisher=s.publisher, date=s.date, url=s.url) for s in content.sources]
+        session, Source, [dict(id=s.id, title=s.title, publisher=s.publisher, date=s.date, url=s.url, file=s.file) for s in content.sources]
     )
 
     # Taxonomy: composite key (kind, id), so it is replaced wholesale when it changed.
@@ -160,7 +160,7 @@ def sync_content(
             dict(
                 id=s.id, title=s.title, date=s.date.value, date_precision=s.date.precision, organisation=s.organisation,
                 summary=s.summary, topics=list(s.topics), regions=list(s.regions), source=s.source, url=s.url,
-                translations=s.translations,
+                note=s.note, translations=s.translations,
                 first_seen_at=min(now, datetime.combine(s.date.last_day, time(23, 59), tzinfo=timezone.utc)),
             )
             for s in content.statements
@@ -180,7 +180,7 @@ def sync_content(
         session, Feed,
         [
             dict(id=f.id, name=f.name, url=f.url, kind=f.kind, enabled=f.enabled, interval_minutes=f.interval_minutes,
-                 regions=list(f.regions), topics=list(f.topics))
+                 regions=list(f.regions), topics=list(f.topics), note=f.note)
             for f in content.feeds
         ],
         retire="retired",
