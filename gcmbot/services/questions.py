@@ -59,6 +59,7 @@ class Answer:
     candidates: tuple[Candidate, ...] = ()  # for --explain
     corrections: tuple[tuple[str, str], ...] = ()
     today: date = field(default_factory=date.today)
+    reason: str = ""  # why declined without matching, for --explain ("off-topic")
     feedback_token: str | None = None  # set by Questions.ask on answers people can rate (👍 / 👎)
 
     @property
@@ -112,6 +113,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     intent = knowledge.intent(parsed)
     if intent:
         return Answer(ANSWERED, "bot", intent=intent, **common)
+    if parsed.off_topic:
+        # A job, a visa, an asylum claim: nothing in the content answers a person's own case, and a
+        # confident answer about something near it would mislead (lexicon `off_topic`).
+        return Answer(DECLINED, "none", reason="off-topic", **common)
     if knowledge.is_calendar_question(parsed):
         # "what's next?", "anything coming up?", "what happened last month?": always the calendar,
         # never a loosely matching FAQ entry, never a decline.
