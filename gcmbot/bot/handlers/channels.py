@@ -19,11 +19,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.keyboards import markup
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import bot_may_post, is_chat_admin
-from gcmbot.render import channels as render
-from gcmbot.bot.render import settings as settings_render
 from gcmbot.logsetup import hash_id
+from gcmbot.render import channels as render
+from gcmbot.render import settings as settings_render
 
 log = logging.getLogger(__name__)
 CURRENT = "channel"  # chat_data of the private chat: the channel whose menu was opened last
@@ -124,8 +125,8 @@ async def open_channel_menu(update: Update, context: BotContext, channel_id: int
     await context.run(subs.new_menu_token, channel_id)
     sub = await context.run(subs.require, channel_id)
     options = await context.run(lambda: {kind: dict(subs.options(kind, sub.language)) for kind in ("region", "constituency", "topic")})
-    text, markup = settings_render.main_menu(sub, options)
-    await update.effective_message.reply_html(text, reply_markup=markup)
+    text, keyboard = settings_render.main_menu(sub, options)
+    await update.effective_message.reply_html(text, reply_markup=markup(keyboard))
 
 
 async def _unlink(update: Update, context: BotContext, ref: str | int) -> None:
