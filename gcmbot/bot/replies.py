@@ -9,9 +9,15 @@ from telegram.error import BadRequest
 from telegram.ext import ConversationHandler
 from telegram.warnings import PTBUserWarning
 
+from gcmbot.bot.keyboards import markup as to_markup
+from gcmbot.render.keyboard import Keyboard
 
-async def edit_screen(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Show the next screen of a menu by editing its message; pressing a button twice is not an error."""
+
+async def edit_screen(query: CallbackQuery, text: str, markup: Keyboard | InlineKeyboardMarkup | None = None) -> None:
+    """Show the next screen of a menu by editing its message; pressing a button twice is not an error.
+    `markup` is a gcmbot.render keyboard (or, still, a Telegram one)."""
+    if isinstance(markup, list):
+        markup = to_markup(markup)
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:

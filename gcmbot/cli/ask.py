@@ -53,6 +53,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\n(not sure: only suggestions were given)")
     if args.explain:
         print(f"\noutcome: {answer.outcome}; kind: {answer.kind}; matched: {answer.matched or '-'}")
+        if answer.reason:
+            print(f"reason: {answer.reason} (content/lexicon.yaml)")
         if answer.corrections:
             print("spelling: " + ", ".join(f"{a} → {b}" for a, b in answer.corrections))
         if answer.events:

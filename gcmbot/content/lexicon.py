@@ -1,5 +1,6 @@
 """The word lists of the question matcher (content/lexicon.yaml): bot intents, synonyms, place names,
-months, time words, periods, event words, kinds, filler words, words never spell-corrected.
+months, time words, periods, event words, kinds, filler words, words never spell-corrected, and
+off-topic words (a person's own job, visa or asylum claim: the bot declines those).
 
 `parse_lexicon(data, problem)` validates the YAML mapping (with the loader's line numbers) and
 reports every problem as `file:line: message`; `Lexicon` is what the matcher (services/knowledge.py)
@@ -17,7 +18,7 @@ INTENTS = ("stop", "forget", "subscription", "digest", "settings", "start", "hel
 TIME_VALUES = ("next", "first", "last")
 PERIOD_UNITS = ("week", "month", "year")
 SECTIONS = ("intents", "synonyms", "places", "months", "time_words", "periods", "asks_when_where", "asks_what_happens",
-            "event_nouns", "kinds", "vague", "not_typos")
+            "event_nouns", "kinds", "vague", "not_typos", "off_topic")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Lexicon:
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)  # event kind → words
     vague: frozenset[str] = frozenset()
     not_typos: tuple[str, ...] = ()
+    # (language, words that must all occur): questions the bot declines whatever else they match
+    off_topic: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_data(self) -> dict:
         """A JSON-able form (stored in the database with the rest of the content)."""
@@ -46,6 +49,7 @@ class Lexicon:
             "asks_when_where": sorted(self.asks_when_where), "asks_what_happens": sorted(self.asks_what_happens),
             "event_nouns": list(self.event_nouns), "kinds": {k: list(v) for k, v in self.kinds.items()},
             "vague": sorted(self.vague), "not_typos": list(self.not_typos),
+            "off_topic": [[lang, list(ws)] for lang, ws in self.off_topic],
         }
 
     @classmethod
@@ -59,6 +63,7 @@ class Lexicon:
             asks_when_where=frozenset(data.get("asks_when_where", ())), asks_what_happens=frozenset(data.get("asks_what_happens", ())),
             event_nouns=tuple(data.get("event_nouns", ())), kinds={k: tuple(v) for k, v in data.get("kinds", {}).items()},
             vague=frozenset(data.get("vague", ())), not_typos=tuple(data.get("not_typos", ())),
+            off_topic=tuple((lang, tuple(ws)) for lang, ws in data.get("off_topic", ())),
         )
 
 
@@ -116,6 +121,15 @@ def parse_lexicon(data: object, problem: Callable[[int, str], None], kinds: tupl
                 problem(line, f"intents: {intent}: unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
                 continue
             intents += [(intent, lang, tuple(p.split())) for p in words_list(f"intents: {intent}: {lang}", phrases, line)]
+
+    off_topic: list[tuple[str, tuple[str, ...]]] = []
+    node = data.get("off_topic", {})
+    for lang, phrases in _items(mapping("off_topic", node) if "off_topic" in data else {}):
+        line = at("off_topic", node, lang)
+        if lang not in LANGS:
+            problem(line, f"off_topic: unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+            continue
+        off_topic += [(lang, tuple(p.split())) for p in words_list(f"off_topic: {lang}", phrases, line)]
 
     def word_map(key: str, check: Callable[[object], bool], what: str) -> dict:
         node = data.get(key, {})
@@ -185,7 +199,7 @@ def parse_lexicon(data: object, problem: Callable[[int, str], None], kinds: tupl
         intents=tuple(intents), synonyms=synonyms, places=places, months=months, time_words=time_words,
         period_units=units, period_shift=shift, asks_when_where=frozenset(plain("asks_when_where")),
         asks_what_happens=frozenset(plain("asks_what_happens")), event_nouns=plain("event_nouns"), kinds=kind_words,
-        vague=frozenset(plain("vague")), not_typos=plain("not_typos"),
+        vague=frozenset(plain("vague")), not_typos=plain("not_typos"), off_topic=tuple(off_topic),
     )
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.content.events import EventView
 from gcmbot.content.lexicon import Lexicon, parse_lexicon
 from gcmbot.content.lifecycle import STATUSES as EVENT_STATUSES
 from gcmbot.content.lifecycle import yearly_on
@@ -145,34 +146,6 @@ class Term:
 
 
 @dataclass(frozen=True)
-class EventSpec:
-    id: str
-    title: str
-    kind: str
-    start: PartialDate
-    end: PartialDate | None = None
-    topics: tuple[str, ...] = ()
-    theme: str = ""
-    place: str = ""
-    country: str = ""
-    region: str = GLOBAL
-    organiser: str = ""
-    participation: str = ""
-    source: str = ""
-    note: str = ""
-    # {field: {language: text}}: the `translations` of the entry (English is the field itself)
-    translations: dict = field(default_factory=dict, hash=False, compare=False)
-    status: str = "confirmed"  # expected, confirmed, held, moved, cancelled
-    as_of: date | None = None  # when the record was last checked against its source
-    history: str = ""  # what was planned before ("first planned for New York in September 2018")
-    recurs: str | None = None  # "yearly": the same day every year from `start`
-
-    @property
-    def last_day(self) -> date:
-        return (self.end or self.start).last_day
-
-
-@dataclass(frozen=True)
 class StatementSpec:
     id: str
     title: str
@@ -220,7 +193,7 @@ class Content:
     regions: list[Term] = field(default_factory=list)
     constituencies: list[Term] = field(default_factory=list)
     topics: list[Term] = field(default_factory=list)
-    events: list[EventSpec] = field(default_factory=list)
+    events: list[EventView] = field(default_factory=list)
     statements: list[StatementSpec] = field(default_factory=list)
     faq: list[FaqSpec] = field(default_factory=list)
     feeds: list[FeedSpec] = field(default_factory=list)
@@ -538,7 +511,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         as_of = f.day(e, "as_of")
         if start is None:
             continue
-        spec = EventSpec(
+        spec = EventView(
             e["id"], f.text(e, "title", required=True), f.choice(e, "kind", EVENT_KINDS), start, end,
             f.refs(e, "topics", topic_ids, "topic"), f.text(e, "theme"), f.text(e, "place"), f.text(e, "country"),
             (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],

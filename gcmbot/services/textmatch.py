@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import snowballstemmer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -200,6 +201,24 @@ class BM25:
         for i, tf in enumerate(self.tfs):
             for t, c in tf.items():
                 self.postings.setdefault(t, []).append((i, c))
+        # The same postings as arrays: documents, and each one's BM25 weight for the term (a
+        # question then costs a few numpy additions instead of a Python loop over documents).
+        self.arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for t, posting in self.postings.items():
+            docs = np.fromiter((i for i, _ in posting), dtype=np.int64, count=len(posting))
+            tf = np.fromiter((c for _, c in posting), dtype=np.float64, count=len(posting))
+            lengths = np.fromiter((self.lengths[i] for i, _ in posting), dtype=np.float64, count=len(posting))
+            norm = tf + self.k1 * (1 - self.b + self.b * lengths / self.avgdl)
+            self.arrays[t] = (docs, self.idf[t] * tf * (self.k1 + 1) / norm)
+
+    def score_array(self, query: Iterable[str]) -> np.ndarray:
+        """The score of every document (0 for those sharing no term with the query)."""
+        out = np.zeros(len(self.docs), dtype=np.float64)
+        for t in set(query):
+            found = self.arrays.get(t)
+            if found is not None:
+                out[found[0]] += found[1]  # a term's documents are distinct: a plain indexed add
+        return out
 
     def scores(self, query: Iterable[str]) -> dict[int, float]:
         """Score of every document sharing a term with the query (sparse)."""
