@@ -142,3 +142,19 @@ async def test_another_process_holds_its_queued_traffic_while_this_one_answers_p
     assert during.count("r") == 10
     assert during.count("b") <= 12  # only what the other process had reserved before (one block + the edge)
     assert replies_done - start < 1.6  # 10 replies at 20/s, after at most one block of the other's
+
+
+async def test_the_clis_getme_bot_is_built_by_make_bot(settings, fake_api, monkeypatch):
+    from gcmbot.bot import sender
+
+    settings.bot_api_url = fake_api.base_url
+    built = []
+
+    def recording_make_bot(*args, **kwargs):
+        bot = make_bot(*args, **kwargs)
+        built.append(bot)
+        return bot
+
+    monkeypatch.setattr(sender, "make_bot", recording_make_bot)
+    assert await sender.fetch_username(settings) is not None
+    assert len(built) == 1 and isinstance(built[0].rate_limiter, BudgetRateLimiter)

@@ -10,9 +10,10 @@ from telegram import Bot, InputFile, LinkPreviewOptions
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from gcmbot.bot.botapi import budget_of, retry_seconds
+from gcmbot.bot.botapi import budget_of, make_bot, retry_seconds
 from gcmbot.logsetup import hash_id
 from gcmbot.services.delivery import MessageOptions, SendError, Sent
+from gcmbot.config import Settings
 
 log = logging.getLogger(__name__)
 PIN_RIGHTS_CACHE_SECONDS = 300
@@ -101,12 +102,12 @@ class TelegramSender:
         return allowed
 
 
-async def fetch_username(token: str, base_url: str | None = None) -> str | None:
+async def fetch_username(settings: Settings) -> str | None:
     """The bot's @username from getMe (for the forward-safe start link of CLI-queued digests and
-    alerts), or None when Telegram cannot be reached."""
-    kwargs = {"base_url": base_url.rstrip("/")} if base_url else {}
+    alerts), or None when Telegram cannot be reached. The Bot comes from `make_bot`, like every
+    other Bot the process builds (getMe is not a send: its rate limiter lets it through unpaced)."""
     try:
-        async with Bot(token, **kwargs) as bot:
+        async with make_bot(settings) as bot:
             return bot.username
     except Exception as exc:  # noqa: BLE001 - unreachable, bad token…: the messages go anyway
         log.warning("getMe failed (%s): digests and alerts go without the start link", type(exc).__name__)

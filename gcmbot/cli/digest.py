@@ -135,7 +135,7 @@ def cmd_send_due(args: argparse.Namespace) -> int:
         if not args.no_deliver:
             from gcmbot.bot.sender import fetch_username
 
-            services.set_bot_username(asyncio.run(fetch_username(settings.require_token(), settings.bot_api_url)))
+            services.set_bot_username(asyncio.run(fetch_username(settings)))
         report = services.digest.send_due(now)
         print(report)
         if not args.no_deliver:

@@ -52,7 +52,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if services.settings.token:  # alerts end with a start link to the bot (its username from getMe)
         from gcmbot.bot.sender import fetch_username
 
-        services.set_bot_username(asyncio.run(fetch_username(services.settings.token, services.settings.bot_api_url)))
+        services.set_bot_username(asyncio.run(fetch_username(services.settings)))
 
     async def once() -> list[PollResult]:
         try:
