@@ -21,14 +21,15 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.incoming import caption_source, html_source
+from gcmbot.bot.keyboards import markup as to_markup
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import dialog, edit_screen
-from gcmbot.bot.render import broadcast as render
 from gcmbot.i18n import translator
-from gcmbot.render import broadcast as broadcast_texts
-from gcmbot.render.when import describe as when_words
 from gcmbot.models import utcnow
+from gcmbot.render import broadcast as render
+from gcmbot.render.when import describe as when_words
 from gcmbot.services import scheduling
 from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
@@ -79,7 +80,7 @@ async def broadcast_command(update: Update, context: BotContext):
         return END
     draft = context.chat_data[DRAFT] = Draft()
     text, markup = render.ask_text(draft.token, _lang(update, context))
-    await update.effective_message.reply_html(text, reply_markup=markup)
+    await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return TYPING_TEXT
 
 
@@ -89,7 +90,7 @@ async def typed_text(update: Update, context: BotContext):
     if draft is None or not is_admin(update, context):
         return END
     try:
-        draft.text = context.services.broadcasts.validate(render.html_source(update.effective_message))
+        draft.text = context.services.broadcasts.validate(html_source(update.effective_message))
     except InvalidHTML as exc:
         await update.effective_message.reply_html(render.bad_html(str(exc), _lang(update, context)))
         return TYPING_TEXT  # ask again
@@ -108,7 +109,7 @@ async def typed_file(update: Update, context: BotContext):
     else:
         attachment = Attachment("photo", "photo.jpg", message.photo[-1].file_id)
     try:
-        draft.text = context.services.broadcasts.validate(render.caption_source(message), caption=True)
+        draft.text = context.services.broadcasts.validate(caption_source(message), caption=True)
     except InvalidHTML as exc:
         await message.reply_html(render.bad_html(str(exc), _lang(update, context)))
         return TYPING_TEXT
@@ -120,7 +121,7 @@ async def _ask_segment(update: Update, context: BotContext, draft: Draft):
     draft.stage = "segment"
     count = context.services.broadcasts.count(draft.segment())
     text, markup = render.segment_menu(draft.token, draft.chosen, _options(context, _lang(update, context)), count, _lang(update, context))
-    await update.effective_message.reply_html(text, reply_markup=markup)
+    await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return CHOOSING
 
 
@@ -222,7 +223,7 @@ async def _preview(update: Update, context: BotContext, draft: Draft, options) -
     else:
         await chat.send_document(attachment.file_id, caption=text or None)
     confirm_text, markup = render.confirm(draft.token, count, lang, pin=draft.pin)
-    await update.effective_chat.send_message(confirm_text, reply_markup=markup)
+    await update.effective_chat.send_message(confirm_text, reply_markup=to_markup(markup))
 
 
 async def _ask_time(update: Update, context: BotContext, draft: Draft) -> None:
@@ -249,7 +250,7 @@ async def _time_chosen(update: Update, context: BotContext, draft: Draft, typed:
     if update.callback_query is not None:
         await edit_screen(update.callback_query, text, markup)
     else:
-        await update.effective_message.reply_html(text, reply_markup=markup)
+        await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return CHOOSING
 
 
@@ -290,7 +291,7 @@ def _listing(update: Update, context: BotContext):
     tz = admin_timezone(context, update.effective_user.id)
     entries, cancellable = [], []
     for st in service.status():
-        entry = broadcast_texts.status(st, service.names(st.segment, lang), lang=lang)
+        entry = render.status(st, service.names(st.segment, lang), lang=lang)
         if service.is_cancellable(st, now):
             entry += "\n⏰ " + escape(when_words(st.scheduled_at, tz, now, lang))
             cancellable.append(st.id)
@@ -301,7 +302,7 @@ def _listing(update: Update, context: BotContext):
 @admin_only("/broadcasts")
 async def broadcasts_command(update: Update, context: BotContext) -> None:
     text, markup = _listing(update, context)
-    await update.effective_message.reply_html(text, reply_markup=markup)
+    await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
 
 
 @admin_only("broadcast cancel button")
