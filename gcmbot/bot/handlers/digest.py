@@ -14,9 +14,9 @@ from gcmbot.bot.context import BotContext
 from gcmbot.bot.keyboards import markup
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.replies import edit_screen
-from gcmbot.bot.texts import tr
 from gcmbot.render import digest as render
 from gcmbot.render.calendar import render_calendar
+from gcmbot.render.texts import tr
 
 log = logging.getLogger(__name__)
 
