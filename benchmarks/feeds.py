@@ -29,7 +29,8 @@ from pathlib import Path
 
 from gcmbot.content import load_content
 from gcmbot.content.loader import FeedSpec
-from gcmbot.services.feeds import Feeds, parse_feed
+from gcmbot.services.feed_parse import parse_feed
+from gcmbot.services.feeds import Feeds
 from gcmbot.store import Database
 from gcmbot.store.content import sync_content
 

@@ -31,7 +31,9 @@ async def link(fake, user=ADMIN_USER, how="/channel @gcm_civil"):
     else:
         fake.send_message(user, how)
     await fake.wait_for(lambda: len(fake.sent(user)) > before)
-    await fake.wait_idle()
+    # The menu follows the first reply after a few database calls (in worker threads): a quiet
+    # spell of 0.1 s on a loaded machine could fall between the two.
+    await fake.wait_idle(quiet=0.5)
     return fake.sent(user)
 
 

@@ -25,13 +25,9 @@ from gcmbot.services.pacing import Budget
 from gcmbot.render.calendar import render_calendar
 from gcmbot.render.digest import pack, render_digest
 from gcmbot.render.markup import tg_len
-from gcmbot.services.digest import (
-    DigestContent,
-    DigestService,
-    due_digests,
-    period_key,
-    select_digest,
-)
+from gcmbot.services.digest import DigestService
+from gcmbot.services.digest_schedule import due_digests, period_key
+from gcmbot.services.digest_select import DigestContent, select_digest
 from gcmbot.services.subscriptions import Segment
 from gcmbot.store import digest as digest_store
 

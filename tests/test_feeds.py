@@ -20,10 +20,12 @@ from gcmbot.content import load_content
 from gcmbot.content.loader import FeedSpec
 from gcmbot.store.content import sync_content
 from gcmbot.models import Feed, FeedItem, OutboxMessage
-from gcmbot.services import feeds as feeds_service
 from gcmbot.render.alerts import render_alert
 from gcmbot.services.alerts import AlertItem
-from gcmbot.services.feeds import USER_AGENT, Known, ParsedItem, decide, item_key, next_poll_at, safe_link
+from gcmbot.services.feed_decide import MAX_BACKOFF, Known, diff_items, next_poll_at
+from gcmbot.services.feed_fetch import USER_AGENT
+from gcmbot.services.feed_parse import ParsedItem, item_key, safe_link
+from gcmbot.services.feed_tagging import TagRules
 
 DATA = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2024, 5, 15, 9, 0, tzinfo=timezone.utc)  # the fixture items are from 12–14 May 2024
@@ -370,22 +372,22 @@ def test_links_must_be_http():
         assert safe_link(bad) == ""
 
 
-def test_decide_is_by_identity_only():
+def test_diff_items_is_by_identity_only():
     known = {"a": Known(1, "A", "https://x/a", ""), "b": Known(2, "B", "https://x/b", "")}
     parsed = [ParsedItem("b", "B", "https://x/b"), ParsedItem("c", "C"), ParsedItem("a", "A2", "https://x/a"), ParsedItem("c", "C")]
-    d = decide(parsed, known)
+    d = diff_items(parsed, known)
     assert [i.key for i in d.new] == ["c"] and [(i, p.title) for i, p in d.updated] == [(1, "A2")] and d.unchanged == 1
 
 
 def test_backoff_grows_and_jitter_is_bounded():
     assert next_poll_at(NOW, 30, 0, 0.5) == NOW + timedelta(minutes=30)
     assert [next_poll_at(NOW, 30, n, 0.5) - NOW for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (5, 10, 20)]
-    assert next_poll_at(NOW, 30, 50, 0.5) - NOW == feeds_service.MAX_BACKOFF
+    assert next_poll_at(NOW, 30, 50, 0.5) - NOW == MAX_BACKOFF
     assert NOW + timedelta(minutes=27) <= next_poll_at(NOW, 30, 0, 0.0) < next_poll_at(NOW, 30, 0, 0.999) <= NOW + timedelta(minutes=33)
 
 
 def test_tagging_rules_whole_words_and_acronyms():
-    rules = feeds_service.TagRules.build(
+    rules = TagRules.build(
         [("detention", ["detention", "immigration detention"]), ("children", ["children", "unaccompanied minors"])],
         [("europe", ["Europe", "EU", "Greece"]), ("africa", ["Africa", "Niger"]), ("arab-states", ["Sudan"]), ("south", ["South Sudan"])],
     )

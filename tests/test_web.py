@@ -258,6 +258,9 @@ async def test_compose_preview_send_to_one_region(web_services):
         ({"when": "later", "at": ""}, "at", "Pick the date and time"),
         ({"timezone": "Mars/Olympus"}, "timezone", "is not a timezone name"),
         ({"region": "north-america"}, "segment", "No active subscriber follows this choice"),
+        ({"text": "Hello\x00 world"}, "text", "line 1, column 6: an invisible control character (U+0000) cannot be sent"),
+        ({"timezone": "A" * 10_000}, "timezone", "is not a timezone name"),
+        ({"region": "a" * 10_000}, "segment", "unknown region aaaa"),
     ],
 )
 async def test_bad_broadcast_input_is_explained_and_stores_nothing(web_services, change, field, message):
@@ -271,6 +274,29 @@ async def test_bad_broadcast_input_is_explained_and_stores_nothing(web_services,
         assert "2: &lt;b&gt;bold" in r.text  # the offending line is shown
     with web_services.db.session() as s:
         assert s.exec(select(Broadcast)).all() == [] and s.exec(select(OutboxMessage)).all() == []
+
+
+@pytest.mark.parametrize("body", [b"x" * 2_000_000, b"text=" + b"x" * 100_000])
+async def test_an_oversize_form_is_refused_with_a_message_and_stores_nothing(web_services, body):
+    subscribe(web_services)
+    async with client(web_services) as c:
+        csrf = await login(c, web_services)
+        form = f"csrf={csrf}&region=africa&when=now&timezone=UTC&action=send&".encode() + body
+        r = await c.post("/broadcasts", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 413 and "This form is too large" in r.text and "nothing was saved" in r.text
+        r = await c.post("/content/faq/new", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 413 and "This form is too large" in r.text
+    with web_services.db.session() as s:
+        assert s.exec(select(Broadcast)).all() == []
+    assert [a.action for a in audit(web_services)] == ["web:login"]
+
+
+@pytest.mark.parametrize("url", ["http://exa\x00mple.org/feed", "https://example.org/a feed", "https://:80/", "https://example.org:port/"])
+async def test_try_a_feed_address_that_is_no_address(web_services, url):
+    async with client(web_services) as c:
+        csrf = await login(c, web_services)
+        r = await c.post("/feeds/try", data={"csrf": csrf, "url": url, "kind": "rss"})
+    assert r.status_code == 400 and "Give the feed&#39;s address" in r.text
 
 
 async def test_schedule_in_the_admins_timezone_then_cancel(web_services):

@@ -149,6 +149,19 @@ async def test_a_coordinator_does_everything_from_the_browser(console, services,
             break
         await page.wait_for_timeout(250)
     assert "Sent 2" in await page.locator(".progress").inner_text()
+
+    # Every other page reads on a phone too: nothing wider than the screen (the feeds table is cards there).
+    base = page.url.split("/broadcasts")[0]
+    mobile = await browser.new_context(viewport={"width": 390, "height": 844}, storage_state=await context.storage_state())
+    mpage = await mobile.new_page()
+    for path in ("/feeds", "/questions", "/broadcasts", page.url[len(base):], "/content/event", "/content/feed/un-news-migrants-refugees"):
+        await mpage.goto(base + path)
+        width = await mpage.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways at 390 px ({width} px)"
+    await mpage.goto(base + "/feeds")
+    assert await mpage.get_by_role("button", name="Turn off UN News: Migrants and refugees").is_visible()
+    await mpage.screenshot(path=str(shots / "feeds-mobile.png"), full_page=True)
+    await mobile.close()
     await context.close()
 
 

@@ -145,6 +145,13 @@ async def test_a_new_faq_entry_answers_at_once(web_services):
         ("feed", "un-news-migrants-refugees", {"interval_minutes": "often"}, "interval_minutes", "must be a whole number"),
         ("statement", None, {"id": "s-new", "title": "T", "date": "2018-01-01", "summary": "S", "topics": "no-such-topic"}, "topics", "unknown topic"),
         ("region", "africa", {"timezones": "Africa/Nairobi\nMars/Olympus"}, "timezones", "'Mars/Olympus' is not an IANA timezone name"),
+        # 10 000 characters in a one-line field, a time zone name too long for any file name, odd characters
+        ("event", EVENT, {"title": "x" * 10_000}, "title", "too long: 10000 characters; at most 300"),
+        ("region", "africa", {"timezones": "A" * 3000}, "timezones", "is not an IANA timezone name"),
+        ("event", EVENT, {"title": "Summit\x00 outcome"}, "title", "'title' holds an invisible control character (U+0000): delete it"),
+        ("faq", "what-is-the-gcm", {"question": "\u200b \u200b"}, "question", "'question' is required"),
+        ("faq", "what-is-the-gcm", {"tr.es.question": "¿Qué es\x1b el pacto?"}, "tr-es-question", "invisible control character (U+001B)"),
+        ("feed", "un-news-migrants-refugees", {"url": "https://example.org/a feed"}, "url", "must be an http(s) URL"),
     ],
 )
 async def test_bad_input_is_shown_next_to_its_field_and_stores_nothing(web_services, kind, entry, change, field, message):

@@ -10,7 +10,8 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from gcmbot.bot.context import BotContext
-from gcmbot.i18n import N_, pick, translator
+from gcmbot.bot.lang import chat_language
+from gcmbot.i18n import N_, translator
 
 ADMIN_CACHE_SECONDS = 300
 _ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
@@ -89,10 +90,8 @@ def admin_only(command: str):
 
 async def refuse(update: Update, context: BotContext, command: str) -> None:
     user = update.effective_user
-    context.services.audit.refused(user.id if user else None, command)
-    chat = update.effective_chat
-    sub = context.services.subscriptions.get(chat.id) if chat is not None else None
-    text = translator(pick(sub.language if sub else None, user.language_code if user else None)).gettext(NOT_ALLOWED)
+    await context.run(context.services.audit.refused, user.id if user else None, command)
+    text = translator(await chat_language(update, context)).gettext(NOT_ALLOWED)
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message:

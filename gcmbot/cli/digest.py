@@ -13,7 +13,7 @@ from gcmbot.content import ContentError
 from gcmbot.i18n import LANGUAGES
 from gcmbot.render.digest import render_digest_view
 from gcmbot.render.markup import html_to_text
-from gcmbot.services.digest import zone
+from gcmbot.services.digest_select import zone
 from gcmbot.services.subscriptions import Segment
 
 

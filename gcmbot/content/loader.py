@@ -7,6 +7,7 @@ nothing is loaded into the database unless all files are valid.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gcmbot.content.dates import PartialDate
+from gcmbot.content.events import EventView
 from gcmbot.content.lexicon import Lexicon, parse_lexicon
 from gcmbot.content.lifecycle import STATUSES as EVENT_STATUSES
 from gcmbot.content.lifecycle import yearly_on
@@ -105,6 +107,14 @@ class SourceDoc:
     file: str = ""
 
 
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _visible(text: str) -> bool:
+    """Has something to read: not only spaces and invisible format characters (zero-width space, …)."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text)
+
+
 # Every key an entry of each file may have (what check_content reads; `content export` writes them all back).
 KEYS: dict[str, tuple[str, ...]] = {
     "sources": ("id", "title", "publisher", "date", "url", "file"),
@@ -133,34 +143,6 @@ class Term:
     thematic: bool = False
     # {field: {language: text}}: the `translations` of the entry (English is the field itself)
     translations: dict = field(default_factory=dict, hash=False, compare=False)
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    id: str
-    title: str
-    kind: str
-    start: PartialDate
-    end: PartialDate | None = None
-    topics: tuple[str, ...] = ()
-    theme: str = ""
-    place: str = ""
-    country: str = ""
-    region: str = GLOBAL
-    organiser: str = ""
-    participation: str = ""
-    source: str = ""
-    note: str = ""
-    # {field: {language: text}}: the `translations` of the entry (English is the field itself)
-    translations: dict = field(default_factory=dict, hash=False, compare=False)
-    status: str = "confirmed"  # expected, confirmed, held, moved, cancelled
-    as_of: date | None = None  # when the record was last checked against its source
-    history: str = ""  # what was planned before ("first planned for New York in September 2018")
-    recurs: str | None = None  # "yearly": the same day every year from `start`
-
-    @property
-    def last_day(self) -> date:
-        return (self.end or self.start).last_day
 
 
 @dataclass(frozen=True)
@@ -211,7 +193,7 @@ class Content:
     regions: list[Term] = field(default_factory=list)
     constituencies: list[Term] = field(default_factory=list)
     topics: list[Term] = field(default_factory=list)
-    events: list[EventSpec] = field(default_factory=list)
+    events: list[EventView] = field(default_factory=list)
     statements: list[StatementSpec] = field(default_factory=list)
     faq: list[FaqSpec] = field(default_factory=list)
     feeds: list[FeedSpec] = field(default_factory=list)
@@ -311,14 +293,22 @@ class _Entries:
 
     def text(self, entry: dict, key: str, *, required: bool = False) -> str:
         value = entry.get(key)
-        if value is None or value == "":
+        if value is None or value == "" or (isinstance(value, str) and not _visible(value)):
             if required:
                 self.problem(entry["__line__"], f"{entry['id']}: '{key}' is required")
             return ""
         if isinstance(value, (dict, list)):
             self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be text")
             return ""
+        self.no_control(entry, key, str(value))
         return str(value).strip()
+
+    def no_control(self, entry: dict, key: str, value: str, line: int | None = None) -> None:
+        """Invisible control characters (pasted along with text) are refused: PostgreSQL cannot store NUL."""
+        found = _CONTROL_RE.search(value)
+        if found is not None:
+            self.problem(line or self.line(entry, key), f"{entry['id']}: '{key}' holds an invisible control character "
+                                                        f"(U+{ord(found.group()):04X}): delete it")
 
     def texts(self, entry: dict, key: str) -> tuple[str, ...]:
         value = entry.get(key)
@@ -327,7 +317,9 @@ class _Entries:
         if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
             self.problem(self.line(entry, key), f"{entry['id']}: '{key}' must be a list of words")
             return ()
-        return tuple(str(v).strip() for v in value if str(v).strip())
+        for v in value:
+            self.no_control(entry, key, str(v))
+        return tuple(str(v).strip() for v in value if _visible(str(v)))
 
     def translations(self, entry: dict, fields: tuple[str, ...] | None = None) -> dict:
         """`translations: {es: {title: …}, fr: {…}}` → {"title": {"es": …, "fr": …}}; problems for
@@ -386,9 +378,10 @@ class _Entries:
                         self.problem(where, f"{entry['id']}: translations.{lang}.alternatives must be a list of phrasings")
                     elif lang != "en":
                         result.setdefault(name, {})[lang] = [str(t).strip() for t in text if str(t).strip()]
-                elif isinstance(text, (dict, list)) or text is None or not str(text).strip():
+                elif isinstance(text, (dict, list)) or text is None or not _visible(str(text)):
                     self.problem(where, f"{entry['id']}: translations.{lang}.{name} must be text")
                 elif lang != "en":  # English is the field itself
+                    self.no_control(entry, f"translations.{lang}.{name}", str(text), where)
                     result.setdefault(name, {})[lang] = str(text).strip()
         return result
 
@@ -473,7 +466,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         for zone in zones:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. a name too long for a file name
                 f.problem(f.line(e, "timezones"), f"{e['id']}: {zone!r} is not an IANA timezone name")
         content.regions.append(
             Term("region", e["id"], f.text(e, "name", required=True), f.text(e, "description"), f.texts(e, "aliases"), zones,
@@ -518,7 +511,7 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
         as_of = f.day(e, "as_of")
         if start is None:
             continue
-        spec = EventSpec(
+        spec = EventView(
             e["id"], f.text(e, "title", required=True), f.choice(e, "kind", EVENT_KINDS), start, end,
             f.refs(e, "topics", topic_ids, "topic"), f.text(e, "theme"), f.text(e, "place"), f.text(e, "country"),
             (f.refs(e, "region", region_ids, "region", allow=(GLOBAL,)) or (GLOBAL,))[0],

@@ -13,8 +13,8 @@ from datetime import date
 
 from gcmbot.content.dates import format_day, format_range
 from gcmbot.i18n import N_, comma, isolate_html, translator
+from gcmbot.content.events import EventView, translated
 from gcmbot.render.keyboard import Button, Keyboard
-from gcmbot.services.knowledge import EventDoc
 from gcmbot.services.questions import (
     ANSWERED, DOWN, SUGGESTED, UP, VOTE_RECORDED, VOTE_REPEATED, VOTE_UNKNOWN, Answer, QuestionStats,
 )
@@ -83,7 +83,7 @@ CALENDAR_EMPTY = N_("The calendar has no events yet.")
 CALENDAR_MORE = N_("/events lists everything ahead for your choices; /calendar adds it to your calendar app.")
 
 
-def when_phrase(event: EventDoc, today: date, lang: str = "en") -> str:
+def when_phrase(event: EventView, today: date, lang: str = "en") -> str:
     """"took place on 10–11 December 2018", "is expected in 2030", "was cancelled …": the
     record's status and the tense for `today`, at the precision the content gives."""
     span = format_range(event.start, event.end, lang)
@@ -97,44 +97,36 @@ def when_phrase(event: EventDoc, today: date, lang: str = "en") -> str:
     return tr.gettext(_WHEN[(status, tense, event.start.precision == "day")]).format(when=span)
 
 
-def _field(entry, name: str, lang: str) -> str:
-    """A content field in `lang` where the entry has it (its `translations`), else English."""
-    value = getattr(entry, name, "") or ""
-    if lang != "en":
-        value = ((getattr(entry, "translations", None) or {}).get(name) or {}).get(lang) or value
-    return value
-
-
-def _place(event: EventDoc, lang: str = "en") -> str:
+def _place(event: EventView, lang: str = "en") -> str:
     place = event.place.strip()
     if not place or "confirm" in place.lower() or place.lower() == "various":
         return ""
-    place = _field(event, "place", lang).strip()
+    place = translated(event, "place", lang).strip()
     country = event.country.strip()
     if "confirm" not in country.lower() and "various" not in country.lower():
-        country = _field(event, "country", lang).strip()
+        country = translated(event, "country", lang).strip()
     if country and country.lower() not in place.lower() and "confirm" not in country.lower() and "various" not in country.lower():
         return f"{place}{comma(lang)}{country}"
     return place
 
 
-def _event_html(event: EventDoc, today: date, lang: str = "en") -> str:
+def _event_html(event: EventView, today: date, lang: str = "en") -> str:
     _ = translator(lang).gettext
     place = _place(event, lang)
     if place:
         where = " " + _("in {place}").format(place=html.escape(place))
     else:
         where = " " + _("(place to be confirmed)") if "confirm" in event.place.lower() else ""
-    title = html.escape(_field(event, "title", lang))
+    title = html.escape(translated(event, "title", lang))
     lines = [f"<b>{title}</b> {html.escape(when_phrase(event, today, lang))}{where}."]
-    theme = _field(event, "theme", lang)
+    theme = translated(event, "theme", lang)
     if theme:
         lines.append(_("Theme: {theme}").format(theme=html.escape(theme)))
-    history = _field(event, "history", lang)
+    history = translated(event, "history", lang)
     if history:
         lines.append(_(HISTORY).format(history=html.escape(history)))
-    if event.source:
-        lines.append(_("Source: {source}").format(source=f"<i>{html.escape(event.source)}</i>"))
+    if event.source_title:
+        lines.append(_("Source: {source}").format(source=f"<i>{html.escape(event.source_title)}</i>"))
     return "\n".join(lines)
 
 
@@ -157,7 +149,7 @@ def _answer_html(answer: Answer, lang: str = "en") -> str:
             parts.append(_(MORE_EVENTS).format(n=answer.more_events))
         return _fit("\n\n".join(parts))
     if answer.outcome == ANSWERED and answer.faq:
-        question, text = _field(answer.faq, "question", lang), _field(answer.faq, "answer", lang)
+        question, text = translated(answer.faq, "question", lang), translated(answer.faq, "answer", lang)
         text = f"<b>{html.escape(question)}</b>\n\n{html.escape(text)}"
         if answer.faq.source:
             text += "\n\n" + _("Source: {source}").format(source=f"<i>{html.escape(answer.faq.source)}</i>")
@@ -188,7 +180,7 @@ def _calendar_html(answer: Answer, lang: str) -> str:
 def suggestions_markup(answer: Answer, lang: str = "en") -> Keyboard | None:
     if answer.outcome != SUGGESTED or not answer.suggestions:
         return None
-    return [[Button(_label(_field(c, "question", lang)), f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions]
+    return [[Button(_label(translated(c, "question", lang)), f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions]
 
 
 def feedback_markup(answer: Answer) -> Keyboard | None:
@@ -220,7 +212,7 @@ def answer_plain(answer: Answer, lang: str = "en") -> str:
     """The same answer as plain text, for the command line."""
     text = answer_html(answer, lang)
     if answer.outcome == SUGGESTED:
-        text += "\n" + "\n".join(f"  - {_field(c, 'question', lang)}" for c in answer.suggestions)
+        text += "\n" + "\n".join(f"  - {translated(c, 'question', lang)}" for c in answer.suggestions)
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 

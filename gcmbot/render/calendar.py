@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
-from gcmbot.content.dates import PartialDate, format_range
+from gcmbot.content.dates import format_range
+from gcmbot.content.events import event_dates, translated
 from gcmbot.i18n import N_, comma, translator
 from gcmbot.services.digest import CalendarView
 
@@ -27,27 +28,19 @@ PRODID = "-//gcmbot//Global Compact for Migration events//EN"
 
 def _span(event) -> tuple[date, date] | None:
     """(first day, day after the last day) or None for year-only events."""
-    if event.start_precision == "year":
+    start, end = event_dates(event)
+    if start.precision == "year":
         return None
-    start = PartialDate(event.start, event.start_precision or "day", event.part)
     first = start.value
     if start.precision == "month" and start.part:
         first = start.value.replace(day={"early": 1, "mid": 11, "late": 21}[start.part])
     last = start.last_day
-    if event.end:
-        end = PartialDate(event.end, event.end_precision or "day")
+    if end is not None:
         last = max(last, end.last_day)
     return first, last + timedelta(days=1)
 
 
 CALENDAR_NAME = N_("Global Compact for Migration")
-
-
-def _localized(entry, field: str, language: str) -> str:
-    value = getattr(entry, field, None) or ""
-    if language != "en":
-        value = ((getattr(entry, "translations", None) or {}).get(field) or {}).get(language) or value
-    return value
 
 
 def build_ics(
@@ -71,10 +64,9 @@ def build_ics(
         span = _span(event)
         if span is None:
             continue
-        start = PartialDate(event.start, event.start_precision or "day", event.part)
-        end = PartialDate(event.end, event.end_precision or "day") if event.end else None
-        summary = _localized(event, "title", language)
-        if event.start_precision != "day" or (end is not None and end.precision != "day"):
+        start, end = event_dates(event)
+        summary = translated(event, "title", language)
+        if start.precision != "day" or (end is not None and end.precision != "day"):
             summary = f"{summary} " + _("(dates tbc: {when})").format(when=format_range(start, end, language))
         item = IcsEvent()
         item.add("uid", f"{event.id}@gcmbot")
@@ -82,13 +74,13 @@ def build_ics(
         item.add("summary", summary)
         item.add("dtstart", span[0])
         item.add("dtend", span[1])
-        place, country = _localized(event, "place", language), _localized(event, "country", language)
+        place, country = translated(event, "place", language), translated(event, "country", language)
         location = comma(language).join(x for x in (place, country) if x)
         if location:
             item.add("location", location)
-        participation, organiser = _localized(event, "participation", language), _localized(event, "organiser", language)
+        participation, organiser = translated(event, "participation", language), translated(event, "organiser", language)
         description = "\n\n".join(
-            x for x in (_localized(event, "theme", language),
+            x for x in (translated(event, "theme", language),
                         _("How civil society can take part:") + f" {participation}" if participation else "",
                         _("Organiser: {organiser}").format(organiser=organiser) if organiser else "") if x
         )

@@ -16,7 +16,9 @@ from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.render.keyboard import Button, Keyboard
 from gcmbot.render.markup import LIMIT, esc, safe_url, tg_len
 from gcmbot.render.sharing import share_line
-from gcmbot.services.digest import DigestContent, DigestView, EventsView, event_dates, zone
+from gcmbot.services.digest import DigestView, EventsView
+from gcmbot.content.events import event_dates, translated
+from gcmbot.services.digest_select import DigestContent, zone
 
 _PART_LABEL_ROOM = 40  # room kept in each message for "Part 2 of 3"
 
@@ -37,15 +39,6 @@ def event_when(event, language: str = "en") -> str:
     return format_range(start, end, language)
 
 
-def localized(entry, field: str, language: str = "en") -> str:
-    """A content field in `language` where the entry has a translation, else English (never marked)."""
-    value = getattr(entry, field, None) or ""
-    if language != "en":
-        translations = getattr(entry, "translations", None) or {}
-        value = (translations.get(field) or {}).get(language) or value
-    return value
-
-
 FOOTER = N_("⚙️ Change what you receive: /settings · Pause everything: /stop")
 
 
@@ -54,9 +47,9 @@ _STATUS_MARKS = {"expected": N_("expected"), "moved": N_("moved"), "cancelled": 
 
 def render_event(event, *, full: bool = True, language: str = "en") -> str:
     _ = translator(language).gettext
-    place, country = localized(event, "place", language), localized(event, "country", language)
+    place, country = translated(event, "place", language), translated(event, "country", language)
     where = country if place in country else place if country in place else f"{place}{comma(language)}{country}"
-    lines = [f"• <b>{esc(localized(event, 'title', language), 400)}</b>"]
+    lines = [f"• <b>{esc(translated(event, 'title', language), 400)}</b>"]
     meta = f"🗓 {esc(event_when(event, language))}"
     status = getattr(event, "status", "confirmed")
     if status in _STATUS_MARKS:
@@ -65,10 +58,10 @@ def render_event(event, *, full: bool = True, language: str = "en") -> str:
         meta += f" · 📍 {esc(where, 200)}"
     lines.append(meta)
     if full:
-        theme = localized(event, "theme", language)
+        theme = translated(event, "theme", language)
         if theme:
             lines.append(esc(theme, 700))
-        participation = localized(event, "participation", language)
+        participation = translated(event, "participation", language)
         if participation:
             lines.append("<i>" + _("How civil society can take part:") + f"</i> {esc(participation, 700)}")
     return "\n".join(lines)
@@ -78,11 +71,11 @@ def render_statement(statement, language: str = "en") -> str:
     start = PartialDate(statement.date, statement.date_precision or "day")
     date_text = format_range(start, None, language)
     href = safe_url(statement.url)
-    title = esc(localized(statement, "title", language), 400)
+    title = esc(translated(statement, "title", language), 400)
     head = f'• <a href="{href}">{title}</a>' if href else f"• <b>{title}</b>"
-    meta = " · ".join(x for x in (esc(localized(statement, "organisation", language), 150), esc(date_text)) if x)
+    meta = " · ".join(x for x in (esc(translated(statement, "organisation", language), 150), esc(date_text)) if x)
     lines = [head, meta]
-    summary = localized(statement, "summary", language)
+    summary = translated(statement, "summary", language)
     if summary:
         lines.append(esc(summary, 800))  # translations run longer than the English (up to ~650 characters)
     return "\n".join(lines)

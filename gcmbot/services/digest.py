@@ -1,8 +1,9 @@
 """The weekly digest, event reminders and the events list.
 
-Pure parts (no database, no clock, no Telegram): `select_digest` picks what a
-segment gets, `due_digests` / `due_reminders` decide who is due at `now`.
-`DigestService` runs them over the database and queues the results in the
+Split like the feeds: the pure parts (no database, no clock, no Telegram) are
+`digest_select` (`select_digest`: what a segment gets) and `digest_schedule` (the
+planner: `due_digests` / `due_reminders`, who is due for what at `now`).
+`DigestService` (here) runs them over the database and queues the results in the
 outbox, the one sending path, in words made by the `DigestRenderer` it is given
 (gcmbot.render.digest: services never build text for people). On demand it
 returns data (`DigestView`, `EventsView`) that the caller renders.
@@ -24,19 +25,29 @@ subscriber who joined after this week's slot gets their first digest next week.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gcmbot.content.dates import PartialDate
-from gcmbot.content.lifecycle import expand_yearly, is_active
+from gcmbot.content.events import EventView, with_occurrences
+from gcmbot.content.lifecycle import is_active
 from gcmbot.content.loader import UPCOMING_WINDOW_DAYS, next_occurrence_within, record_warnings
+from gcmbot.services.digest_schedule import digest_candidates, digest_key, due_digests, due_reminders, reminder_candidates
+from gcmbot.services.digest_select import (
+    DEFAULT_SINCE,
+    DigestContent,
+    as_utc,
+    event_in,
+    local_today,
+    never_silent,
+    past_events,
+    select_digest,
+    upcoming_events,
+    zone,
+)
 from gcmbot.services.subscriptions import Segment, Subscription, Subscriptions
 from gcmbot.store import Database
 from gcmbot.store import digest as store
@@ -44,72 +55,8 @@ from gcmbot.store import outbox
 
 log = logging.getLogger(__name__)
 
-WEEKS = 8
-RECENT_ITEMS = 5  # newest feed documents shown in a week with nothing new
 RECENT_ITEMS_SCAN = 200  # how many of the newest items are read to find a segment's
-DEFAULT_SINCE = timedelta(days=7)
-STALE_AFTER = timedelta(days=7)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-# --- small helpers ----------------------------------------------------------------
-
-
-@lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-
-
-def event_dates(event) -> tuple[PartialDate, PartialDate | None]:
-    start = PartialDate(event.start, event.start_precision or "day", event.part)
-    end = PartialDate(event.end, event.end_precision or "day") if event.end else None
-    return start, end
-
-
-def event_last_day(event) -> date:
-    known = getattr(event, "last_day", None)  # precomputed on snapshots (see _snapshot)
-    if known is not None:
-        return known
-    start, end = event_dates(event)
-    return (end or start).last_day
-
-
-def event_in(segment: Segment, event) -> bool:
-    return segment.wants(regions=[event.region or "global"], topics=event.topics or ())
-
-
-def _sort_key(event) -> tuple:
-    known = getattr(event, "sort_day", None)
-    return (known or event_dates(event)[0].sort_day, event.id)
-
-
-# --- selection (pure) ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DigestContent:
-    today: date
-    events: tuple = ()
-    statements: tuple = ()
-    feed_items: tuple = ()
-    weeks: int = WEEKS
-    coming: tuple = ()  # when empty: (("next" | "next-any" | "last", event), …) — see never_silent
-    recent_items: tuple = ()  # when empty: the newest feed items of the segment
-
-    @property
-    def empty(self) -> bool:
-        return not (self.events or self.statements or self.feed_items)
-
-    @property
-    def item_count(self) -> int:
-        return len(self.events) + len(self.statements) + len(self.feed_items)
 
 
 @dataclass(frozen=True)
@@ -159,224 +106,6 @@ class DigestRenderer(Protocol):
     def record_warnings(self, warnings: Sequence[str], language: str) -> str: ...
 
 
-def local_today(now: datetime, tz: str = "UTC") -> date:
-    return _utc(now).astimezone(zone(tz)).date()
-
-
-def select_digest(
-    segment: Segment,
-    events: Iterable,
-    statements: Iterable,
-    feed_items: Iterable,
-    now: datetime,
-    since: datetime,
-    weeks: int = WEEKS,
-    *,
-    tz: str = "UTC",
-    recent_items: Iterable = (),
-) -> DigestContent:
-    """What a segment's digest holds at `now` (seen from timezone `tz`).
-
-    - events: consultations and milestones under way or starting within `weeks`
-      weeks, in the segment. Events known only to the year ("2017") are too vague
-      for "the next weeks" and are left to /events and /calendar;
-    - statements and feed items the bot first saw after `since` (and not after `now`);
-      feed items published more than a week before `since` are old news found late (a
-      feed's first poll, a feed added later) and are left out.
-    """
-    now, since = _utc(now), _utc(since)
-    today = local_today(now, tz)
-    horizon = today + timedelta(weeks=weeks)
-    chosen_events = sorted(
-        (
-            e for e in events
-            if e.start_precision != "year" and e.start <= horizon and event_last_day(e) >= today and event_in(segment, e)
-            and is_active(e)
-        ),
-        key=_sort_key,
-    )
-    chosen_statements = sorted(
-        (
-            s for s in statements
-            if since < _utc(s.first_seen_at) <= now and segment.wants(regions=s.regions or (), topics=s.topics or ())
-        ),
-        key=lambda s: (s.date, s.id),
-        reverse=True,
-    )
-    stale = since - STALE_AFTER
-    chosen_items = sorted(
-        (
-            i for i in feed_items
-            if since < _utc(i.first_seen_at) <= now
-            and (i.published_at is None or _utc(i.published_at) > stale)
-            and segment.wants(regions=i.regions or (), topics=i.topics or ())
-        ),
-        key=lambda i: (_utc(i.published_at or i.first_seen_at), i.id or 0),
-        reverse=True,
-    )
-    content = DigestContent(today, tuple(chosen_events), tuple(chosen_statements), tuple(chosen_items), weeks)
-    if content.empty:
-        # Never "nothing" alone: what comes next (for the segment, else for everyone) and the
-        # newest documents the feeds brought, even if not new this week.
-        ahead = never_silent(segment, events, today)
-        recent = tuple(
-            i for i in sorted(recent_items, key=lambda i: (_utc(i.published_at or i.first_seen_at), i.id or 0), reverse=True)
-            if _utc(i.first_seen_at) <= now and segment.wants(regions=i.regions or (), topics=i.topics or ())
-        )[:RECENT_ITEMS]
-        content = dataclasses.replace(content, coming=ahead, recent_items=recent)
-    return content
-
-
-def _as_specs(rows: Iterable) -> list:
-    """Snapshots seen as content specs (PartialDate start, last_day) for the record checks."""
-    out = []
-    for e in rows:
-        start, _end = event_dates(e)
-        out.append(SimpleNamespace(id=e.id, status=getattr(e, "status", "confirmed"), recurs=None, start=start, last_day=event_last_day(e)))
-    return out
-
-
-def never_silent(segment: Segment, events: Iterable, today: date) -> tuple:
-    """What to show when nothing is ahead for a segment: ("next" or "next-any", event) for the
-    next thing ahead (the segment's, else anyone's) and ("last", event) for the latest held."""
-    events = [e for e in events if is_active(e)]
-    ahead = sorted((e for e in events if event_last_day(e) >= today), key=_sort_key)
-    mine = [e for e in ahead if event_in(segment, e)]
-    out: list = []
-    if mine:
-        out.append(("next", mine[0]))
-    elif ahead:
-        out.append(("next-any", ahead[0]))
-    held = sorted((e for e in events if event_last_day(e) < today and event_in(segment, e)), key=lambda e: (event_last_day(e), e.id))
-    if held:
-        out.append(("last", held[-1]))
-    return tuple(out)
-
-
-def upcoming_events(segment: Segment, events: Iterable, today: date) -> list:
-    """Every event of the segment not over yet, soonest first (all precisions)."""
-    return sorted((e for e in events if event_last_day(e) >= today and event_in(segment, e)), key=_sort_key)
-
-
-
-def past_events(segment: Segment, events: Iterable, today: date) -> list:
-    """Events of the segment that are over, most recent first."""
-    return sorted((e for e in events if event_last_day(e) < today and event_in(segment, e)), key=_sort_key, reverse=True)
-
-
-# --- scheduling decisions (pure) -----------------------------------------------------------
-
-
-def period_key(now: datetime, tz: str) -> str:
-    """The ISO week of `now` in the timezone, e.g. "2026-W48"."""
-    year, week, _ = _utc(now).astimezone(zone(tz)).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def scheduled_at(now: datetime, tz: str, weekday: int, hour: int) -> datetime:
-    """This week's slot (the ISO week `now` falls in, locally), as an aware datetime."""
-    local = _utc(now).astimezone(zone(tz))
-    monday = local.date() - timedelta(days=local.weekday())
-    return datetime.combine(monday + timedelta(days=weekday), time(hour), tzinfo=zone(tz))
-
-
-def digest_key(period: str, chat_id: int, part: int = 1) -> str:
-    base = f"digest:{period}:{chat_id}"
-    return base if part == 1 else f"{base}:{part}"
-
-
-def reminder_key(event_id: str, chat_id: int) -> str:
-    return f"reminder:{event_id}:{chat_id}"
-
-
-@dataclass(frozen=True)
-class DueDigest:
-    subscription: Subscription
-    period: str
-    key: str  # the first part's dedup key: present in the outbox = this week is done
-
-
-def digest_candidates(subscriptions: Iterable[Subscription], now: datetime) -> list[DueDigest]:
-    """Active subscribers whose slot this week has come (whether or not it was already handled)."""
-    result = []
-    for sub in subscriptions:
-        if not sub.active or sub.digest_weekday is None:
-            continue
-        local = _utc(now).astimezone(zone(sub.timezone))
-        slot = scheduled_at(now, sub.timezone, sub.digest_weekday, sub.digest_hour)
-        if local.replace(tzinfo=None) >= slot.replace(tzinfo=None):  # wall-clock time: DST-proof
-            period = period_key(now, sub.timezone)
-            result.append(DueDigest(sub, period, digest_key(period, sub.chat_id)))
-    return result
-
-
-def due_digests(
-    subscriptions: Iterable[Subscription],
-    now: datetime,
-    already_queued: set[str] | frozenset[str],
-    joined: dict[int, datetime] | None = None,
-) -> list[DueDigest]:
-    """Who gets their weekly digest queued at `now`.
-
-    Due = this week's local weekday+hour has passed, this week's key is not in
-    `already_queued`, and the subscriber did not join after this week's slot
-    (`joined`: chat id → subscription time; their first digest comes next week).
-    """
-    joined = joined or {}
-    due = []
-    for cand in digest_candidates(subscriptions, now):
-        if cand.key in already_queued:
-            continue
-        sub = cand.subscription
-        since = joined.get(sub.chat_id)
-        if since is not None and _utc(since) > scheduled_at(now, sub.timezone, sub.digest_weekday, sub.digest_hour):
-            continue
-        due.append(cand)
-    return due
-
-
-@dataclass(frozen=True)
-class DueReminder:
-    subscription: Subscription
-    event: object
-    key: str
-    days_left: int
-
-
-def reminder_candidates(events: Iterable, now: datetime, max_days: int) -> list:
-    """Events that could need a reminder within `max_days` in some timezone: known to the day or
-    month, and not cancelled."""
-    events = [e for e in events if is_active(e)]
-    # Local "today" is at most a day away from UTC's.
-    low = _utc(now).date()
-    high = low + timedelta(days=max_days + 1)
-    return [e for e in events if e.start_precision in ("day", "month") and low <= event_dates(e)[0].sort_day <= high]
-
-
-def due_reminders(
-    subscriptions: Iterable[Subscription], events: Iterable, now: datetime, already_queued: set[str] | frozenset[str]
-) -> list[DueReminder]:
-    """Reminders to queue at `now`: events in a subscriber's segment that start (locally)
-    in 1..reminder_days days, for subscribers with reminders on, once per event."""
-    subs = [s for s in subscriptions if s.active and s.reminders and s.reminder_days > 0]
-    if not subs:
-        return []
-    candidates = reminder_candidates(events, now, max(s.reminder_days for s in subs))
-    due = []
-    for sub in subs:
-        if not candidates:
-            break
-        today = local_today(now, sub.timezone)
-        for event in candidates:
-            days_left = (event_dates(event)[0].sort_day - today).days
-            if not 0 < days_left <= sub.reminder_days or not event_in(sub.segment, event):
-                continue
-            key = reminder_key(event.id, sub.chat_id)
-            if key not in already_queued:
-                due.append(DueReminder(sub, event, key, days_left))
-    return due
-
-
 # --- the service --------------------------------------------------------------------
 
 
@@ -395,24 +124,15 @@ class TickReport:
         )
 
 
-def _snapshot(rows: Iterable, *, events: bool = False, today: date | None = None) -> list[SimpleNamespace]:
+def _snapshot(rows: Iterable) -> list[SimpleNamespace]:
     """Plain copies of database rows: attribute reads on ORM rows are ~10x slower, and a tick
-    reads every row once per distinct segment. Events also get their last and sorting day,
-    and a yearly event becomes its occurrences around `today` (content/lifecycle.py)."""
-    result = []
-    for row in rows:
-        data = row.model_dump() if hasattr(row, "model_dump") else dict(vars(row))
-        result.append(SimpleNamespace(**data))
-    if events:
-        if today is not None:
-            result = expand_yearly(result, today, lambda e, day, ident: SimpleNamespace(**{
-                **vars(e), "id": ident, "start": day, "start_precision": "day", "part": None, "end": None,
-                "end_precision": None, "recurs": None, "status": "held" if day < today else "confirmed",
-            }))
-        for item in result:
-            start, end = event_dates(item)
-            item.last_day, item.sort_day = (end or start).last_day, start.sort_day
-    return result
+    reads every row once per distinct segment."""
+    return [SimpleNamespace(**(row.model_dump() if hasattr(row, "model_dump") else dict(vars(row)))) for row in rows]
+
+
+def _event_views(events: Iterable[EventView], today: date) -> list[EventView]:
+    """The stored events, each yearly one as its occurrences around `today`."""
+    return with_occurrences(events, today)
 
 
 @dataclass
@@ -440,20 +160,20 @@ class DigestService:
     def _content(self, since: datetime, now: datetime) -> _Content:
         with self.db.session() as s:
             return _Content(
-                _snapshot(store.events(s), events=True, today=_utc(now).date()), _snapshot(store.statements_seen_since(s, since)),
+                _event_views(store.events(s), as_utc(now).date()), _snapshot(store.statements_seen_since(s, since)),
                 _snapshot(store.feed_items_seen_since(s, since)), store.feed_names(s),
                 _snapshot(store.recent_feed_items(s, RECENT_ITEMS_SCAN)),
             )
 
     def _events(self, now: datetime) -> list:
         with self.db.session() as s:
-            return _snapshot(store.events(s), events=True, today=_utc(now).date())
+            return _event_views(store.events(s), as_utc(now).date())
 
     # --- the weekly run ---
 
     def send_due(self, now: datetime) -> TickReport:
         """One scheduling tick: queue every due digest and reminder in the outbox."""
-        now = _utc(now)
+        now = as_utc(now)
         report = TickReport()
         subs = self._active_subscriptions()
         self._queue_digests(subs, now, report)
@@ -469,16 +189,16 @@ class DigestService:
         """What an editor should check in the event record today (the same checks as
         `gcmbot content check`): past events still expected or confirmed, old forecasts,
         nothing in the next 90 days."""
-        today = _utc(now).date()
+        today = as_utc(now).date()
         rows = self._events(now)
         warnings = [w for e in rows for w in record_warnings(e, today)]
-        if rows and next_occurrence_within(_as_specs(rows), today, UPCOMING_WINDOW_DAYS) is None:
+        if rows and next_occurrence_within(rows, today, UPCOMING_WINDOW_DAYS) is None:
             warnings.append(f"no event in the next {UPCOMING_WINDOW_DAYS} days: the calendar will look empty; add what is coming")
         return warnings
 
     def _queue_record_warnings(self, now: datetime) -> None:
         """Once a week, while the record has warnings, tell the admins (key `record:<week>:<admin>`)."""
-        week = "%d-W%02d" % _utc(now).isocalendar()[:2]
+        week = "%d-W%02d" % as_utc(now).isocalendar()[:2]
         if not self.admin_ids or self._record_checked == week:
             return
         self._record_checked = week
@@ -535,7 +255,7 @@ class DigestService:
             sub = d.subscription
             since = since_of[sub.chat_id]
             # Timezones at the same UTC offset now see the same week: one rendering for all of them.
-            offset = _utc(now).astimezone(zone(sub.timezone)).utcoffset()
+            offset = as_utc(now).astimezone(zone(sub.timezone)).utcoffset()
             key = (sub.segment.key, sub.language, offset, since, sub.send_empty_digest)
             texts = cache.get(key)
             if texts is None:
@@ -593,7 +313,7 @@ class DigestService:
     def since_for(self, chat_id: int, now: datetime) -> datetime:
         with self.db.session() as s:
             last = store.last_digest_created(s, [chat_id]).get(chat_id)
-        return last or _utc(now) - DEFAULT_SINCE
+        return last or as_utc(now) - DEFAULT_SINCE
 
     def preview(self, chat_id: int, now: datetime) -> DigestView:
         """The digest this chat would get now (the /digest command): always says something."""
@@ -603,8 +323,8 @@ class DigestService:
     def preview_segment(
         self, segment: Segment, now: datetime, *, tz: str = "UTC", language: str = "en", since: datetime | None = None
     ) -> DigestView:
-        now = _utc(now)
-        since = _utc(since) if since else now - DEFAULT_SINCE
+        now = as_utc(now)
+        since = as_utc(since) if since else now - DEFAULT_SINCE
         content = self._content(since, now)
         selected = select_digest(segment, content.events, content.statements, content.feed_items, now, since, tz=tz,
                                  recent_items=content.recent_items)
@@ -624,9 +344,9 @@ class DigestService:
     def calendar(self, chat_id: int | None, now: datetime) -> CalendarView:
         """The /calendar file's events: this chat's choices, in its language."""
         segment, _, language = self._who(chat_id)
-        return CalendarView([e for e in self._events(now) if event_in(segment, e) and is_active(e)], _utc(now), language=language)
+        return CalendarView([e for e in self._events(now) if event_in(segment, e) and is_active(e)], as_utc(now), language=language)
 
     def calendar_feed(self, segment: Segment, now: datetime, *, name: str, refresh_hours: int = 6) -> CalendarView:
         """The public subscribed calendar of a segment (GET /calendar/<segment>.ics): nothing about any chat."""
-        return CalendarView([e for e in self._events(now) if event_in(segment, e) and is_active(e)], _utc(now), name=name,
+        return CalendarView([e for e in self._events(now) if event_in(segment, e) and is_active(e)], as_utc(now), name=name,
                             refresh_hours=refresh_hours)

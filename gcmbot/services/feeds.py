@@ -1,436 +1,45 @@
-"""Polling UN / IOM feeds: fetch (conditional GET), parse, dedup, tag, schedule, flag.
+"""Polling UN / IOM feeds, split the way lemon24/reader separates parsing from updating:
 
-The decisions are pure functions (`clean_text`, `safe_link`, `item_key`, `parse_feed`,
-`parse_reliefweb`, `TagRules.tag`, `decide`, `next_poll_at`, `alertable`); the `Feeds`
-service does the I/O around them. Knows nothing of Telegram.
+- `feed_fetch`    HTTP (httpx): conditional GET, time limit, size cap        (I/O)
+- `feed_parse`    bytes → typed `ParsedItem`s (feedparser, ReliefWeb API)    (pure)
+- `feed_tagging`  topics and regions from content/'s keyword rules           (pure)
+- `feed_decide`   `diff_items` (new / updated / unchanged) and
+                  `decide(state, outcome, now) -> FeedUpdate` (schedule, backoff, flagging)  (pure)
+- this module     the `Feeds` service: for each due feed, fetch → parse → decide → write
+                  (store/feeds.py), off the event loop where it touches the database; it decides nothing itself.
+
+Knows nothing of Telegram.
 """
 
 from __future__ import annotations
 
 import asyncio
-import calendar
 import hashlib
-import html
-import json
 import logging
 import random
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from datetime import datetime
 
-import feedparser
 import httpx
-import nh3
 
-from gcmbot import __version__
-from gcmbot.i18n import N_
 from gcmbot.models import Feed, FeedItem, utcnow
+from gcmbot.services.feed_decide import FeedState, Known, PollOutcome, alertable, decide, diff_items
+from gcmbot.services.feed_fetch import CONCURRENCY, CONNECT_TIMEOUT, MAX_BYTES, TOTAL_TIMEOUT, Fetched, fetch, new_client
+from gcmbot.services.feed_parse import FeedError, Parsed, ParsedItem, parse_feed, parse_reliefweb, reliefweb_url
+from gcmbot.services.feed_tagging import TagRules
 from gcmbot.store import Database
 from gcmbot.store import content as content_store
 from gcmbot.store import feeds as store
 from gcmbot.store import subscribers as subscriber_store
 from gcmbot.store.outbox import Outgoing, enqueue
 
-# Stored as the title of an item that has none; shown translated (digest, alerts).
-UNTITLED = N_("(untitled)")
+__all__ = ["FeedError", "FeedStatus", "Feeds", "NewItem", "ParsedItem", "PollResult", "TagRules"]
+
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"gcmbot/{__version__} (+https://github.com/gcmbot)"
-MAX_BYTES = 5 * 1024 * 1024
-CONNECT_TIMEOUT = 10.0
-TOTAL_TIMEOUT = 30.0
-MAX_REDIRECTS = 5
-CONCURRENCY = 8
-FAILURES_BEFORE_FLAG = 3
-FIRST_RETRY = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=6)
-JITTER = 0.1  # ± this fraction of the delay
-ALERT_MAX_AGE = timedelta(days=7)
 RELIEFWEB_MAX_PAGES = 3
-SUMMARY_CHARS = 1000
-ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
-
-
-class FeedError(Exception):
-    """A feed could not be read. `str(exc)` is one line for operators: "timeout after 30s", "HTTP 500", …"""
-
-
-# --- pure: text, links, identity ------------------------------------------------
-
-
-def clean_text(value: str | None, limit: int | None = None) -> str:
-    """Plain text from feed HTML: tags stripped, entities decoded, whitespace collapsed.
-
-    The result is NOT escaped: whoever puts it into Telegram HTML escapes it.
-    """
-    if not value:
-        return ""
-    text = html.unescape(nh3.clean(value, tags=set(), clean_content_tags={"script", "style"}))
-    text = " ".join(text.split())
-    if limit and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
-
-def plain_text(value: str | None, limit: int | None = None) -> str:
-    """Text that should be plain (an RSS title): entities decoded, whitespace collapsed, and markup
-    that a publisher escaped into it (`&lt;script&gt;…`) stripped like in any other text, content
-    of script and style included: it would only show as tag soup."""
-    unescaped = html.unescape(value or "")
-    if "<" in unescaped:
-        unescaped = html.unescape(nh3.clean(unescaped, tags=set(), clean_content_tags={"script", "style"}))
-    text = " ".join(unescaped.split())
-    if limit and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
-
-def _entry_text(entry, name: str, limit: int | None = None) -> str:
-    detail = entry.get(f"{name}_detail") or {}
-    if detail.get("type") == "text/plain":
-        return plain_text(entry.get(name), limit)
-    return clean_text(entry.get(name), limit)
-
-
-def safe_link(url: str | None) -> str:
-    """The link if it is an absolute http(s) URL, else "" (javascript:, data:, relative, …)."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c in url for c in "\r\n\t "):
-        return ""
-    return url
-
-
-_STORY_ID = re.compile(r"/story/\d{4}/\d{1,2}/(\d+)")
-MAX_KEY = 255
-
-
-def item_key(guid: str | None, link: str | None, title: str, date: str | None) -> str:
-    """A stable identity: UN News story id, else guid/id, else link, else a hash of title + date."""
-    for value in (guid, link):
-        match = _STORY_ID.search(value or "")
-        if match:
-            return f"story:{match.group(1)}"
-    for value in (guid, link):
-        value = (value or "").strip()
-        if value:
-            return value if len(value) <= MAX_KEY else "sha1:" + hashlib.sha1(value.encode()).hexdigest()
-    return "sha1:" + hashlib.sha1(f"{title}\n{date or ''}".encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ParsedItem:
-    """One entry of a feed, cleaned, in the shape every source adapter yields."""
-
-    key: str
-    title: str
-    link: str = ""
-    summary: str = ""
-    published_at: datetime | None = None
-    places: tuple[str, ...] = ()  # country names etc. from structured sources, used for tagging
-
-
-@dataclass(frozen=True)
-class Parsed:
-    items: list[ParsedItem]
-    problem: str | None = None  # a bozo feed that still had entries: logged, not fatal
-    next_url: str | None = None  # more pages (ReliefWeb API)
-    content_hash: str | None = None  # what "unchanged" is judged on, when not the whole body
-
-
-def _struct_to_dt(value) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(value), timezone.utc)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def parse_feed(body: bytes, headers: Mapping[str, str] | None = None, url: str = "") -> Parsed:
-    """RSS 0.9x/1.0/2.0 or Atom bytes → items. Raises FeedError when nothing usable is in it."""
-    response_headers = {"content-location": url} if url else {}
-    for name in ("content-type", "content-language"):
-        if headers and headers.get(name):
-            response_headers[name] = headers[name]
-    # Tags are stripped by clean_text (nh3) anyway: feedparser need not sanitize or resolve URIs in HTML.
-    result = feedparser.parse(body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False)
-    problem = None
-    if result.bozo:
-        problem = f"{type(result.bozo_exception).__name__}: {result.bozo_exception}".splitlines()[0][:200]
-    if not result.entries:
-        if result.bozo or not result.get("version"):
-            raise FeedError("not a feed" + (f" ({problem})" if problem else ""))
-        return Parsed([], problem)
-    items = []
-    for entry in result.entries:
-        title = _entry_text(entry, "title", SUMMARY_CHARS) or UNTITLED
-        raw_date = entry.get("published") or entry.get("updated")
-        published = _struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
-        raw_link = entry.get("link") or ""
-        items.append(
-            ParsedItem(
-                key=item_key(entry.get("id"), raw_link, title, raw_date),
-                title=title,
-                link=safe_link(raw_link),
-                summary=_entry_text(entry, "summary", SUMMARY_CHARS),
-                published_at=published,
-            )
-        )
-    return Parsed(items, problem)
-
-
-def _iso(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-def parse_reliefweb(body: bytes) -> Parsed:
-    """ReliefWeb API v2 (`data[].fields`, `links.next`) → the same item shape as feeds."""
-    try:
-        payload = json.loads(body)
-        data = payload["data"]
-        if not isinstance(data, list):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        raise FeedError("not a ReliefWeb API answer (no data list)") from None
-    items = []
-    for row in data:
-        fields = row.get("fields") or {}
-        rid = fields.get("id", row.get("id"))
-        title = clean_text(fields.get("title")) or UNTITLED
-        date = (fields.get("date") or {}).get("original") or (fields.get("date") or {}).get("created")
-        places = tuple(c.get("name", "") for c in fields.get("country") or [] if isinstance(c, dict))
-        items.append(
-            ParsedItem(
-                key=f"reliefweb:{rid}" if rid is not None else item_key(None, fields.get("url"), title, date),
-                title=title,
-                link=safe_link(fields.get("url_alias") or fields.get("url") or row.get("href")),
-                summary=clean_text(fields.get("body-html") or fields.get("body"), SUMMARY_CHARS),
-                published_at=_iso(date),
-                places=places,
-            )
-        )
-    nxt = ((payload.get("links") or {}).get("next") or {}).get("href")
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-    return Parsed(items, None, safe_link(nxt) or None, digest)
-
-
-def reliefweb_url(url: str, appname: str) -> str:
-    """The API URL with the appname and sensible defaults added (filters in the feed URL are kept)."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "appname"]
-    have = {k for k, _ in query}
-    query.insert(0, ("appname", appname))
-    defaults = [("preset", "latest"), ("limit", "50"), ("profile", "list")]
-    query += [(k, v) for k, v in defaults if k not in have]
-    if not any(k.startswith("fields[include]") for k in have):
-        query += [("fields[include][]", f) for f in ("title", "url_alias", "date.original", "country.name", "body")]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-# --- pure: tagging ---------------------------------------------------------------
-
-
-def _is_acronym(word: str) -> bool:
-    return word.isupper() and len(word) <= 6
-
-
-def _alternation(words: Iterable[str], flags: str) -> re.Pattern | None:
-    words = sorted(set(words), key=len, reverse=True)  # longest first: "South Sudan" before "Sudan"
-    if not words:
-        return None
-    return re.compile(rf"(?{flags}:(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w))")
-
-
-@dataclass
-class TagRules:
-    """Keyword rules from content/: topic keywords and region aliases (plus the region's name).
-
-    Whole words only; ALL-CAPS acronyms (EU, UK, USA) match case-sensitively, the rest in any case.
-    One pass over the text finds every rule word; a lookup maps it to its topics / regions.
-    """
-
-    folded: re.Pattern | None = None
-    exact: re.Pattern | None = None
-    lookup: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # word → {(kind, id)}
-    order: dict[tuple[str, str], int] = field(default_factory=dict)  # content order of the tags
-
-    @classmethod
-    def build(cls, topics: Iterable[tuple[str, Iterable[str]]], regions: Iterable[tuple[str, Iterable[str]]]) -> TagRules:
-        lookup: dict[str, set[tuple[str, str]]] = {}
-        order: dict[tuple[str, str], int] = {}
-        for kind, rules in (("topic", topics), ("region", regions)):
-            for tid, words in rules:
-                order.setdefault((kind, tid), len(order))
-                for word in words:
-                    word = " ".join(word.split())
-                    if word:
-                        lookup.setdefault(word if _is_acronym(word) else word.casefold(), set()).add((kind, tid))
-        return cls(
-            _alternation([w for w in lookup if not _is_acronym(w)], "i"),
-            _alternation([w for w in lookup if _is_acronym(w)], ""),
-            lookup,
-            order,
-        )
-
-    def tag(self, item: ParsedItem, *, feed_topics: Iterable[str] = (), feed_regions: Iterable[str] = ()) -> tuple[list[str], list[str]]:
-        text = " ".join(" ".join((item.title, item.summary, *item.places)).split())
-        found: set[tuple[str, str]] = set()
-        if self.folded is not None:
-            for match in self.folded.finditer(text):
-                found |= self.lookup.get(match.group(0).casefold(), set())
-        if self.exact is not None:
-            for match in self.exact.finditer(text):
-                found |= self.lookup.get(match.group(0), set())
-        ranked = sorted(found, key=lambda t: self.order.get(t, 0))
-        topics = list(dict.fromkeys([*feed_topics, *(i for k, i in ranked if k == "topic")]))
-        regions = list(dict.fromkeys([*feed_regions, *(i for k, i in ranked if k == "region")]))
-        return topics, regions
-
-
-# --- pure: what is new, when to poll, what to alert ----------------------------------
-
-
-@dataclass(frozen=True)
-class Known:
-    """What is stored about an item, as far as deciding goes."""
-
-    id: int
-    title: str
-    link: str
-    summary: str
-
-
-@dataclass
-class Decision:
-    new: list[ParsedItem] = field(default_factory=list)
-    updated: list[tuple[int, ParsedItem]] = field(default_factory=list)  # (stored id, new version)
-    unchanged: int = 0
-
-
-def decide(items: Sequence[ParsedItem], known: Mapping[str, Known]) -> Decision:
-    """New items are announced; a known item with a new title/link/summary is updated silently.
-
-    Order and dates do not matter: identity is the key alone. Duplicates within a feed count once.
-    """
-    decision = Decision()
-    seen: set[str] = set()
-    for item in items:
-        if item.key in seen:
-            continue
-        seen.add(item.key)
-        old = known.get(item.key)
-        if old is None:
-            decision.new.append(item)
-        elif (old.title, old.link, old.summary) != (item.title, item.link or old.link, item.summary):
-            decision.updated.append((old.id, item))
-        else:
-            decision.unchanged += 1
-    return decision
-
-
-def next_poll_at(now: datetime, interval_minutes: int, failures: int, rand: float) -> datetime:
-    """When to poll next: the interval after a success, exponential backoff after failures; ± jitter.
-
-    `rand` is a number in [0, 1) (random.random()), so the function stays pure.
-    """
-    if failures <= 0:
-        delay = timedelta(minutes=max(1, interval_minutes))
-    else:
-        delay = min(FIRST_RETRY * (2 ** min(failures - 1, 20)), MAX_BACKOFF)
-    return now + delay * (1 + JITTER * (2 * rand - 1))
-
-
-def alertable(published_at: datetime | None, now: datetime, *, baseline: bool) -> bool:
-    """A new item is worth an instant alert unless it came with the feed's first poll or is old news."""
-    if baseline:
-        return False
-    return published_at is None or published_at >= now - ALERT_MAX_AGE
-
-
-# --- fetching --------------------------------------------------------------------
-
-
-@dataclass
-class Fetched:
-    status: int  # 200 or 304
-    url: str
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def etag(self) -> str | None:
-        return self.headers.get("etag")
-
-    @property
-    def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
-
-
-def new_client(*, connect_timeout: float = CONNECT_TIMEOUT, total_timeout: float = TOTAL_TIMEOUT, concurrency: int = CONCURRENCY) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},  # httpx asks for gzip itself and decodes it
-        limits=httpx.Limits(max_connections=max(concurrency * 2, 10), max_keepalive_connections=concurrency),
-    )
-
-
-async def fetch(
-    client: httpx.AsyncClient,
-    url: str,
-    *,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    max_bytes: int = MAX_BYTES,
-    total_timeout: float = TOTAL_TIMEOUT,
-) -> Fetched:
-    """GET with conditional headers, a total time limit and a size cap. Raises FeedError."""
-    if not safe_link(url):
-        raise FeedError("not an http(s) URL")
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    try:
-        async with asyncio.timeout(total_timeout):
-            async with client.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304:
-                    return Fetched(304, str(response.url), headers=dict(response.headers))
-                if response.status_code != 200:
-                    raise FeedError(f"HTTP {response.status_code}" + (f" {response.reason_phrase}" if response.reason_phrase else ""))
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in response.headers:
-                    raise FeedError(f"too large: {int(declared)} bytes, the limit is {max_bytes}")
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FeedError(f"too large: more than {max_bytes} bytes, cut off")
-                    chunks.append(chunk)
-                return Fetched(200, str(response.url), b"".join(chunks), dict(response.headers))
-    except TimeoutError:
-        raise FeedError(f"timeout after {total_timeout:g}s") from None
-    except httpx.TimeoutException as exc:
-        raise FeedError(f"timeout ({type(exc).__name__})") from None
-    except httpx.TooManyRedirects:
-        raise FeedError(f"too many redirects (more than {MAX_REDIRECTS})") from None
-    except httpx.HTTPError as exc:
-        raise FeedError(f"connection failed: {type(exc).__name__}: {str(exc)[:120]}".rstrip(": ")) from None
 
 
 # --- the service -----------------------------------------------------------------
@@ -486,6 +95,14 @@ class FeedNotice:
 
 
 FeedNoticeRenderer = Callable[[FeedNotice, str], str]  # (notice, admin's language) → message
+
+
+def feed_state(feed: Feed) -> FeedState:
+    """What `decide` needs of a stored feed."""
+    return FeedState(
+        interval_minutes=feed.interval_minutes, consecutive_failures=feed.consecutive_failures, flagged=feed.flagged,
+        last_success_at=feed.last_success_at, etag=feed.etag, last_modified=feed.last_modified, body_hash=feed.body_hash,
+    )
 
 
 def _admin_language(session, admin_id: int) -> str:
@@ -670,7 +287,7 @@ class Feeds:
         with self.db.session() as s:
             stored = store.items_by_key(s, feed.id, [i.key for i in items])
             baseline = not stored and not store.has_items(s, feed.id)
-            decision = decide(items, {k: Known(r.id, r.title, r.link, r.summary) for k, r in stored.items()})  # type: ignore[arg-type]
+            decision = diff_items(items, {k: Known(r.id, r.title, r.link, r.summary) for k, r in stored.items()})  # type: ignore[arg-type]
             by_id = {r.id: r for r in stored.values()}
             for item_id, item in decision.updated:
                 row = by_id[item_id]
@@ -699,46 +316,34 @@ class Feeds:
 
     def _record(self, feed_id: str, now: datetime, result: PollResult, *, fetched: Fetched | None, content_hash: str | None) -> None:
         """Save the poll's outcome on the feed: state, schedule, flagging (admins told once)."""
+        outcome = PollOutcome(
+            result.outcome, error=result.error, problem=result.problem, content_hash=content_hash,
+            status=fetched.status if fetched else None, etag=fetched.etag if fetched else None,
+            last_modified=fetched.last_modified if fetched else None,
+        )
         with self.db.session() as s:
             feed = store.get_feed(s, feed_id)
             if feed is None:
                 return
-            feed.last_polled_at = now
+            update = decide(feed_state(feed), outcome, now, self.rand())
+            store.update_feed(s, feed, update.columns())
+            since = update.since.isoformat() if update.since else "never"
             messages = []
-            if result.outcome == "skipped":
-                feed.last_error = result.error
-                feed.next_poll_at = next_poll_at(now, feed.interval_minutes, 0, self.rand())
-            elif result.outcome == "error":
-                feed.consecutive_failures += 1
-                feed.last_error = result.error
-                feed.next_poll_at = next_poll_at(now, feed.interval_minutes, feed.consecutive_failures, self.rand())
-                if feed.consecutive_failures >= FAILURES_BEFORE_FLAG and not feed.flagged:
-                    feed.flagged = result.flagged = True
-                    since = feed.last_success_at.isoformat() if feed.last_success_at else "never"
-                    messages = [
-                        Outgoing(a, "admin", f"feedflag:{feed.id}:{since}:{a}",
-                                 self._notice(FeedNotice(feed.name, failures=feed.consecutive_failures, error=feed.last_error), _admin_language(s, a)))
-                        for a in self.admin_ids
-                    ]
-                    log.warning("feed %s flagged after %d failures: %s", feed.id, feed.consecutive_failures, feed.last_error)
-            else:
-                if feed.flagged:
-                    since = feed.last_success_at.isoformat() if feed.last_success_at else "never"
-                    messages = [
-                        Outgoing(a, "admin", f"feedok:{feed.id}:{since}:{a}", self._notice(FeedNotice(feed.name, recovered=True), _admin_language(s, a)))
-                        for a in self.admin_ids
-                    ]
-                    feed.flagged, result.recovered = False, True
-                    log.info("feed %s recovered", feed.id)
-                feed.consecutive_failures = 0
-                feed.last_error = result.problem and f"usable, but: {result.problem}"
-                feed.last_success_at = now
-                feed.next_poll_at = next_poll_at(now, feed.interval_minutes, 0, self.rand())
-                if fetched is not None:
-                    feed.etag = fetched.etag or (feed.etag if fetched.status == 304 else None)
-                    feed.last_modified = fetched.last_modified or (feed.last_modified if fetched.status == 304 else None)
-                feed.body_hash = content_hash
-            store.save_feed(s, feed)
+            if update.notify == "flagged":
+                result.flagged = True
+                notice = FeedNotice(feed.name, failures=update.consecutive_failures, error=update.last_error)
+                messages = [
+                    Outgoing(a, "admin", f"feedflag:{feed.id}:{since}:{a}", self._notice(notice, _admin_language(s, a)))
+                    for a in self.admin_ids
+                ]
+                log.warning("feed %s flagged after %d failures: %s", feed.id, update.consecutive_failures, update.last_error)
+            elif update.notify == "recovered":
+                result.recovered = True
+                messages = [
+                    Outgoing(a, "admin", f"feedok:{feed.id}:{since}:{a}", self._notice(FeedNotice(feed.name, recovered=True), _admin_language(s, a)))
+                    for a in self.admin_ids
+                ]
+                log.info("feed %s recovered", feed.id)
             if messages:
                 enqueue(s, messages)
 
@@ -753,4 +358,4 @@ class Feeds:
             items = parse_reliefweb(fetched.body).items
         else:
             items = parse_feed(fetched.body, fetched.headers, fetched.url).items
-        return decide(items, {}).new  # what a first poll would store: a repeated guid once
+        return diff_items(items, {}).new  # what a first poll would store: a repeated guid once

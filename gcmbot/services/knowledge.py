@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from gcmbot.content.dates import PartialDate
+from gcmbot.content.events import EventView
 from gcmbot.content.lexicon import Lexicon, shipped_lexicon
 from gcmbot.services.semantic import Encoder, SemanticIndex, VectorCache
 from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, guess_lang, stem, terms, words
@@ -52,38 +52,6 @@ class FaqDoc:
         for alts in (self.translations.get("alternatives") or {}).values():
             more += alts
         return tuple(more)
-
-
-@dataclass(frozen=True)
-class EventDoc:
-    id: str
-    title: str
-    kind: str
-    start: PartialDate
-    end: PartialDate | None = None
-    topics: tuple[str, ...] = ()
-    theme: str = ""
-    place: str = ""
-    country: str = ""
-    region: str = "global"
-    source: str = ""  # source document title
-    translations: dict = field(default_factory=dict, hash=False, compare=False)  # {field: {lang: text}}
-    status: str = "confirmed"  # expected, confirmed, held, moved, cancelled (content/lifecycle.py)
-    history: str = ""  # what had been planned before
-    recurs: str | None = None
-    source_url: str = ""
-
-    @property
-    def last_day(self) -> date:
-        return (self.end or self.start).last_day
-
-    def tense(self, today: date) -> str:
-        """past, now or future, relative to `today`."""
-        if self.last_day < today:
-            return "past"
-        if self.start.value > today:
-            return "future"
-        return "now"
 
 
 @dataclass(frozen=True)
@@ -210,7 +178,7 @@ class Parsed:
 
 @dataclass(frozen=True)
 class EventMatch:
-    events: tuple[EventDoc, ...]
+    events: tuple[EventView, ...]
     total: int  # how many matched before cutting to MAX_EVENTS
     no_upcoming: bool = False  # "next" asked but nothing is ahead: the latest past one is shown
     period: tuple[date, date] | None = None  # the days asked about ("last month"), if any
@@ -237,7 +205,7 @@ class _Phrases:
 @dataclass
 class Knowledge:
     faqs: list[FaqDoc]
-    events: list[EventDoc]
+    events: list[EventView]
     topics: list[TermDoc] = field(default_factory=list)
     regions: list[TermDoc] = field(default_factory=list)
     lexicon: Lexicon | None = None  # content/lexicon.yaml; None: the shipped one

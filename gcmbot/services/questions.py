@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gcmbot.content.dates import PartialDate
-from gcmbot.content.lifecycle import expand_yearly
+from gcmbot.content.events import EventView, event_view, with_occurrences
 from gcmbot.content.loader import Content
-from gcmbot.services.knowledge import LEXICAL, Candidate, EventDoc, FaqDoc, Knowledge, TermDoc, Tuning
+from gcmbot.services.knowledge import LEXICAL, Candidate, FaqDoc, Knowledge, TermDoc, Tuning
 from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, load_encoder
 from gcmbot.services.textmatch import words
 from gcmbot.store import Database
@@ -50,7 +49,7 @@ class Answer:
     outcome: str  # answered, suggested, declined
     kind: str  # faq, events, bot, none
     faq: FaqDoc | None = None
-    events: tuple[EventDoc, ...] = ()
+    events: tuple[EventView, ...] = ()
     more_events: int = 0
     no_upcoming: bool = False
     period: tuple[date, date] | None = None  # calendar questions about "last month", "this year"
@@ -166,14 +165,8 @@ def faq_answer(knowledge: Knowledge, faq_id: str, today: date) -> Answer | None:
 # --- building knowledge ----------------------------------------------------------------------
 
 
-def _occurrence(event: EventDoc, day: date, ident: str, today: date) -> EventDoc:
-    return dataclasses.replace(
-        event, id=ident, start=PartialDate(day), end=None, recurs=None, status="held" if day < today else "confirmed"
-    )
-
-
-def _with_yearly(events: list[EventDoc], today: date) -> list[EventDoc]:
-    out = expand_yearly(events, today, lambda e, day, ident: _occurrence(e, day, ident, today))
+def _with_yearly(events: list[EventView], today: date) -> list[EventView]:
+    out = with_occurrences(events, today)
     out.sort(key=lambda e: (e.start.sort_day, e.id))
     return out
 
@@ -186,8 +179,7 @@ def knowledge_from_content(content: Content, today: date | None = None, *, encod
     knowledge = Knowledge(
         faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, _title(sources.get(f.source)), f.translations) for f in content.faq],
         events=_with_yearly([
-            EventDoc(e.id, e.title, e.kind, e.start, e.end, e.topics, e.theme, e.place, e.country, e.region, _title(sources.get(e.source)),
-                     e.translations, e.status, e.history, e.recurs, getattr(sources.get(e.source), "url", ""))
+            dataclasses.replace(e, source_title=_title(sources.get(e.source)), source_url=getattr(sources.get(e.source), "url", ""))
             for e in content.events
         ], today),
         topics=[TermDoc(t.id, t.name, t.keywords, t.thematic) for t in content.topics],
@@ -210,14 +202,7 @@ def knowledge_from_db(db: Database, today: date | None = None) -> Knowledge:
             FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), _title(sources.get(f.source)), f.translations or {})
             for f in sorted(content_store.all_faq(session), key=lambda f: f.id)
         ]
-        events = []
-        for e in content_store.all_events(session):
-            start = PartialDate(e.start, e.start_precision, e.part)
-            end = PartialDate(e.end, e.end_precision or "day") if e.end else None
-            source = sources.get(e.source)
-            events.append(EventDoc(e.id, e.title, e.kind, start, end, tuple(e.topics or ()), e.theme, e.place, e.country, e.region,
-                                    _title(source), e.translations or {}, e.status or "confirmed", e.history or "", e.recurs,
-                                    getattr(source, "url", "") or ""))
+        events = [event_view(e, sources) for e in content_store.all_events(session)]
         topics = [TermDoc(t.id, t.name, tuple(t.data.get("keywords", ())), bool(t.data.get("thematic"))) for t in content_store.terms(session, "topic")]
         regions = [TermDoc(t.id, t.name, tuple(t.data.get("aliases", ()))) for t in content_store.terms(session, "region")]
         lexicon = content_store.lexicon(session)

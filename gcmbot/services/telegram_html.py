@@ -107,8 +107,17 @@ def plain_text(text: str) -> str:
     return _unescape(_TAG_RE.sub("", text))
 
 
+# Invisible control characters (tab and line breaks are fine) and lone UTF-16 surrogates, which are no
+# UTF-8 at all: Telegram drops or refuses them and PostgreSQL cannot store NUL.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def validate(text: str, *, max_length: int = MAX_LENGTH) -> str:
     """Return `text` unchanged if Telegram will accept it; raise InvalidHTML otherwise."""
+    control = _CONTROL_RE.search(text)
+    if control is not None:
+        raise InvalidHTML(f"an invisible control character (U+{ord(control.group()):04X}) cannot be sent: delete it "
+                          "(it often comes with text pasted from another program)", *_position(text, control.start()))
     stack: list[tuple[str, int]] = []  # (tag name, index where it opened)
     plain: list[str] = []
     i, n = 0, len(text)

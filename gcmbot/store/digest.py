@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, col, func, select
 
+from gcmbot.content.events import EventView, event_view
 from gcmbot.models import Event, Feed, FeedItem, OutboxMessage, Statement, Subscriber, utcnow
 from gcmbot.store import outbox
 
@@ -22,8 +23,9 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def events(session: Session) -> list[Event]:
-    return list(session.exec(select(Event).order_by(Event.start, Event.id)).all())
+def events(session: Session) -> list[EventView]:
+    """Every event, as the typed view digests, reminders and calendars read (content/events.py)."""
+    return [event_view(row) for row in session.exec(select(Event).order_by(Event.start, Event.id))]
 
 
 def statements_seen_since(session: Session, since: datetime) -> list[Statement]:

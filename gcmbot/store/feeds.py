@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlmodel import Session, col, func, or_, select, update
@@ -36,6 +36,15 @@ def due(session: Session, now: datetime) -> list[Feed]:
 
 
 def save_feed(session: Session, feed: Feed) -> None:
+    session.add(feed)
+
+
+def update_feed(session: Session, feed: Feed, columns: Mapping[str, object]) -> None:
+    """Write a poll's outcome (services/feed_decide.FeedUpdate.columns()) on the feed."""
+    for name, value in columns.items():
+        if name not in Feed.model_fields:
+            raise KeyError(f"Feed has no column {name!r}")
+        setattr(feed, name, value)
     session.add(feed)
 
 

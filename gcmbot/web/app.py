@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
@@ -27,7 +29,7 @@ from gcmbot.services.calendar import BadSegment, parse_segment_payload, segment_
 from gcmbot.services.feeds import FeedError
 from gcmbot.services.subscriptions import KINDS, Segment
 from gcmbot.web.render import bar_chart, telegram_preview
-from gcmbot.web.security import COOKIE, CSRF_FIELD, RateLimiter, client_key, page
+from gcmbot.web.security import COOKIE, CSRF_FIELD, TOO_LARGE, RateLimiter, client_key, page, read_form
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,15 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the login token is in a URL: never send it on
     "X-Frame-Options": "DENY",
 }
+
+
+def _host_of(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is no number)
+        return parts.hostname
+    except ValueError:
+        return None
 
 
 def _now() -> datetime:
@@ -82,7 +93,9 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
     async def login_submit(request: Request) -> Response:
         if not limiter.allow(client_key(request)):
             return render(request, "login.html", status_code=429, state="limited")
-        form = await request.form()
+        form = await read_form(request)
+        if form is None:
+            return render(request, "error.html", status_code=413, message=TOO_LARGE)
         token = str(form.get("token", ""))[:200]
         result = await run_in_threadpool(services.webauth.redeem, token) if token else None
         if result is None:
@@ -195,7 +208,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
         tz_name = str(form.get("timezone", "")) or _admin_timezone(user.admin_id)
         try:
             tz = ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. 10 000 characters are no file name
             errors["timezone"] = f"{tz_name[:64]!r} is not a timezone name (e.g. Africa/Nairobi)."
             tz = None
         if form.get("when") == "later":
@@ -273,8 +286,8 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
 
         url, kind = str(form.get("url", "")).strip()[:2000], str(form.get("kind", "rss"))
         errors, tried = {}, None
-        if not url.startswith(("http://", "https://")):
-            errors["url"] = "Give the feed's address, starting with https:// (or http://)."
+        if not url.startswith(("http://", "https://")) or not _host_of(url) or re.search(r"[\x00-\x20\x7f]", url):
+            errors["url"] = "Give the feed's address, starting with https:// (or http://), without spaces."
         elif kind not in ("rss", "atom", "reliefweb"):
             errors["kind"] = "Choose rss, atom or reliefweb."
         else:
@@ -469,6 +482,7 @@ def create_app(services, *, login_limit: int = LOGIN_LIMIT, login_window: float 
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.services = services
+    app.state.error_page = lambda request, code, message: render(request, "error.html", status_code=code, message=message, user=None)
     return app
 
 

@@ -8,11 +8,27 @@ from collections import deque
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 COOKIE = "gcmbot_session"
 CSRF_FIELD = "csrf"
+MAX_BODY = 1024 * 1024  # bytes in a form: the longest texts are a few thousand characters
+MAX_FIELD_BYTES = 64 * 1024
+TOO_LARGE = ("This form is too large (over 64 KB in one field, or 1 MB in all): nothing was saved. "
+             "Go back, shorten the text and send it again.")
+
+
+async def read_form(request: Request):
+    """The POSTed form, or None when it is too large to be one of ours (then nothing is read further)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        return None
+    try:
+        return await request.form(max_part_size=MAX_FIELD_BYTES, max_fields=2000)
+    except HTTPException:  # a field over max_part_size, too many fields, a broken multipart body
+        return None
 
 
 class RateLimiter:
@@ -51,7 +67,9 @@ def page(handler):
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         services = request.app.state.services
-        form = await request.form(max_part_size=64 * 1024) if request.method == "POST" else None
+        form = await read_form(request) if request.method == "POST" else None
+        if request.method == "POST" and form is None:
+            return request.app.state.error_page(request, 413, TOO_LARGE)
         cookie = request.cookies.get(COOKIE)
 
         def run() -> Response:

@@ -57,18 +57,19 @@ class Draft:
         return Segment(get("region"), get("constituency"), get("topic"))
 
 
-def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
+async def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
     """Region / constituency / topic names (in the admin's language) by id."""
-    return {kind: dict(context.services.broadcasts.options(kind, lang)) for kind in KINDS}
+    service = context.services.broadcasts
+    return await context.run(lambda: {kind: dict(service.options(kind, lang)) for kind in KINDS})
 
 
-def _lang(update: Update, context: BotContext) -> str:
+async def _lang(update: Update, context: BotContext) -> str:
     """Admin texts are in the admin's chat language, like everything else."""
-    return chat_language(update, context)
+    return await chat_language(update, context)
 
 
-def _t(update: Update, context: BotContext, message: str) -> str:
-    return translator(_lang(update, context)).gettext(message)
+async def _t(update: Update, context: BotContext, message: str) -> str:
+    return translator(await _lang(update, context)).gettext(message)
 
 
 
@@ -76,10 +77,10 @@ def _t(update: Update, context: BotContext, message: str) -> str:
 @admin_only("/broadcast")
 async def broadcast_command(update: Update, context: BotContext):
     if update.effective_chat.type != ChatType.PRIVATE:
-        await update.effective_message.reply_text(_t(update, context, render.PRIVATE_ONLY))
+        await update.effective_message.reply_text(await _t(update, context, render.PRIVATE_ONLY))
         return END
     draft = context.chat_data[DRAFT] = Draft()
-    text, markup = render.ask_text(draft.token, _lang(update, context))
+    text, markup = render.ask_text(draft.token, await _lang(update, context))
     await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return TYPING_TEXT
 
@@ -92,7 +93,7 @@ async def typed_text(update: Update, context: BotContext):
     try:
         draft.text = context.services.broadcasts.validate(html_source(update.effective_message))
     except InvalidHTML as exc:
-        await update.effective_message.reply_html(render.bad_html(str(exc), _lang(update, context)))
+        await update.effective_message.reply_html(render.bad_html(str(exc), await _lang(update, context)))
         return TYPING_TEXT  # ask again
     return await _ask_segment(update, context, draft)
 
@@ -111,7 +112,7 @@ async def typed_file(update: Update, context: BotContext):
     try:
         draft.text = context.services.broadcasts.validate(caption_source(message), caption=True)
     except InvalidHTML as exc:
-        await message.reply_html(render.bad_html(str(exc), _lang(update, context)))
+        await message.reply_html(render.bad_html(str(exc), await _lang(update, context)))
         return TYPING_TEXT
     draft.attachment = attachment
     return await _ask_segment(update, context, draft)
@@ -119,8 +120,8 @@ async def typed_file(update: Update, context: BotContext):
 
 async def _ask_segment(update: Update, context: BotContext, draft: Draft):
     draft.stage = "segment"
-    count = context.services.broadcasts.count(draft.segment())
-    text, markup = render.segment_menu(draft.token, draft.chosen, _options(context, _lang(update, context)), count, _lang(update, context))
+    count = await context.run(context.services.broadcasts.count, draft.segment())
+    text, markup = render.segment_menu(draft.token, draft.chosen, await _options(context, await _lang(update, context)), count, await _lang(update, context))
     await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return CHOOSING
 
@@ -135,7 +136,7 @@ async def typed_time(update: Update, context: BotContext):
 
 async def cancel(update: Update, context: BotContext):
     context.chat_data.pop(DRAFT, None)
-    await update.effective_message.reply_text(_t(update, context, render.CANCELLED))
+    await update.effective_message.reply_text(await _t(update, context, render.CANCELLED))
     return END
 
 
@@ -156,16 +157,16 @@ async def on_button(update: Update, context: BotContext):
     parts = (query.data or "").split(":")
     draft: Draft | None = context.chat_data.get(DRAFT)
     if draft is None or len(parts) < 3 or parts[1] != draft.token:
-        await query.answer(_t(update, context, render.STALE))
+        await query.answer(await _t(update, context, render.STALE))
         return None
     action, args = parts[2], parts[3:]
-    options = _options(context, _lang(update, context))
+    options = await _options(context, await _lang(update, context))
     if action not in render.ACTIONS or action in "vta" and (not args or args[0] not in render.KIND_CODES) \
             or action == "t" and (len(args) < 2 or args[1] not in options[render.KIND_CODES[args[0]]]) \
             or action in "psnwqkc" and not (draft.text or draft.attachment) \
             or action == "q" and (not args or args[0] not in render.QUICK_TIMES) \
             or action == "k" and draft.scheduled_at is None:
-        await query.answer(_t(update, context, render.UNKNOWN))
+        await query.answer(await _t(update, context, render.UNKNOWN))
         return None
     await query.answer()
     if action == "p":
@@ -179,7 +180,7 @@ async def on_button(update: Update, context: BotContext):
         if action == "n":
             draft.pin = not draft.pin
         draft.stage, draft.scheduled_at = "confirm", None
-        confirm_text, markup = render.confirm(draft.token, context.services.broadcasts.count(draft.segment()), _lang(update, context), pin=draft.pin)
+        confirm_text, markup = render.confirm(draft.token, await context.run(context.services.broadcasts.count, draft.segment()), await _lang(update, context), pin=draft.pin)
         await edit_screen(query, confirm_text, markup)
     elif action == "w":
         await _ask_time(update, context, draft)
@@ -188,14 +189,14 @@ async def on_button(update: Update, context: BotContext):
         return await _time_chosen(update, context, draft, render.QUICK_TIMES[args[0]])
     elif action == "x":
         context.chat_data.pop(DRAFT, None)
-        await edit_screen(query, _t(update, context, render.CANCELLED), None)
+        await edit_screen(query, await _t(update, context, render.CANCELLED), None)
         return END
     else:
-        await edit_screen(query, *_segment_screen(context, draft, action, args, options, _lang(update, context)))
+        await edit_screen(query, *await _segment_screen(context, draft, action, args, options, await _lang(update, context)))
     return CHOOSING
 
 
-def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options, lang: str = "en"):
+async def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[str], options, lang: str = "en"):
     """Apply a segment button (v, t, a, m) and return the screen to show."""
     draft.stage = "segment"
     kind = render.KIND_CODES[args[0]] if args else None
@@ -203,16 +204,16 @@ def _segment_screen(context: BotContext, draft: Draft, action: str, args: list[s
         draft.chosen[kind] ^= {args[1]}
     elif action == "a":
         draft.chosen[kind] = set()
-    count = context.services.broadcasts.count(draft.segment())
+    count = await context.run(context.services.broadcasts.count, draft.segment())
     if kind is None:
         return render.segment_menu(draft.token, draft.chosen, options, count, lang)
     return render.choice_menu(draft.token, kind, draft.chosen[kind], options[kind], count, lang)
 
 
 async def _preview(update: Update, context: BotContext, draft: Draft, options) -> None:
-    text, count = context.services.broadcasts.preview(draft.text, draft.segment(), caption=draft.attachment is not None)
+    text, count = await context.run(context.services.broadcasts.preview, draft.text, draft.segment(), caption=draft.attachment is not None)
     draft.stage = "confirm"
-    lang = _lang(update, context)
+    lang = await _lang(update, context)
     await edit_screen(update.callback_query, render.segment_chosen(draft.chosen, options, lang), None)
     chat, attachment = update.effective_chat, draft.attachment
     # Exactly what recipients get.
@@ -229,23 +230,23 @@ async def _preview(update: Update, context: BotContext, draft: Draft, options) -
 async def _ask_time(update: Update, context: BotContext, draft: Draft) -> None:
     """ "Schedule…": ask for the time (typed, in the admin's timezone, or a quick pick)."""
     draft.stage, draft.scheduled_at = "time", None
-    text, markup = render.ask_time(draft.token, admin_timezone(context, update.effective_user.id), _lang(update, context))
+    text, markup = render.ask_time(draft.token, await admin_timezone(context, update.effective_user.id), await _lang(update, context))
     await edit_screen(update.callback_query, text, markup)
 
 
 async def _time_chosen(update: Update, context: BotContext, draft: Draft, typed: str):
     """A time typed or picked: say it back in plain words with the button that schedules (CHOOSING),
     or say why not and wait for another (TYPING_TIME)."""
-    lang, now = _lang(update, context), utcnow()
-    tz = admin_timezone(context, update.effective_user.id)
+    lang, now = await _lang(update, context), utcnow()
+    tz = await admin_timezone(context, update.effective_user.id)
     try:
         at = scheduling.parse_when(typed, tz, now)
     except scheduling.BadTime as exc:
         why = exc.translated(translator(lang).gettext)
-        await update.effective_message.reply_html(_t(update, context, render.BAD_TIME).format(why=escape(why)))
+        await update.effective_message.reply_html((await _t(update, context, render.BAD_TIME)).format(why=escape(why)))
         return TYPING_TIME
     draft.stage, draft.scheduled_at = "confirm", at
-    count = context.services.broadcasts.count(draft.segment())
+    count = await context.run(context.services.broadcasts.count, draft.segment())
     text, markup = render.confirm_schedule(draft.token, count, when_words(at, tz, now, lang), lang, pin=draft.pin)
     if update.callback_query is not None:
         await edit_screen(update.callback_query, text, markup)
@@ -256,42 +257,43 @@ async def _time_chosen(update: Update, context: BotContext, draft: Draft, typed:
 
 async def _send(update: Update, context: BotContext, draft: Draft):
     """Send now or schedule (draft.scheduled_at): END, or TYPING_TIME when the chosen time has passed meanwhile."""
-    lang, now = _lang(update, context), utcnow()
+    lang, now = await _lang(update, context), utcnow()
     if draft.scheduled_at is not None and draft.scheduled_at <= now:
         draft.stage = "time"  # waited too long on the confirmation: ask again
-        text, markup = render.ask_time(draft.token, admin_timezone(context, update.effective_user.id), lang)
-        await edit_screen(update.callback_query, _t(update, context, render.TIME_PASSED) + "\n\n" + text, markup)
+        text, markup = render.ask_time(draft.token, await admin_timezone(context, update.effective_user.id), lang)
+        await edit_screen(update.callback_query, await _t(update, context, render.TIME_PASSED) + "\n\n" + text, markup)
         return TYPING_TIME
     context.chat_data.pop(DRAFT, None)  # a second tap on Send finds no draft: never queued twice
     try:
-        broadcast_id = context.services.broadcasts.enqueue(
+        broadcast_id = await context.run(
+            context.services.broadcasts.enqueue,
             update.effective_user.id, draft.text, draft.segment(), draft.scheduled_at, attachment=draft.attachment, pin_in_groups=draft.pin
         )
     except EmptySegment:
-        await edit_screen(update.callback_query, _t(update, context, render.EMPTY), None)
+        await edit_screen(update.callback_query, await _t(update, context, render.EMPTY), None)
         return END
-    [status] = context.services.broadcasts.status(broadcast_id)
+    [status] = await context.run(context.services.broadcasts.status, broadcast_id)
     if draft.scheduled_at is None:
         await edit_screen(update.callback_query, render.queued(broadcast_id, status.recipients, lang), None)
         return END
-    when = when_words(draft.scheduled_at, admin_timezone(context, update.effective_user.id), now, lang)
+    when = when_words(draft.scheduled_at, await admin_timezone(context, update.effective_user.id), now, lang)
     await edit_screen(update.callback_query, render.scheduled(broadcast_id, status.recipients, when, lang), None)
     return END
 
 
-def admin_timezone(context: BotContext, user_id: int) -> str:
+async def admin_timezone(context: BotContext, user_id: int) -> str:
     """The admin's own timezone (their subscription's), else GCMBOT_TIMEZONE."""
-    sub = context.services.subscriptions.get(user_id)
+    sub = await context.run(context.services.subscriptions.get, user_id)
     return sub.timezone if sub is not None else context.services.settings.timezone
 
 
-def _listing(update: Update, context: BotContext):
+async def _listing(update: Update, context: BotContext):
     """The /broadcasts message: recent broadcasts, scheduled ones with their time in the admin's words and a Cancel button."""
-    service, now, lang = context.services.broadcasts, utcnow(), _lang(update, context)
-    tz = admin_timezone(context, update.effective_user.id)
+    service, now, lang = context.services.broadcasts, utcnow(), await _lang(update, context)
+    tz = await admin_timezone(context, update.effective_user.id)
     entries, cancellable = [], []
-    for st in service.status():
-        entry = render.status(st, service.names(st.segment, lang), lang=lang)
+    for st in await context.run(service.status):
+        entry = render.status(st, await context.run(service.names, st.segment, lang), lang=lang)
         if service.is_cancellable(st, now):
             entry += "\n⏰ " + escape(when_words(st.scheduled_at, tz, now, lang))
             cancellable.append(st.id)
@@ -301,7 +303,7 @@ def _listing(update: Update, context: BotContext):
 
 @admin_only("/broadcasts")
 async def broadcasts_command(update: Update, context: BotContext) -> None:
-    text, markup = _listing(update, context)
+    text, markup = await _listing(update, context)
     await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
 
 
@@ -312,14 +314,14 @@ async def on_cancel_button(update: Update, context: BotContext) -> None:
     try:
         broadcast_id = int((query.data or "").split(":")[1])
     except (IndexError, ValueError):
-        await query.answer(_t(update, context, render.UNKNOWN))
+        await query.answer(await _t(update, context, render.UNKNOWN))
         return
-    withdrawn = context.services.broadcasts.cancel(broadcast_id, update.effective_user.id)
+    withdrawn = await context.run(context.services.broadcasts.cancel, broadcast_id, update.effective_user.id)
     if withdrawn is None:
-        await query.answer(_t(update, context, render.NOT_CANCELLABLE).format(id=broadcast_id), show_alert=True)
+        await query.answer((await _t(update, context, render.NOT_CANCELLABLE)).format(id=broadcast_id), show_alert=True)
     else:
-        await query.answer(_t(update, context, render.CANCELLED_ONE).format(id=broadcast_id, n=withdrawn))
-    text, markup = _listing(update, context)
+        await query.answer((await _t(update, context, render.CANCELLED_ONE)).format(id=broadcast_id, n=withdrawn))
+    text, markup = await _listing(update, context)
     await edit_screen(query, text, markup)
 
 

@@ -56,7 +56,7 @@ def _ref_of(chat: Chat) -> str:
 
 
 async def channel_command(update: Update, context: BotContext) -> None:
-    message, lang = update.effective_message, chat_language(update, context)
+    message, lang = update.effective_message, await chat_language(update, context)
     if update.effective_chat.type != ChatType.PRIVATE:
         await message.reply_text(render.say(lang, render.PRIVATE_ONLY))
         return
@@ -86,7 +86,7 @@ async def forwarded_post(update: Update, context: BotContext) -> None:
 
 async def _channel(update: Update, context: BotContext, ref: str | int) -> Chat | None:
     """The channel, if the bot may post there and the user administers it; otherwise says why and returns None."""
-    message, lang, user = update.effective_message, chat_language(update, context), update.effective_user
+    message, lang, user = update.effective_message, await chat_language(update, context), update.effective_user
     try:
         chat = await context.bot.get_chat(ref)
     except TelegramError:
@@ -100,7 +100,7 @@ async def _channel(update: Update, context: BotContext, ref: str | int) -> Chat 
         await message.reply_text(render.say(lang, render.BOT_CANNOT_POST, title=title))
         return None
     if not await is_chat_admin(context, chat.id, user.id, fresh=True):
-        context.services.audit.refused(user.id, "/channel")
+        await context.run(context.services.audit.refused, user.id, "/channel")
         log.info("channel link refused: %s is not an administrator of %s", hash_id(user.id), hash_id(chat.id))
         await message.reply_text(render.say(lang, render.NOT_ADMIN, title=title))
         return None
@@ -111,9 +111,9 @@ async def _link(update: Update, context: BotContext, ref: str | int) -> None:
     chat = await _channel(update, context, ref)
     if chat is None:
         return
-    lang = chat_language(update, context)
+    lang = await chat_language(update, context)
     subs = context.services.subscriptions
-    result = subs.start(chat.id, "channel", language=lang)
+    result = await context.run(subs.start, chat.id, "channel", language=lang)
     context.chat_data[CURRENT] = chat.id
     log.info("channel %s linked by %s", hash_id(chat.id), hash_id(update.effective_user.id))
     await update.effective_message.reply_html(render.linked(chat.title or _ref_of(chat), _ref_of(chat), created=result.created, lang=lang))
@@ -122,15 +122,15 @@ async def _link(update: Update, context: BotContext, ref: str | int) -> None:
 
 async def open_channel_menu(update: Update, context: BotContext, channel_id: int) -> None:
     subs = context.services.subscriptions
-    subs.new_menu_token(channel_id)
-    sub = subs.require(channel_id)
-    options = {kind: dict(subs.options(kind, sub.language)) for kind in ("region", "constituency", "topic")}
+    await context.run(subs.new_menu_token, channel_id)
+    sub = await context.run(subs.require, channel_id)
+    options = await context.run(lambda: {kind: dict(subs.options(kind, sub.language)) for kind in ("region", "constituency", "topic")})
     text, keyboard = settings_render.main_menu(sub, options)
     await update.effective_message.reply_html(text, reply_markup=markup(keyboard))
 
 
 async def _unlink(update: Update, context: BotContext, ref: str | int) -> None:
-    message, lang, user = update.effective_message, chat_language(update, context), update.effective_user
+    message, lang, user = update.effective_message, await chat_language(update, context), update.effective_user
     try:
         chat = await context.bot.get_chat(ref)
     except TelegramError:
@@ -138,10 +138,10 @@ async def _unlink(update: Update, context: BotContext, ref: str | int) -> None:
         return
     title = chat.title or _ref_of(chat)
     if not await is_chat_admin(context, chat.id, user.id, fresh=True):
-        context.services.audit.refused(user.id, "/channel off")
+        await context.run(context.services.audit.refused, user.id, "/channel off")
         await message.reply_text(render.say(lang, render.NOT_ADMIN, title=title))
         return
-    if not context.services.subscriptions.unlink_channel(chat.id):
+    if not await context.run(context.services.subscriptions.unlink_channel, chat.id):
         await message.reply_text(render.say(lang, render.NOT_LINKED, title=title))
         return
     context.chat_data.pop(CURRENT, None)

@@ -36,19 +36,21 @@ def parse_start_payload(payload: str) -> list[tuple[str, str]]:
 async def start(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(texts.tr(chat_language(update, context), texts.ADMINS_ONLY))
+        await update.effective_message.reply_text(texts.tr(await chat_language(update, context), texts.ADMINS_ONLY))
         return
     subs = context.services.subscriptions
-    language = chat_language(update, context)
+    language = await chat_language(update, context)
     notice = None
     try:
         preselect = parse_start_payload(context.args[0]) if context.args else []
-        result = subs.start(chat.id, chat.type, language=language, preselect=preselect)
+        result = await context.run(subs.start, chat.id, chat.type, language=language, preselect=preselect)
     except InvalidChoice as exc:
         notice = texts.tr(language, texts.BAD_START_LINK).format(what=html.escape(str(exc)[:64]))
-        result = subs.start(chat.id, chat.type, language=language)
-    language = chat_language(update, context)  # an existing subscriber keeps the language they chose
-    narrowed = [name for kind, value in result.preselected for vid, name in subs.options(kind, language) if vid == value]
+        result = await context.run(subs.start, chat.id, chat.type, language=language)
+    language = await chat_language(update, context, fresh=True)  # an existing subscriber keeps the language they chose
+    narrowed = [
+        name for kind, value in result.preselected for vid, name in await context.run(subs.options, kind, language) if vid == value
+    ]
     await update.effective_message.reply_html(
         texts.welcome(created=result.created, restored=result.restored, narrowed=narrowed, lang=language)
     )
@@ -60,22 +62,22 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_(update: Update, context: BotContext) -> None:
     user = update.effective_user
     await update.effective_message.reply_html(
-        texts.help_text(is_admin=context.services.settings.is_admin(user.id if user else None), lang=chat_language(update, context))
+        texts.help_text(is_admin=context.services.settings.is_admin(user.id if user else None), lang=await chat_language(update, context))
     )
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    lang = chat_language(update, context)
+    lang = await chat_language(update, context)
     if not await may_change_settings(update, context):
         await update.effective_message.reply_text(texts.tr(lang, texts.ADMINS_ONLY))
         return
-    stopped = context.services.subscriptions.stop(update.effective_chat.id)
+    stopped = await context.run(context.services.subscriptions.stop, update.effective_chat.id)
     await update.effective_message.reply_text(texts.tr(lang, texts.STOPPED if stopped else texts.NOT_SUBSCRIBED))
 
 
 async def unknown_button(update: Update, context: BotContext) -> None:
     """Every button press gets an answer, even a forged one."""
-    await update.callback_query.answer(texts.tr(chat_language(update, context), texts.UNKNOWN_BUTTON))
+    await update.callback_query.answer(texts.tr(await chat_language(update, context), texts.UNKNOWN_BUTTON))
 
 
 def register(application: Application) -> None:

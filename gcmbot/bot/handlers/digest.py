@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from datetime import datetime, timezone
@@ -26,32 +25,32 @@ def _now() -> datetime:
 
 
 async def digest_command(update: Update, context: BotContext) -> None:
-    texts = render.render_digest_view(context.services.digest.preview(update.effective_chat.id, _now()))
+    texts = render.render_digest_view(await context.run(context.services.digest.preview, update.effective_chat.id, _now()))
     for text in texts:
         await update.effective_message.reply_html(text)
-    await update.effective_message.reply_text(tr(chat_language(update, context), render.PREVIEW_NOTE))
+    await update.effective_message.reply_text(tr(await chat_language(update, context), render.PREVIEW_NOTE))
 
 
 async def events_command(update: Update, context: BotContext) -> None:
-    text = render.render_events_view(context.services.digest.events_list(update.effective_chat.id, _now()))
-    await update.effective_message.reply_html(text, reply_markup=markup(render.events_keyboard(past=False, lang=chat_language(update, context))))
+    text = render.render_events_view(await context.run(context.services.digest.events_list, update.effective_chat.id, _now()))
+    await update.effective_message.reply_html(text, reply_markup=markup(render.events_keyboard(past=False, lang=await chat_language(update, context))))
 
 
 async def events_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query.data not in (render.PAST, render.UPCOMING) or query.message is None:
-        await query.answer(tr(chat_language(update, context), render.UNKNOWN_BUTTON))
+        await query.answer(tr(await chat_language(update, context), render.UNKNOWN_BUTTON))
         return
     past = query.data == render.PAST
-    text = render.render_events_view(context.services.digest.events_list(query.message.chat.id, _now(), past=past))
+    text = render.render_events_view(await context.run(context.services.digest.events_list, query.message.chat.id, _now(), past=past))
     await query.answer()
-    await edit_screen(query, text, render.events_keyboard(past=past, lang=chat_language(update, context)))
+    await edit_screen(query, text, render.events_keyboard(past=past, lang=await chat_language(update, context)))
 
 
 async def calendar_command(update: Update, context: BotContext) -> None:
-    data = render_calendar(context.services.digest.calendar(update.effective_chat.id, _now()))
-    caption = tr(chat_language(update, context), render.CALENDAR_CAPTION)
-    feed = calendar_feed_url(context, update.effective_chat.id)
+    data = render_calendar(await context.run(context.services.digest.calendar, update.effective_chat.id, _now()))
+    caption = tr(await chat_language(update, context), render.CALENDAR_CAPTION)
+    feed = await context.run(calendar_feed_url, context, update.effective_chat.id)
     if feed:  # the web console serves the same events as a calendar apps keep up to date
         caption += "\n\n🔄 " + html.escape(feed)
     await update.effective_message.reply_document(InputFile(data, filename=render.CALENDAR_FILE), caption=caption)
@@ -74,7 +73,7 @@ async def digest_tick(context: BotContext) -> None:
     if not context.services.is_leader:
         return  # another process is the scheduler leader (README "Scaling"); dedup keys make overlap harmless anyway
     try:
-        await asyncio.to_thread(context.services.digest.send_due, _now())
+        await context.run(context.services.digest.send_due, _now())
     except Exception:  # a database hiccup must not stop the schedule
         log.exception("digest tick failed; trying again at the next tick")
 

@@ -20,7 +20,8 @@ FIRST_POLL_AFTER_SECONDS = 15
 
 @admin_only("/feeds")
 async def feeds_command(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_html(render.feed_status(context.services.feeds.status(), chat_language(update, context)))
+    status = await context.run(context.services.feeds.status)
+    await update.effective_message.reply_html(render.feed_status(status, await chat_language(update, context)))
 
 
 async def poll_feeds_job(context: BotContext) -> None:

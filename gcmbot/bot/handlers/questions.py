@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 
 
 async def _answer(update: Update, context: BotContext, text: str) -> None:
-    answer = context.services.questions.ask(text, now=utcnow())
+    answer = await context.run(context.services.questions.ask, text, now=utcnow())
     log.debug("question answered: outcome=%s matched=%s", answer.outcome, answer.matched)  # never the text
-    lang = chat_language(update, context)
+    lang = await chat_language(update, context)
     await update.effective_message.reply_html(render.answer_html(answer, lang), reply_markup=markup(render.reply_markup(answer, lang)))
 
 
@@ -35,7 +35,7 @@ async def on_text(update: Update, context: BotContext) -> None:
 async def ask_command(update: Update, context: BotContext) -> None:
     question = " ".join(context.args or []).strip()
     if not question:
-        await update.effective_message.reply_text(tr(chat_language(update, context), render.ASK_USAGE))
+        await update.effective_message.reply_text(tr(await chat_language(update, context), render.ASK_USAGE))
         return
     await _answer(update, context, question)
 
@@ -44,20 +44,20 @@ async def on_suggestion(update: Update, context: BotContext) -> None:
     """A "Did you mean" button: answer with that entry (always answer the callback query)."""
     query = update.callback_query
     faq_id = render.parse_callback(query.data)
-    answer = context.services.questions.faq(faq_id, now=utcnow()) if faq_id else None
+    answer = await context.run(context.services.questions.faq, faq_id, now=utcnow()) if faq_id else None
     if answer is None:
-        await query.answer(tr(chat_language(update, context), render.UNKNOWN_ENTRY))
+        await query.answer(tr(await chat_language(update, context), render.UNKNOWN_ENTRY))
         return
     await query.answer()
-    await query.message.reply_html(render.answer_html(answer, chat_language(update, context)))
+    await query.message.reply_html(render.answer_html(answer, await chat_language(update, context)))
 
 
 async def on_feedback(update: Update, context: BotContext) -> None:
     """A 👍 / 👎 under an answer: counted once (no chat id is stored), then the buttons go."""
     query = update.callback_query
     parsed = render.parse_feedback(query.data)
-    result = context.services.questions.vote(*parsed, now=utcnow()) if parsed else VOTE_UNKNOWN
-    await query.answer(tr(chat_language(update, context), render.VOTE_TEXTS[result]))
+    result = await context.run(context.services.questions.vote, *parsed, now=utcnow()) if parsed else VOTE_UNKNOWN
+    await query.answer(tr(await chat_language(update, context), render.VOTE_TEXTS[result]))
     if result != VOTE_UNKNOWN and query.message is not None:
         try:
             await query.edit_message_reply_markup(reply_markup=None)
@@ -67,7 +67,8 @@ async def on_feedback(update: Update, context: BotContext) -> None:
 
 @admin_only("/stats")
 async def stats_command(update: Update, context: BotContext) -> None:
-    await update.effective_message.reply_html(render.stats_html(context.services.questions.stats(now=utcnow()), chat_language(update, context)))
+    stats = await context.run(context.services.questions.stats, now=utcnow())
+    await update.effective_message.reply_html(render.stats_html(stats, await chat_language(update, context)))
 
 
 def register(application: Application) -> None:

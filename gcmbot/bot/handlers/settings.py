@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Update
@@ -42,49 +42,49 @@ TIMEZONE_TARGET = "timezone_target"  # chat_data: the chat whose timezone the pr
 TIMEZONE_TIMEOUT = 600  # seconds the prompt waits for a name
 
 
-def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
+async def _options(context: BotContext, lang: str = "en") -> dict[str, dict[str, str]]:
     subs = context.services.subscriptions
-    return {kind: dict(subs.options(kind, lang)) for kind in ("region", "constituency", "topic")}
+    return await context.run(lambda: {kind: dict(subs.options(kind, lang)) for kind in ("region", "constituency", "topic")})
 
 
-def _say(update: Update, context: BotContext, message: str) -> str:
+async def _say(update: Update, context: BotContext, message: str) -> str:
     """A module text in the chat's language."""
-    return texts.tr(chat_language(update, context), message)
+    return texts.tr(await chat_language(update, context), message)
 
 
 async def open_menu(update: Update, context: BotContext) -> None:
     """Send a fresh settings menu; older menus of this chat go stale."""
     chat_id = update.effective_chat.id
     subs = context.services.subscriptions
-    if subs.get(chat_id) is None:
-        await update.effective_message.reply_text(_say(update, context, texts.NOT_SUBSCRIBED))
+    if await context.run(subs.get, chat_id) is None:
+        await update.effective_message.reply_text(await _say(update, context, texts.NOT_SUBSCRIBED))
         return
-    subs.new_menu_token(chat_id)
-    sub = subs.require(chat_id)
-    text, keyboard = render.main_menu(sub, _options(context, sub.language))
+    await context.run(subs.new_menu_token, chat_id)
+    sub = await context.run(subs.require, chat_id)
+    text, keyboard = render.main_menu(sub, await _options(context, sub.language))
     await update.effective_message.reply_html(text, reply_markup=markup(keyboard))
 
 
 async def settings_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
+        await update.effective_message.reply_text(await _say(update, context, texts.ADMINS_ONLY))
         return
     await open_menu(update, context)
 
 
 async def mysubscription(update: Update, context: BotContext) -> None:
-    sub = context.services.subscriptions.get(update.effective_chat.id)
-    text = _say(update, context, texts.NOT_SUBSCRIBED) if sub is None else render.summary(sub, _options(context, sub.language))
+    sub = await context.run(context.services.subscriptions.get, update.effective_chat.id)
+    text = await _say(update, context, texts.NOT_SUBSCRIBED) if sub is None else render.summary(sub, await _options(context, sub.language))
     await update.effective_message.reply_html(text)
 
 
 async def timezone_command(update: Update, context: BotContext):
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
+        await update.effective_message.reply_text(await _say(update, context, texts.ADMINS_ONLY))
         return ConversationHandler.END
     if not context.args:
         context.chat_data[TIMEZONE_TARGET] = update.effective_chat.id
-        await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_ASK))
+        await update.effective_message.reply_text(await _say(update, context, render.TIMEZONE_ASK))
         return TYPING_TIMEZONE
     await _set_timezone(update, context, " ".join(context.args))
     return ConversationHandler.END
@@ -121,13 +121,13 @@ async def other_button_ends_prompt(update: Update, context: BotContext):
 
 async def cancel_prompt(update: Update, context: BotContext):
     context.chat_data.pop(TIMEZONE_TARGET, None)
-    await update.effective_message.reply_text(_say(update, context, render.PROMPT_CANCELLED))
+    await update.effective_message.reply_text(await _say(update, context, render.PROMPT_CANCELLED))
     return ConversationHandler.END
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     """/cancel outside any dialog."""
-    await update.effective_message.reply_text(_say(update, context, render.NOTHING_TO_CANCEL))
+    await update.effective_message.reply_text(await _say(update, context, render.NOTHING_TO_CANCEL))
 
 
 def _action(update: Update) -> str:
@@ -137,47 +137,47 @@ def _action(update: Update) -> str:
 
 async def _set_timezone(update: Update, context: BotContext, name: str, chat_id: int | None = None) -> None:
     try:
-        sub = context.services.subscriptions.set_timezone(chat_id or update.effective_chat.id, name)
+        sub = await context.run(context.services.subscriptions.set_timezone, chat_id or update.effective_chat.id, name)
     except InvalidChoice:
-        await update.effective_message.reply_text(_say(update, context, render.TIMEZONE_BAD).format(text=html.escape(name.strip()[:64])))
+        await update.effective_message.reply_text((await _say(update, context, render.TIMEZONE_BAD)).format(text=html.escape(name.strip()[:64])))
     except NotSubscribed:
-        await update.effective_message.reply_text(_say(update, context, texts.NOT_SUBSCRIBED))
+        await update.effective_message.reply_text(await _say(update, context, texts.NOT_SUBSCRIBED))
     else:
         await update.effective_message.reply_text(texts.tr(sub.language, render.TIMEZONE_SET).format(zone=sub.timezone))
 
 
 async def forget_command(update: Update, context: BotContext) -> None:
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
+        await update.effective_message.reply_text(await _say(update, context, texts.ADMINS_ONLY))
         return
     subs = context.services.subscriptions
-    if subs.get(update.effective_chat.id) is None:
-        await update.effective_message.reply_text(_say(update, context, render.NOTHING_STORED))
+    if await context.run(subs.get, update.effective_chat.id) is None:
+        await update.effective_message.reply_text(await _say(update, context, render.NOTHING_STORED))
         return
-    token = subs.new_menu_token(update.effective_chat.id)
-    text, keyboard = render.forget_confirm(token, chat_language(update, context))
+    token = await context.run(subs.new_menu_token, update.effective_chat.id)
+    text, keyboard = render.forget_confirm(token, await chat_language(update, context))
     await update.effective_message.reply_html(text, reply_markup=markup(keyboard))
 
 
 async def lang_command(update: Update, context: BotContext) -> None:
     """/lang fr switches; /lang alone shows the language buttons; a bad code changes nothing."""
     if not await may_change_settings(update, context):
-        await update.effective_message.reply_text(_say(update, context, texts.ADMINS_ONLY))
+        await update.effective_message.reply_text(await _say(update, context, texts.ADMINS_ONLY))
         return
     subs, chat_id = context.services.subscriptions, update.effective_chat.id
-    if subs.get(chat_id) is None:
-        await update.effective_message.reply_text(_say(update, context, texts.NOT_SUBSCRIBED))
+    if await context.run(subs.get, chat_id) is None:
+        await update.effective_message.reply_text(await _say(update, context, texts.NOT_SUBSCRIBED))
         return
     if not context.args:
-        subs.new_menu_token(chat_id)
-        text, keyboard = render.language_menu(subs.require(chat_id))
+        await context.run(subs.new_menu_token, chat_id)
+        text, keyboard = render.language_menu(await context.run(subs.require, chat_id))
         await update.effective_message.reply_html(text, reply_markup=markup(keyboard))
         return
     code = context.args[0].strip().lower()
     try:
-        sub = subs.set_language(chat_id, code)
+        sub = await context.run(subs.set_language, chat_id, code)
     except InvalidChoice:
-        await update.effective_message.reply_html(texts.language_bad(code, chat_language(update, context)))
+        await update.effective_message.reply_html(texts.language_bad(code, await chat_language(update, context)))
         return
     await update.effective_message.reply_text(texts.language_set(sub.language))
 
@@ -201,60 +201,60 @@ class Press:
 Screen = tuple[str, Keyboard | None]
 
 
-def main_screen(context: BotContext, press: Press) -> Screen:
+async def main_screen(context: BotContext, press: Press) -> Screen:
     if press.action == render.DONE:
         return render.done(press.sub, press.options), None
     return render.main_menu(press.sub, press.options)
 
 
-def choices_screen(context: BotContext, press: Press) -> Screen:
-    subs, chat_id = context.services.subscriptions, press.sub.chat_id
+async def choices_screen(context: BotContext, press: Press) -> Screen:
+    subs, chat_id, run = context.services.subscriptions, press.sub.chat_id, context.run
     kind = render.KIND_CODES[press.args[0]]
     sub = press.sub
     if press.action == render.TOGGLE:
-        sub = subs.toggle(chat_id, kind, press.args[1])
+        sub = await run(subs.toggle, chat_id, kind, press.args[1])
     elif press.action == render.ALL:
-        sub = subs.set_all(chat_id, kind)
+        sub = await run(subs.set_all, chat_id, kind)
     return render.choice_menu(sub, kind, press.options[kind])
 
 
-def digest_screen(context: BotContext, press: Press) -> Screen:
-    subs, chat_id, action, args = context.services.subscriptions, press.sub.chat_id, press.action, press.args
+async def digest_screen(context: BotContext, press: Press) -> Screen:
+    subs, chat_id, action, args, run = context.services.subscriptions, press.sub.chat_id, press.action, press.args, context.run
     sub = press.sub
     if action == render.WEEKDAY:
-        sub = subs.set_digest(chat_id, None if args[0] == "off" else int(args[0]))
+        sub = await run(subs.set_digest, chat_id, None if args[0] == "off" else int(args[0]))
     elif action == render.HOUR:
-        sub = subs.choose_digest_hour(chat_id, int(args[0]))
+        sub = await run(subs.choose_digest_hour, chat_id, int(args[0]))
     elif action == render.REMIND_DAYS:
-        sub = subs.choose_reminder_days(chat_id, int(args[0]))
+        sub = await run(subs.choose_reminder_days, chat_id, int(args[0]))
     elif action == render.FLAG:
-        sub = subs.toggle_flag(chat_id, render.FLAGS[args[0]])
+        sub = await run(subs.toggle_flag, chat_id, render.FLAGS[args[0]])
     elif action == render.QUIET:
-        sub = subs.set_quiet(chat_id, args[0])
+        sub = await run(subs.set_quiet, chat_id, args[0])
     return render.digest_menu(sub)
 
 
-def timezone_screen(context: BotContext, press: Press) -> Screen:
+async def timezone_screen(context: BotContext, press: Press) -> Screen:
     subs, sub = context.services.subscriptions, press.sub
     if press.action == render.SET_TIMEZONE:
-        sub = subs.set_timezone(sub.chat_id, ":".join(press.args))
+        sub = await context.run(subs.set_timezone, sub.chat_id, ":".join(press.args))
     else:  # the menu's chat (this one, or a channel's): timezone_dialog takes a typed name next
         context.chat_data[TIMEZONE_TARGET] = sub.chat_id
-    return render.timezone_menu(sub, subs.timezones_for_regions())
+    return render.timezone_menu(sub, await context.run(subs.timezones_for_regions))
 
 
-def language_screen(context: BotContext, press: Press) -> Screen:
+async def language_screen(context: BotContext, press: Press) -> Screen:
     sub = press.sub
     if press.action == render.SET_LANGUAGE:
-        sub = context.services.subscriptions.set_language(sub.chat_id, press.args[0])
+        sub = await context.run(context.services.subscriptions.set_language, sub.chat_id, press.args[0])
     return render.language_menu(sub)
 
 
-def forget_screen(context: BotContext, press: Press) -> Screen:
+async def forget_screen(context: BotContext, press: Press) -> Screen:
     """/forget's confirmation: Delete everything or Cancel."""
     sub, answer = press.sub, press.args[0]
     if answer == "yes":
-        deleted = context.services.subscriptions.forget(sub.chat_id)
+        deleted = await context.run(context.services.subscriptions.forget, sub.chat_id)
         context.application.drop_chat_data(sub.chat_id)
         forget_cached_admins(context, sub.chat_id)
         return render.forgotten(deleted, sub.language), None
@@ -263,7 +263,7 @@ def forget_screen(context: BotContext, press: Press) -> Screen:
     raise InvalidChoice(answer)
 
 
-SCREENS: dict[str, Callable[[BotContext, Press], Screen]] = {
+SCREENS: dict[str, Callable[[BotContext, Press], Awaitable[Screen]]] = {
     "main": main_screen, "choices": choices_screen, "digest": digest_screen,
     "timezone": timezone_screen, "language": language_screen, "forget": forget_screen,
 }
@@ -282,20 +282,20 @@ async def _live_menu(update: Update, context: BotContext) -> Subscription | None
     except ValueError:
         channel_id, token = None, ""
     if channel_id is not None:  # a channel's menu, in its admin's private chat
-        sub = subs.get(channel_id) if query.message and query.message.chat.type == "private" else None
+        sub = await context.run(subs.get, channel_id) if query.message and query.message.chat.type == "private" else None
         if sub is None or not sub.is_channel or token != sub.menu_token:
-            await query.answer(_say(update, context, render.STALE), show_alert=False)
+            await query.answer(await _say(update, context, render.STALE), show_alert=False)
             return None
         if not await is_chat_admin(context, channel_id, update.effective_user.id):
-            await query.answer(_say(update, context, texts.CHANNEL_ADMINS_ONLY), show_alert=True)
+            await query.answer(await _say(update, context, texts.CHANNEL_ADMINS_ONLY), show_alert=True)
             return None
         return sub
-    sub = subs.get(chat_id) if chat_id is not None else None
+    sub = await context.run(subs.get, chat_id) if chat_id is not None else None
     if sub is None or len(parts) < 3 or token != sub.menu_token:
-        await query.answer(_say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
+        await query.answer(await _say(update, context, render.STALE if sub is not None else texts.NOT_SUBSCRIBED), show_alert=False)
         return None
     if not await may_change_settings(update, context):
-        await query.answer(_say(update, context, texts.ADMINS_ONLY), show_alert=True)
+        await query.answer(await _say(update, context, texts.ADMINS_ONLY), show_alert=True)
         return None
     return sub
 
@@ -313,9 +313,9 @@ async def on_button(update: Update, context: BotContext) -> bool:
     try:
         if screen is None:
             raise InvalidChoice(action)
-        text, keyboard = screen(context, Press(sub, action, parts[3:], _options(context, sub.language)))
+        text, keyboard = await screen(context, Press(sub, action, parts[3:], await _options(context, sub.language)))
     except (InvalidChoice, KeyError, ValueError, IndexError):
-        await query.answer(_say(update, context, render.UNKNOWN))
+        await query.answer(await _say(update, context, render.UNKNOWN))
         return False
     await query.answer()
     await edit_screen(query, text, keyboard)
@@ -334,7 +334,7 @@ async def on_membership(update: Update, context: BotContext) -> None:
     )
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED) or lost_channel_rights:
         # Removed, blocked, or (in a channel) no right to post any more: the chat is unlinked.
-        if context.services.subscriptions.mark_inactive(chat_id):
+        if await context.run(context.services.subscriptions.mark_inactive, chat_id):
             log.info("bot removed, blocked or without rights; subscriber marked inactive (chat type %s)", change.chat.type)
         forget_cached_admins(context, chat_id)
     elif change.chat.type == "channel":
@@ -355,7 +355,7 @@ async def on_membership(update: Update, context: BotContext) -> None:
 async def on_migrate(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message.migrate_to_chat_id:
-        context.services.subscriptions.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+        await context.run(context.services.subscriptions.migrate_chat, message.chat.id, message.migrate_to_chat_id)
 
 
 def timezone_dialog() -> ConversationHandler:

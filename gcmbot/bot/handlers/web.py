@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from html import escape
 
 from telegram import Update
@@ -27,7 +26,7 @@ def login_message(url: str, lang: str = "en") -> str:
 
 @admin_only("/web")
 async def web_command(update: Update, context: BotContext) -> None:
-    _ = translator(chat_language(update, context)).gettext
+    _ = translator(await chat_language(update, context)).gettext
     if update.effective_chat.type != ChatType.PRIVATE:
         await update.effective_message.reply_text(_(PRIVATE_ONLY))
         return
@@ -35,8 +34,8 @@ async def web_command(update: Update, context: BotContext) -> None:
     if settings.web_port is None and settings.web_url is None:
         await update.effective_message.reply_html(escape(_(CONSOLE_OFF)).format(command="<code>gcmbot web</code>"))
         return
-    token = await asyncio.to_thread(context.services.webauth.issue_link_token, update.effective_user.id)
-    await update.effective_message.reply_html(login_message(f"{settings.web_base_url}/login/{token}", chat_language(update, context)))
+    token = await context.run(context.services.webauth.issue_link_token, update.effective_user.id)
+    await update.effective_message.reply_html(login_message(f"{settings.web_base_url}/login/{token}", await chat_language(update, context)))
 
 
 def register(application: Application) -> None:
