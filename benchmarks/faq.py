@@ -8,8 +8,10 @@ Three sets:
   test      the other half, never used for choosing anything;
   held-out  tests/data/questions_heldout.yaml, written before the first tuning (looked at since:
             now extra tuning data);
-  fresh     tests/data/questions_heldout2.yaml, written before the second session's tuning and
-            never tuned on: its figure is the honest one.
+  held-out-2  tests/data/questions_heldout2.yaml, written before the second session's changes;
+            measured before and after them, its misses seen: tuning data after that;
+  held-out-3  tests/data/questions_heldout3.yaml, written after held-out-2 was measured and before
+            any later change; never tuned on: its figure is the honest one.
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
 a decline or a "Did you mean" that misses is only a miss. Wrong answers are counted apart.
 
@@ -45,7 +47,8 @@ from gcmbot.services.semantic import VectorCache, load_encoder  # noqa: E402
 
 EVAL_FILE = ROOT / "tests" / "data" / "questions.yaml"
 HELDOUT_FILE = ROOT / "tests" / "data" / "questions_heldout.yaml"
-FRESH_FILE = ROOT / "tests" / "data" / "questions_heldout2.yaml"
+HELDOUT2_FILE = ROOT / "tests" / "data" / "questions_heldout2.yaml"
+HELDOUT3_FILE = ROOT / "tests" / "data" / "questions_heldout3.yaml"
 TUNE_EXTRA_FILE = ROOT / "tests" / "data" / "questions_tune_extra.yaml"
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -65,13 +68,15 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     today, items = load_eval(EVAL_FILE)
     h_today, held = load_eval(HELDOUT_FILE)
     x_today, extra = load_eval(TUNE_EXTRA_FILE)
-    f_today, fresh = load_eval(FRESH_FILE)
+    h2_today, held2 = load_eval(HELDOUT2_FILE)
+    h3_today, held3 = load_eval(HELDOUT3_FILE)
     return {
         "tune": (today, [i for i in items if split_of(i["q"]) == "tune"], False),
         "tune-extra": (x_today, extra, True),
         "test": (today, [i for i in items if split_of(i["q"]) == "test"], False),
         "held-out": (h_today, held, True),
-        "fresh": (f_today, fresh, True),
+        "held-out-2": (h2_today, held2, True),
+        "held-out-3": (h3_today, held3, True),
     }
 
 
@@ -279,9 +284,10 @@ def main() -> None:
 
     sets = load_sets()
     if args.tune:
-        best = tune(knowledge, [sets["tune"], sets["tune-extra"], sets["held-out"]], tuple(args.fusion.split(",")))[0][1]
+        tuning_sets = [sets["tune"], sets["tune-extra"], sets["held-out"], sets["held-out-2"]]
+        best = tune(knowledge, tuning_sets, tuple(args.fusion.split(",")))[0][1]
         print(f"with the best settings found on the tuning sets: {best}")
-        for set_name in ("test", "fresh"):
+        for set_name in ("test", "held-out-3"):
             today, items, lenient = sets[set_name]
             report(set_name, evaluate_items(knowledge, today, items, lenient, tuning=best), args.verbose)
         return

@@ -489,7 +489,7 @@ async def test_schedule_job_runs_in_the_bot(services, fake_api):
 
 
 def test_commands_are_listed():
-    from gcmbot.bot import texts
+    from gcmbot.render import texts
 
     names = [c for c, _ in texts.COMMANDS]
     assert {"digest", "events", "calendar"} <= set(names)

@@ -9,7 +9,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from fakebotapi import button, tap
-from gcmbot.bot.render import answers as render
+from gcmbot.render import answers as render
 from gcmbot.cli import main as cli_main
 from gcmbot.models import AnswerFeedback
 from gcmbot.services.questions import DOWN, UP, QuestionStats, VOTE_RECORDED, VOTE_REPEATED, VOTE_UNKNOWN

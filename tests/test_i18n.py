@@ -12,7 +12,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
 from gcmbot import i18n
-from gcmbot.bot import texts
+from gcmbot.render import texts
 from gcmbot.content.dates import PartialDate, format_range
 from gcmbot.render.digest import render_digest_view
 
@@ -239,7 +239,7 @@ async def test_question_in_spanish_is_answered_in_spanish(running_bot, services)
 
 
 def test_an_entry_without_a_translation_falls_back_to_english_silently():
-    from gcmbot.bot.render.answers import answer_html
+    from gcmbot.render.answers import answer_html
     from gcmbot.services.knowledge import FaqDoc
     from gcmbot.services.questions import Answer
 

@@ -19,6 +19,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "gcmbot.content": (*_LOWER, "gcmbot.services", "gcmbot.store"),
     # The words: data in, text out; no Telegram objects, no database.
     "gcmbot.render": ("telegram", "gcmbot.bot", "gcmbot.store", "gcmbot.cli", "gcmbot.web", "gcmbot.app"),
+    # The web console and the composition root run without Telegram (the bot starts the console, not the reverse).
+    "gcmbot.web": ("telegram", "gcmbot.bot", "gcmbot.cli"),
+    "gcmbot.app": ("telegram", "gcmbot.bot", "gcmbot.cli", "gcmbot.web"),
 }
 
 
@@ -63,6 +66,16 @@ def violations(layer: str, forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_layers_import_one_way(layer):
     assert violations(layer, FORBIDDEN[layer]) == []
+
+
+def test_the_command_line_reaches_telegram_only_through_the_transport():
+    """The CLI's texts come from gcmbot.render; of gcmbot.bot it uses serve, make_bot,
+    delivery_worker and fetch_username, all from gcmbot.bot.transport."""
+    found = [v for v in violations("gcmbot.cli", ("telegram", "gcmbot.bot")) if not v.endswith(TRANSPORT_IMPORTS)]
+    assert found == []
+
+
+TRANSPORT_IMPORTS = tuple(f" imports gcmbot.bot.transport{name}" for name in ("", ".serve", ".make_bot", ".delivery_worker", ".fetch_username"))
 
 
 def test_the_check_sees_imports_in_function_bodies(tmp_path, monkeypatch):

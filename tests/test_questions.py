@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from conftest import CONTENT_DIR, ROOT
-from gcmbot.bot.render import answers as render
+from gcmbot.render import answers as render
 from gcmbot.cli import main as cli_main
 from gcmbot.content import load_content
 from gcmbot.models import QuestionLog

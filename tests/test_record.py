@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from conftest import CONTENT_DIR
-from gcmbot.bot.render.answers import answer_plain
+from gcmbot.render.answers import answer_plain
 from gcmbot.cli import main
 from gcmbot.content import load_content
 from gcmbot.content.loader import check_content, record_warnings

@@ -1,6 +1,8 @@
-"""The Telegram side: thin handlers that parse updates, call services and render replies.
+"""The Telegram side: thin handlers that parse updates, call services and reply with texts and
+keyboards from gcmbot.render; the outbox's Telegram sender; make_bot and its rate limiter.
 
-May import services, store (through services), models, i18n and config; nothing below imports it.
+May import render, services, store (through services), models, i18n and config; nothing below
+imports it, and the CLI only through gcmbot.bot.transport (tests/test_imports.py).
 """
 
 import os

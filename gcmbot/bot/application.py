@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, CallbackQueryHandler, ContextTypes, Defaults
 
 from gcmbot.app import Services
-from gcmbot.bot import texts
+from gcmbot.render import texts
 from gcmbot.bot.botapi import budget_of, make_bot
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.handlers import broadcast, channels, core, digest, feeds, questions, settings

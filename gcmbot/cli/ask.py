@@ -35,7 +35,7 @@ def _day(value: str) -> date:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from gcmbot.bot.render.answers import answer_plain
+    from gcmbot.render.answers import answer_plain
 
     settings = load_settings()
     encoder = load_encoder(settings.encoder)  # None (lexical answers) when off or not installed
@@ -72,7 +72,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from gcmbot.app import build_services
-    from gcmbot.bot.render.answers import stats_plain
+    from gcmbot.render.answers import stats_plain
     from gcmbot.models import utcnow
 
     if args.days < 1:

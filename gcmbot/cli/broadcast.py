@@ -170,8 +170,7 @@ def _status(broadcast_id: int | None) -> int:
 
 def _deliver(broadcast_id: int) -> int:
     """Run a delivery worker here until the broadcast is done, printing progress."""
-    from gcmbot.bot.application import delivery_worker
-    from gcmbot.bot.botapi import make_bot
+    from gcmbot.bot.transport import delivery_worker, make_bot
 
     settings = load_settings()
     settings.require_token()

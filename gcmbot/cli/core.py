@@ -38,7 +38,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from gcmbot.bot.serve import serve
+    from gcmbot.bot.transport import serve
 
     settings = load_settings()
     settings.require_token()

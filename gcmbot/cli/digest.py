@@ -133,7 +133,7 @@ def cmd_send_due(args: argparse.Namespace) -> int:
     services = _services()
     try:
         if not args.no_deliver:
-            from gcmbot.bot.sender import fetch_username
+            from gcmbot.bot.transport import fetch_username
 
             services.set_bot_username(asyncio.run(fetch_username(settings)))
         report = services.digest.send_due(now)
@@ -147,8 +147,7 @@ def cmd_send_due(args: argparse.Namespace) -> int:
 
 
 async def _deliver(services: Services) -> dict[str, int]:
-    from gcmbot.bot.application import delivery_worker
-    from gcmbot.bot.botapi import make_bot
+    from gcmbot.bot.transport import delivery_worker, make_bot
 
     async with make_bot(services.settings, db=services.db) as bot:
         worker = delivery_worker(services, bot)

@@ -50,7 +50,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     services = build_services(load_settings())
     services.db.upgrade(services.settings.migrations_dir)
     if services.settings.token:  # alerts end with a start link to the bot (its username from getMe)
-        from gcmbot.bot.sender import fetch_username
+        from gcmbot.bot.transport import fetch_username
 
         services.set_bot_username(asyncio.run(fetch_username(services.settings)))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 LANGS = ("en", "es", "fr", "ar")
-# The bot questions that have an answer (bot/render/answers.py INTENT_TEXTS keeps in step).
+# The bot questions that have an answer (render/answers.py INTENT_TEXTS keeps in step).
 INTENTS = ("stop", "forget", "subscription", "digest", "settings", "start", "help")
 TIME_VALUES = ("next", "first", "last")
 PERIOD_UNITS = ("week", "month", "year")

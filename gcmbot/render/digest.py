@@ -1,4 +1,5 @@
-"""The words of the weekly digest, event reminders, /events and the record note for admins.
+"""The words of the weekly digest, event reminders, /events (and its buttons), /calendar and the
+record note for admins.
 
 Pure: data in (services.digest's DigestView / EventsView, snapshots of events, statements and
 feed items), Telegram HTML out. Every block is complete HTML, so `pack` may split between blocks.
@@ -12,6 +13,7 @@ from typing import Any
 
 from gcmbot.content.dates import PartialDate, format_day, format_range
 from gcmbot.i18n import N_, comma, isolate_html, translator
+from gcmbot.render.keyboard import Button, Keyboard
 from gcmbot.render.markup import LIMIT, esc, safe_url, tg_len
 from gcmbot.render.sharing import share_line
 from gcmbot.services.digest import DigestView, EventsView
@@ -282,3 +284,25 @@ class Renderer:
 
 
 RENDERER = Renderer()
+
+
+# --- /digest, /events and /calendar: buttons and fixed texts -----------------------
+
+# Callback data of the /events buttons: exactly these two values are valid.
+PAST, UPCOMING = "ev:past", "ev:up"
+
+
+def events_keyboard(*, past: bool, lang: str = "en") -> Keyboard:
+    _ = translator(lang).gettext
+    if past:
+        return [[Button("📅 " + _("Upcoming events"), UPCOMING)]]
+    return [[Button("🗂 " + _("Past events"), PAST)]]
+
+
+CALENDAR_FILE = "gcm-events.ics"
+CALENDAR_CAPTION = N_(
+    "Consultations and milestones for your choices. Open the file to add them to your calendar app. "
+    "Events known only to the month span it and say “dates tbc”."
+)
+PREVIEW_NOTE = N_("This preview does not replace your weekly digest.")
+UNKNOWN_BUTTON = N_("This button is not valid.")

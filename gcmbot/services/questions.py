@@ -44,7 +44,7 @@ ANSWERED, SUGGESTED, DECLINED = "answered", "suggested", "declined"
 
 @dataclass(frozen=True)
 class Answer:
-    """What to tell the person. Rendered by bot/render/answers.py (HTML) and the CLI (plain text)."""
+    """What to tell the person. Rendered by gcmbot/render/answers.py (HTML) and the CLI (plain text)."""
 
     outcome: str  # answered, suggested, declined
     kind: str  # faq, events, bot, none

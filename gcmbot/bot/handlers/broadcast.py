@@ -21,14 +21,15 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.incoming import caption_source, html_source
+from gcmbot.bot.keyboards import markup as to_markup
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import admin_only, is_admin
 from gcmbot.bot.replies import dialog, edit_screen
-from gcmbot.bot.render import broadcast as render
 from gcmbot.i18n import translator
-from gcmbot.render import broadcast as broadcast_texts
-from gcmbot.render.when import describe as when_words
 from gcmbot.models import utcnow
+from gcmbot.render import broadcast as render
+from gcmbot.render.when import describe as when_words
 from gcmbot.services import scheduling
 from gcmbot.services.broadcast import Attachment, EmptySegment, InvalidHTML
 from gcmbot.services.subscriptions import KINDS, Segment
@@ -80,7 +81,7 @@ async def broadcast_command(update: Update, context: BotContext):
         return END
     draft = context.chat_data[DRAFT] = Draft()
     text, markup = render.ask_text(draft.token, await _lang(update, context))
-    await update.effective_message.reply_html(text, reply_markup=markup)
+    await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return TYPING_TEXT
 
 
@@ -90,7 +91,7 @@ async def typed_text(update: Update, context: BotContext):
     if draft is None or not is_admin(update, context):
         return END
     try:
-        draft.text = context.services.broadcasts.validate(render.html_source(update.effective_message))
+        draft.text = context.services.broadcasts.validate(html_source(update.effective_message))
     except InvalidHTML as exc:
         await update.effective_message.reply_html(render.bad_html(str(exc), await _lang(update, context)))
         return TYPING_TEXT  # ask again
@@ -109,7 +110,7 @@ async def typed_file(update: Update, context: BotContext):
     else:
         attachment = Attachment("photo", "photo.jpg", message.photo[-1].file_id)
     try:
-        draft.text = context.services.broadcasts.validate(render.caption_source(message), caption=True)
+        draft.text = context.services.broadcasts.validate(caption_source(message), caption=True)
     except InvalidHTML as exc:
         await message.reply_html(render.bad_html(str(exc), await _lang(update, context)))
         return TYPING_TEXT
@@ -121,7 +122,7 @@ async def _ask_segment(update: Update, context: BotContext, draft: Draft):
     draft.stage = "segment"
     count = await context.run(context.services.broadcasts.count, draft.segment())
     text, markup = render.segment_menu(draft.token, draft.chosen, await _options(context, await _lang(update, context)), count, await _lang(update, context))
-    await update.effective_message.reply_html(text, reply_markup=markup)
+    await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return CHOOSING
 
 
@@ -223,7 +224,7 @@ async def _preview(update: Update, context: BotContext, draft: Draft, options) -
     else:
         await chat.send_document(attachment.file_id, caption=text or None)
     confirm_text, markup = render.confirm(draft.token, count, lang, pin=draft.pin)
-    await update.effective_chat.send_message(confirm_text, reply_markup=markup)
+    await update.effective_chat.send_message(confirm_text, reply_markup=to_markup(markup))
 
 
 async def _ask_time(update: Update, context: BotContext, draft: Draft) -> None:
@@ -250,7 +251,7 @@ async def _time_chosen(update: Update, context: BotContext, draft: Draft, typed:
     if update.callback_query is not None:
         await edit_screen(update.callback_query, text, markup)
     else:
-        await update.effective_message.reply_html(text, reply_markup=markup)
+        await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
     return CHOOSING
 
 
@@ -292,7 +293,7 @@ async def _listing(update: Update, context: BotContext):
     tz = await admin_timezone(context, update.effective_user.id)
     entries, cancellable = [], []
     for st in await context.run(service.status):
-        entry = broadcast_texts.status(st, await context.run(service.names, st.segment, lang), lang=lang)
+        entry = render.status(st, await context.run(service.names, st.segment, lang), lang=lang)
         if service.is_cancellable(st, now):
             entry += "\n⏰ " + escape(when_words(st.scheduled_at, tz, now, lang))
             cancellable.append(st.id)
@@ -303,7 +304,7 @@ async def _listing(update: Update, context: BotContext):
 @admin_only("/broadcasts")
 async def broadcasts_command(update: Update, context: BotContext) -> None:
     text, markup = await _listing(update, context)
-    await update.effective_message.reply_html(text, reply_markup=markup)
+    await update.effective_message.reply_html(text, reply_markup=to_markup(markup))
 
 
 @admin_only("broadcast cancel button")

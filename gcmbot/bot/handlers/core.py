@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from gcmbot.bot import texts
+from gcmbot.render import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.handlers.settings import open_menu

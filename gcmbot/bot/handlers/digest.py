@@ -10,12 +10,12 @@ from telegram import InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from gcmbot.bot.context import BotContext
-from gcmbot.bot.replies import edit_screen
+from gcmbot.bot.keyboards import markup
 from gcmbot.bot.lang import chat_language
-from gcmbot.bot.texts import tr
-from gcmbot.bot.render import digest as render
-from gcmbot.render import digest as texts_of
+from gcmbot.bot.replies import edit_screen
+from gcmbot.render import digest as render
 from gcmbot.render.calendar import render_calendar
+from gcmbot.render.texts import tr
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +25,15 @@ def _now() -> datetime:
 
 
 async def digest_command(update: Update, context: BotContext) -> None:
-    texts = texts_of.render_digest_view(await context.run(context.services.digest.preview, update.effective_chat.id, _now()))
+    texts = render.render_digest_view(await context.run(context.services.digest.preview, update.effective_chat.id, _now()))
     for text in texts:
         await update.effective_message.reply_html(text)
     await update.effective_message.reply_text(tr(await chat_language(update, context), render.PREVIEW_NOTE))
 
 
 async def events_command(update: Update, context: BotContext) -> None:
-    text = texts_of.render_events_view(await context.run(context.services.digest.events_list, update.effective_chat.id, _now()))
-    await update.effective_message.reply_html(text, reply_markup=render.events_keyboard(past=False, lang=await chat_language(update, context)))
+    text = render.render_events_view(await context.run(context.services.digest.events_list, update.effective_chat.id, _now()))
+    await update.effective_message.reply_html(text, reply_markup=markup(render.events_keyboard(past=False, lang=await chat_language(update, context))))
 
 
 async def events_button(update: Update, context: BotContext) -> None:
@@ -42,7 +42,7 @@ async def events_button(update: Update, context: BotContext) -> None:
         await query.answer(tr(await chat_language(update, context), render.UNKNOWN_BUTTON))
         return
     past = query.data == render.PAST
-    text = texts_of.render_events_view(await context.run(context.services.digest.events_list, query.message.chat.id, _now(), past=past))
+    text = render.render_events_view(await context.run(context.services.digest.events_list, query.message.chat.id, _now(), past=past))
     await query.answer()
     await edit_screen(query, text, render.events_keyboard(past=past, lang=await chat_language(update, context)))
 

@@ -9,11 +9,12 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from gcmbot.bot.context import BotContext
+from gcmbot.bot.keyboards import markup
 from gcmbot.bot.lang import chat_language
-from gcmbot.bot.texts import tr
 from gcmbot.bot.permissions import admin_only
-from gcmbot.bot.render import answers as render
 from gcmbot.models import utcnow
+from gcmbot.render import answers as render
+from gcmbot.render.texts import tr
 from gcmbot.services.questions import VOTE_UNKNOWN
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ async def _answer(update: Update, context: BotContext, text: str) -> None:
     answer = await context.run(context.services.questions.ask, text, now=utcnow())
     log.debug("question answered: outcome=%s matched=%s", answer.outcome, answer.matched)  # never the text
     lang = await chat_language(update, context)
-    await update.effective_message.reply_html(render.answer_html(answer, lang), reply_markup=render.reply_markup(answer, lang))
+    await update.effective_message.reply_html(render.answer_html(answer, lang), reply_markup=markup(render.reply_markup(answer, lang)))
 
 
 async def on_text(update: Update, context: BotContext) -> None:

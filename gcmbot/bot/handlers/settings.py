@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from gcmbot.bot import texts
+from gcmbot.render import texts
 from gcmbot.bot.context import BotContext
 from gcmbot.bot.lang import chat_language
 from gcmbot.bot.permissions import forget_cached_admins, is_chat_admin, may_change_settings

@@ -11,12 +11,10 @@ import html
 import re
 from datetime import date
 
-from telegram import InlineKeyboardButton as Button
-from telegram import InlineKeyboardMarkup as Markup
-
 from gcmbot.content.dates import format_day, format_range
 from gcmbot.i18n import N_, comma, isolate_html, translator
 from gcmbot.content.events import EventView, translated
+from gcmbot.render.keyboard import Button, Keyboard
 from gcmbot.services.questions import (
     ANSWERED, DOWN, SUGGESTED, UP, VOTE_RECORDED, VOTE_REPEATED, VOTE_UNKNOWN, Answer, QuestionStats,
 )
@@ -179,21 +177,21 @@ def _calendar_html(answer: Answer, lang: str) -> str:
     return "\n\n".join(parts)
 
 
-def suggestions_markup(answer: Answer, lang: str = "en") -> Markup | None:
+def suggestions_markup(answer: Answer, lang: str = "en") -> Keyboard | None:
     if answer.outcome != SUGGESTED or not answer.suggestions:
         return None
-    return Markup([[Button(_label(translated(c, "question", lang)), callback_data=f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions])
+    return [[Button(_label(translated(c, "question", lang)), f"{CALLBACK_PREFIX}{c.id}")] for c in answer.suggestions]
 
 
-def feedback_markup(answer: Answer) -> Markup | None:
+def feedback_markup(answer: Answer) -> Keyboard | None:
     """👍 / 👎 under an answer from the content (once rated, the handler removes them)."""
     if not answer.feedback_token:
         return None
     token = answer.feedback_token
-    return Markup([[Button("👍", callback_data=f"{FEEDBACK_PREFIX}u:{token}"), Button("👎", callback_data=f"{FEEDBACK_PREFIX}d:{token}")]])
+    return [[Button("👍", f"{FEEDBACK_PREFIX}u:{token}"), Button("👎", f"{FEEDBACK_PREFIX}d:{token}")]]
 
 
-def reply_markup(answer: Answer, lang: str = "en") -> Markup | None:
+def reply_markup(answer: Answer, lang: str = "en") -> Keyboard | None:
     """The buttons under an answer: "Did you mean" suggestions, or 👍 / 👎."""
     return suggestions_markup(answer, lang) or feedback_markup(answer)
 

@@ -1,1 +1,0 @@
-"""Rendering: turn service results into Telegram HTML and keyboards. No I/O, no decisions."""
