@@ -14,7 +14,10 @@ from gcmbot.models import OutboxMessage
 from gcmbot.services.delivery import DeliveryWorker, Limits
 from gcmbot.store import Database, outbox
 
-FAST = Limits(per_second=1000, private_interval=0, group_interval=0, concurrency=32)
+# One request at a time per worker: 200 sends then take each worker a few hundred milliseconds,
+# so the other worker is certainly running meanwhile (with 32 requests at once, one worker could finish
+# the whole queue before the other's first query returned on a loaded machine).
+ONE_AT_A_TIME = Limits(per_second=1000, private_interval=0, group_interval=0, concurrency=1)
 
 
 async def test_two_delivery_workers_never_send_the_same_row_twice(db, fake_api):
@@ -34,7 +37,7 @@ async def test_two_delivery_workers_never_send_the_same_row_twice(db, fake_api):
             with db.session() as s:
                 rows = [outbox.Outgoing(10_000 + i, "broadcast", f"b:{round_}:{i}", f"message {round_}:{i}") for i in range(200)]
                 assert outbox.enqueue(s, rows) == 200
-            workers = [DeliveryWorker(engine, TelegramSender(bot), limits=FAST) for engine, bot in zip(engines, bots)]
+            workers = [DeliveryWorker(engine, TelegramSender(bot), limits=ONE_AT_A_TIME) for engine, bot in zip(engines, bots)]
             await asyncio.gather(*(w.drain() for w in workers))
             received = Counter(call["text"] for call in fake_api.calls_to("sendMessage") if call["text"].startswith(f"message {round_}:"))
             assert len(received) == 200 and set(received.values()) == {1}  # each message arrived exactly once
