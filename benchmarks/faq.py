@@ -49,6 +49,7 @@ EVAL_FILE = ROOT / "tests" / "data" / "questions.yaml"
 HELDOUT_FILE = ROOT / "tests" / "data" / "questions_heldout.yaml"
 HELDOUT2_FILE = ROOT / "tests" / "data" / "questions_heldout2.yaml"
 HELDOUT3_FILE = ROOT / "tests" / "data" / "questions_heldout3.yaml"
+HELDOUT4_FILE = ROOT / "tests" / "data" / "questions_heldout4.yaml"
 TUNE_EXTRA_FILE = ROOT / "tests" / "data" / "questions_tune_extra.yaml"
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -70,6 +71,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     x_today, extra = load_eval(TUNE_EXTRA_FILE)
     h2_today, held2 = load_eval(HELDOUT2_FILE)
     h3_today, held3 = load_eval(HELDOUT3_FILE)
+    h4_today, held4 = load_eval(HELDOUT4_FILE)
     return {
         "tune": (today, [i for i in items if split_of(i["q"]) == "tune"], False),
         "tune-extra": (x_today, extra, True),
@@ -77,7 +79,11 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
         "held-out": (h_today, held, True),
         "held-out-2": (h2_today, held2, True),
         "held-out-3": (h3_today, held3, True),
+        "held-out-4": (h4_today, held4, True),
     }
+
+
+BLIND = {"held-out-4"}  # sets whose questions are not printed unless --show-blind
 
 
 def is_correct(answer, expect, suggestion_declines: bool = False) -> bool:
@@ -155,11 +161,15 @@ def evaluate(knowledge: Knowledge, verbose: bool = False) -> tuple[dict[str, tup
     return r.per_category, r.accuracy
 
 
-def report(name: str, r: Result, verbose: bool) -> None:
+def report(name: str, r: Result, verbose: bool, blind: bool = False) -> None:
+    """Accuracy per category and language; the wrong answers (and with verbose, the misses).
+    A blind set prints only counts, so reading the report cannot teach anyone its questions."""
     print(f"{name}: {r.total} questions, {100 * r.accuracy:.1f}% correct, {len(r.wrong)} wrong answer(s), {len(r.misses)} miss(es)")
     for cat, (ok, n) in sorted(r.per_category.items()):
         print(f"  {cat:14s} {ok:3d}/{n:<3d} {100 * ok / n:5.1f}%")
     print("  by language: " + ", ".join(f"{lang} {ok}/{n} ({100 * ok / n:.0f}%)" for lang, (ok, n) in sorted(r.per_lang.items())))
+    if blind:
+        return
     for line in r.wrong:
         print("  WRONG " + line)
     if verbose:
@@ -260,6 +270,8 @@ def main() -> None:
                         help="search fusion settings on the tuning sets (tune half, tune-extra, the old held-out set)")
     parser.add_argument("--fusion", default="max,weighted,rrf", help="with --tune: the fusions to search (comma-separated)")
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--show-blind", action="store_true",
+                        help="also print the questions answered wrongly or missed in the blind held-out-4 set")
     args = parser.parse_args()
 
     content = load_content(ROOT / "content")
@@ -284,15 +296,17 @@ def main() -> None:
 
     sets = load_sets()
     if args.tune:
-        tuning_sets = [sets["tune"], sets["tune-extra"], sets["held-out"], sets["held-out-2"]]
+        tuning_sets = [sets["tune"], sets["tune-extra"], sets["held-out"], sets["held-out-2"], sets["held-out-3"]]
         best = tune(knowledge, tuning_sets, tuple(args.fusion.split(",")))[0][1]
         print(f"with the best settings found on the tuning sets: {best}")
-        for set_name in ("test", "held-out-3"):
+        for set_name in ("test", "held-out-4"):
             today, items, lenient = sets[set_name]
-            report(set_name, evaluate_items(knowledge, today, items, lenient, tuning=best), args.verbose)
+            report(set_name, evaluate_items(knowledge, today, items, lenient, tuning=best), args.verbose,
+                   blind=set_name in BLIND and not args.show_blind)
         return
     for set_name, (today, items, lenient) in sets.items():
-        report(set_name, evaluate_items(knowledge, today, items, lenient), args.verbose)
+        report(set_name, evaluate_items(knowledge, today, items, lenient), args.verbose,
+               blind=set_name in BLIND and not args.show_blind)
     if args.no_latency:
         return
     p50, p99 = latency(knowledge)
