@@ -422,3 +422,50 @@ def test_off_topic_words_are_validated(tmp_path, capsys, monkeypatch):
     assert cli_main(["content", "check"]) == 1
     line = len(path.read_text(encoding="utf-8").splitlines())
     assert f"lexicon.yaml:{line}: off_topic: unknown language 'xx'" in capsys.readouterr().out
+
+
+# --- bot questions and the calendar by meaning (lexicon `examples`) ------------------------------
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("I don't want these messages anymore", "stop"),
+    ("no quiero más notificaciones", "stop"),
+    ("كيف ألغي الاشتراك؟", "stop"),
+    ("كيف أغير اللغة؟", "settings"),
+])
+def test_bot_questions_in_everyday_words_get_the_command(knowledge, question, intent):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.outcome == "answered" and answer.intent == intent, answer.candidates[:3]
+
+
+@pytest.mark.parametrize("question", ["¿y ahora qué sigue?", "ماذا بعد؟", "qu'est-ce qui arrive bientôt ?", "ما التالي؟"])
+def test_vague_calendar_questions_by_meaning_go_to_the_calendar(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.outcome == "answered" and answer.kind == "calendar", answer.candidates[:3]
+
+
+@pytest.mark.parametrize("question", [
+    "what exactly did governments sign up to in 2018?",  # "sign up" is a bot intent's words
+    "le pacte mondial sur les migrations, ça sert à quoi ?",  # "sert" is not "set(tings)"
+    "tell me everything",  # near "erase all my personal data", but shares no word with it
+])
+def test_an_intents_words_or_meaning_by_chance_do_not_make_a_bot_answer(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.intent is None, answer
+
+
+def test_calendar_by_meaning_is_not_taken_when_the_question_names_something(knowledge):
+    answer = answer_question("what's next for the IMRF?", knowledge, TODAY)
+    assert answer.kind != "calendar" or all(e.kind == "review-forum" for e in answer.events)
+
+
+def test_example_sentences_are_validated(tmp_path, capsys, monkeypatch):
+    folder = _content_copy(tmp_path)
+    path = folder / "lexicon.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "\nexamples:\n  stop:\n" in text
+    path.write_text(text.replace("\nexamples:\n  stop:\n", "\nexamples:\n  stopp:\n"), encoding="utf-8")
+    monkeypatch.setenv("GCMBOT_CONTENT_DIR", str(folder))
+    assert cli_main(["content", "check"]) == 1
+    line = path.read_text(encoding="utf-8").splitlines().index("  stopp:") + 1
+    assert f"lexicon.yaml:{line}: examples: unknown class 'stopp'" in capsys.readouterr().out

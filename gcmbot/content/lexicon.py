@@ -17,8 +17,10 @@ LANGS = ("en", "es", "fr", "ar")
 INTENTS = ("stop", "forget", "subscription", "digest", "settings", "start", "help")
 TIME_VALUES = ("next", "first", "last")
 PERIOD_UNITS = ("week", "month", "year")
-SECTIONS = ("intents", "synonyms", "places", "months", "time_words", "periods", "asks_when_where", "asks_what_happens",
-            "event_nouns", "kinds", "vague", "not_typos", "off_topic")
+# What an example sentence (section `examples`) can stand for: a bot intent, or "calendar" (what's next).
+EXAMPLE_CLASSES = (*INTENTS, "calendar")
+SECTIONS = ("intents", "examples", "synonyms", "places", "months", "time_words", "periods", "asks_when_where",
+            "asks_what_happens", "event_nouns", "kinds", "vague", "not_typos", "off_topic")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Lexicon:
     not_typos: tuple[str, ...] = ()
     # (language, words that must all occur): questions the bot declines whatever else they match
     off_topic: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (class, language, sentence): whole questions meaning a bot intent or "calendar", matched by meaning
+    examples: tuple[tuple[str, str, str], ...] = ()
 
     def to_data(self) -> dict:
         """A JSON-able form (stored in the database with the rest of the content)."""
@@ -50,6 +54,7 @@ class Lexicon:
             "event_nouns": list(self.event_nouns), "kinds": {k: list(v) for k, v in self.kinds.items()},
             "vague": sorted(self.vague), "not_typos": list(self.not_typos),
             "off_topic": [[lang, list(ws)] for lang, ws in self.off_topic],
+            "examples": [list(e) for e in self.examples],
         }
 
     @classmethod
@@ -64,6 +69,7 @@ class Lexicon:
             event_nouns=tuple(data.get("event_nouns", ())), kinds={k: tuple(v) for k, v in data.get("kinds", {}).items()},
             vague=frozenset(data.get("vague", ())), not_typos=tuple(data.get("not_typos", ())),
             off_topic=tuple((lang, tuple(ws)) for lang, ws in data.get("off_topic", ())),
+            examples=tuple((c, lang, text) for c, lang, text in data.get("examples", ())),
         )
 
 
@@ -121,6 +127,22 @@ def parse_lexicon(data: object, problem: Callable[[int, str], None], kinds: tupl
                 problem(line, f"intents: {intent}: unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
                 continue
             intents += [(intent, lang, tuple(p.split())) for p in words_list(f"intents: {intent}: {lang}", phrases, line)]
+
+    examples: list[tuple[str, str, str]] = []
+    for cls, by_lang in _items(mapping("examples", data.get("examples", {})) if "examples" in data else {}):
+        where = at("examples", data.get("examples"), cls)
+        if cls not in EXAMPLE_CLASSES:
+            problem(where, f"examples: unknown class {cls!r}; expected one of: {', '.join(EXAMPLE_CLASSES)}")
+            continue
+        if not isinstance(by_lang, dict):
+            problem(where, f"examples: {cls}: must map languages ({', '.join(LANGS)}) to lists of questions")
+            continue
+        for lang, sentences in _items(by_lang):
+            line = _lines(by_lang).get(lang, where)
+            if lang not in LANGS:
+                problem(line, f"examples: {cls}: unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+                continue
+            examples += [(cls, lang, text) for text in words_list(f"examples: {cls}: {lang}", sentences, line)]
 
     off_topic: list[tuple[str, tuple[str, ...]]] = []
     node = data.get("off_topic", {})
@@ -200,6 +222,7 @@ def parse_lexicon(data: object, problem: Callable[[int, str], None], kinds: tupl
         period_units=units, period_shift=shift, asks_when_where=frozenset(plain("asks_when_where")),
         asks_what_happens=frozenset(plain("asks_what_happens")), event_nouns=plain("event_nouns"), kinds=kind_words,
         vague=frozenset(plain("vague")), not_typos=plain("not_typos"), off_topic=tuple(off_topic),
+        examples=tuple(examples),
     )
 
 

@@ -138,6 +138,13 @@ class Tuning:
     sem_sure: float = 0.75  # … unless the encoder alone is this sure (cosine)
     key_word: bool = True  # not outright when the best leaves out the question's rarest word another has
     rrf_k: float = 10.0
+    # A question close to an `examples` sentence of the lexicon (a bot intent, "calendar") by this
+    # cosine, and closer to it by `class_margin` than to every FAQ phrasing, means that class.
+    class_at: float = 0.5
+    class_margin: float = 0.08
+    sem_same: float = 0.9  # a cosine this high is the same sentence, in other words
+    class_lead: float = 0.05  # … and by this much than to any other class (stop and start sit close)
+    overrule_margin: float = 0.1  # an intent's words are overruled by an FAQ phrasing this much nearer
 
     def agrees(self, best: Candidate) -> bool:
         """May `best` be answered outright? Not on the encoder alone unless it is very sure:
@@ -232,6 +239,13 @@ class Knowledge:
                 self._kind_words.setdefault(stem(fold(w)), set()).add(kind)
         self._vague = frozenset(fold(w) for w in lex.vague)
         self._off_topic = tuple((lang, frozenset(stem(w, lang) for w in words(" ".join(phrase)))) for lang, phrase in lex.off_topic)
+        # Example sentences by class (a bot intent or "calendar"), matched by meaning.
+        self._classes = tuple(dict.fromkeys(c for c, _, _ in sorted(lex.examples, key=lambda e: e[0])))
+        self._class_examples = [(self._classes.index(c), text) for c, _, text in sorted(lex.examples, key=lambda e: e[0])]
+        # … and the content words of each class's sentences, stemmed in their language.
+        self._class_terms: dict[str, set[str]] = {}
+        for c, lang, text in lex.examples:
+            self._class_terms.setdefault(c, set()).update(terms(text, lang))
 
     def __post_init__(self) -> None:
         self._compile_lexicon()
@@ -312,6 +326,8 @@ class Knowledge:
         vocab.update(STOPWORDS)
         vocab.update(fold(w) for w in lex.not_typos)
         vocab.update(w for _, phrase in lex.off_topic for w in words(" ".join(phrase)))  # never "corrected" away
+        vocab.update(self._vague)
+        vocab.update(w for _, text in self._class_examples for w in words(text))
         vocab.update(("unsubscribe", "subscribe", "digest", "settings", "region", "regions", "delete", "data"))
         self.speller = Speller(vocab, vocab)
 
@@ -391,12 +407,16 @@ class Knowledge:
     # --- bot intents -----------------------------------------------------------------------
 
     def intent(self, parsed: Parsed) -> str | None:
-        # Each pattern is compared with the question stemmed in the pattern's language.
+        """The bot intent whose words (lexicon `intents`) all occur in the question, if any."""
+        # Each pattern is compared with the question stemmed in the pattern's language. A short
+        # word reached only by spelling correction does not count ("ça sert" is not "settings").
+        guessed = {b for a, b in parsed.corrections if len(a) <= 4}
+        typed = [w for w in parsed.words if w not in guessed]
         by_lang: dict[str, set[str]] = {}
         for intent, lang, pattern in self._intent_patterns:
             stems = by_lang.get(lang)
             if stems is None:
-                stems = by_lang[lang] = {stem(w, lang) for w in parsed.words}
+                stems = by_lang[lang] = {stem(w, lang) for w in typed}
             if pattern <= stems:
                 return intent
         return None
@@ -413,7 +433,11 @@ class Knowledge:
             for text in dict.fromkeys((f.question, *f.phrasings)):
                 texts.append(text)
                 owner.append(i)
-        self.semantic = SemanticIndex(encoder, texts, owner, len(self.faqs), cache)
+        # The lexicon's example sentences follow, owned by "entries" after the last FAQ entry.
+        for c, text in self._class_examples:
+            texts.append(text)
+            owner.append(len(self.faqs) + c)
+        self.semantic = SemanticIndex(encoder, texts, owner, len(self.faqs) + len(self._classes), cache)
 
     @property
     def tuning(self) -> Tuning:
@@ -421,7 +445,46 @@ class Knowledge:
 
     def semantic_scores(self, text: str):
         """Best cosine per FAQ entry (numpy array), or None without an encoder."""
-        return None if self.semantic is None else self.semantic.scores(text)
+        found = self.semantic_all(text)
+        return None if found is None else found[0]
+
+    def semantic_all(self, text: str) -> tuple[np.ndarray, dict[str, float]] | None:
+        """(best cosine per FAQ entry, best cosine per example class), one encoding; None without an encoder."""
+        if self.semantic is None:
+            return None
+        sims = self.semantic.scores(text)
+        n = len(self.faqs)
+        return sims[:n], {c: float(sims[n + i]) for i, c in enumerate(self._classes)}
+
+    def intent_overruled(self, intent: str, faq_cos, class_cos: dict[str, float], tuning: Tuning | None = None) -> bool:
+        """Do the intent's words occur by chance in a question about the compact? ("what did
+        governments sign up to in 2018?"): the encoder puts it much nearer an FAQ phrasing
+        than any example of the intent."""
+        tuning = tuning or self.tuning
+        if intent not in class_cos or not len(faq_cos):
+            return False
+        return float(np.max(faq_cos)) >= class_cos[intent] + tuning.overrule_margin
+
+    def semantic_class(self, faq_cos, class_cos: dict[str, float], parsed: Parsed, tuning: Tuning | None = None) -> str | None:
+        """The example class (bot intent or "calendar") the question means, by the encoder: close
+        to one of its sentences, and closer than to any FAQ phrasing. "calendar" only when the
+        question names nothing (no place, region, kind, topic, month or year)."""
+        tuning = tuning or self.tuning
+        if not class_cos:
+            return None
+        ranked = sorted(class_cos, key=lambda c: (-class_cos[c], c))
+        best, cos = ranked[0], class_cos[ranked[0]]
+        runner_up = class_cos[ranked[1]] if len(ranked) > 1 else -1.0
+        faq_best = float(np.max(faq_cos)) if len(faq_cos) else -1.0
+        if cos < tuning.class_at or cos < faq_best + tuning.class_margin or cos < runner_up + tuning.class_lead:
+            return None
+        # Meaning alone is not enough unless nearly the same sentence: the question must share a
+        # content word with the class's sentences ("tell me everything" is near "erase all my data").
+        if cos < tuning.sem_same and not (self._class_terms.get(best, set()) & set(parsed.terms)):
+            return None
+        if best == "calendar" and (parsed.places or parsed.regions or parsed.kinds or parsed.topics or parsed.months or parsed.years):
+            return None
+        return best
 
     def lexical_faq(self, parsed: Parsed) -> dict[int, tuple[float, float]]:
         """{entry index: (lexical confidence 0–1, BM25 score)} for entries sharing a term with the question."""

@@ -109,14 +109,17 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     text = text[:MAX_QUESTION_CHARS]
     parsed = knowledge.parse(text)
     common = dict(corrections=parsed.corrections, today=today)
+    found = knowledge.semantic_all(text) if tuning.fusion != "lexical" else None
+    semantic, class_cos = found if found is not None else (None, {})
     intent = knowledge.intent(parsed)
-    if intent:
+    if intent and not (semantic is not None and knowledge.intent_overruled(intent, semantic, class_cos, tuning)):
         return Answer(ANSWERED, "bot", intent=intent, **common)
     if parsed.off_topic:
         # A job, a visa, an asylum claim: nothing in the content answers a person's own case, and a
         # confident answer about something near it would mislead (lexicon `off_topic`).
         return Answer(DECLINED, "none", reason="off-topic", **common)
-    if knowledge.is_calendar_question(parsed):
+    meant = knowledge.semantic_class(semantic, class_cos, parsed, tuning) if semantic is not None else None
+    if knowledge.is_calendar_question(parsed) or meant == "calendar":
         # "what's next?", "anything coming up?", "what happened last month?": always the calendar,
         # never a loosely matching FAQ entry, never a decline.
         match = knowledge.calendar_window(parsed, today)
@@ -124,7 +127,9 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
             ANSWERED, "calendar", events=match.events, more_events=match.total - len(match.events),
             no_upcoming=match.no_upcoming, period=match.period, **common,
         )
-    semantic = knowledge.semantic_scores(text) if tuning.fusion != "lexical" else None
+    if meant:
+        # A bot question in everyday words ("I don't want these messages anymore"), by meaning.
+        return Answer(ANSWERED, "bot", intent=meant, **common)
     if semantic is not None and parsed.corrections:
         # The encoder reads typos poorly ("waht are firewals"): also embed the corrected words.
         fixed = dict(parsed.corrections)
