@@ -51,6 +51,7 @@ EVAL_FILE = ROOT / "tests" / "data" / "questions.yaml"
 HELDOUT_FILE = ROOT / "tests" / "data" / "questions_heldout.yaml"
 HELDOUT2_FILE = ROOT / "tests" / "data" / "questions_heldout2.yaml"
 HELDOUT3_FILE = ROOT / "tests" / "data" / "questions_heldout3.yaml"
+DEV5_FILE = ROOT / "tests" / "data" / "questions_dev5.yaml"
 HELDOUT4_FILE = ROOT / "tests" / "data" / "questions_heldout4.yaml"
 TUNE_BOT_FILE = ROOT / "tests" / "data" / "questions_tune_bot.yaml"
 TUNE_EXTRA_FILE = ROOT / "tests" / "data" / "questions_tune_extra.yaml"
@@ -76,6 +77,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     h2_today, held2 = load_eval(HELDOUT2_FILE)
     h3_today, held3 = load_eval(HELDOUT3_FILE)
     h4_today, held4 = load_eval(HELDOUT4_FILE)
+    d5_today, dev5 = load_eval(DEV5_FILE)
     return {
         "tune": (today, [i for i in items if split_of(i["q"]) == "tune"], False),
         "tune-extra": (x_today, extra, True),
@@ -84,6 +86,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
         "held-out": (h_today, held, True),
         "held-out-2": (h2_today, held2, True),
         "held-out-3": (h3_today, held3, True),
+        "dev-5": (d5_today, dev5, True),
         "held-out-4": (h4_today, held4, True),
     }
 
@@ -196,11 +199,11 @@ def tune(knowledge: Knowledge, sets: list[tuple[date, list[dict], bool]],
     """Grid search of the fusion on the tuning sets. Prints and returns the best settings."""
     results = []
     # Parsing, lexical and semantic scores do not depend on the tuning: compute them once per question.
-    real = (knowledge.semantic_scores, knowledge.parse, knowledge.lexical_arrays)
+    real = (knowledge.semantic_all, knowledge.parse, knowledge.lexical_arrays)
     sem_cache: dict = {}
     parse_cache: dict = {}
     lex_cache: dict = {}
-    knowledge.semantic_scores = lambda text: sem_cache[text] if text in sem_cache else sem_cache.setdefault(text, real[0](text))
+    knowledge.semantic_all = lambda text: sem_cache[text] if text in sem_cache else sem_cache.setdefault(text, real[0](text))
     knowledge.parse = lambda text: parse_cache[text] if text in parse_cache else parse_cache.setdefault(text, real[1](text))
     knowledge.lexical_arrays = lambda parsed: lex_cache[parsed] if parsed in lex_cache else lex_cache.setdefault(parsed, real[2](parsed))
     try:
@@ -224,7 +227,7 @@ def tune(knowledge: Knowledge, sets: list[tuple[date, list[dict], bool]],
                        [m for p in parts for m in p.misses], sum(p.sure for p in parts))
             results.append((objective(r, t), t, r))
     finally:
-        del knowledge.semantic_scores, knowledge.parse, knowledge.lexical_arrays  # back to the methods
+        del knowledge.semantic_all, knowledge.parse, knowledge.lexical_arrays  # back to the methods
     results.sort(key=lambda x: x[0], reverse=True)
     for fusion in fusions:
         best = next(x for x in results if x[1].fusion == fusion)

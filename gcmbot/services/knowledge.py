@@ -132,7 +132,7 @@ class Tuning:
     sem_lo: float = 0.25  # cosine mapped to semantic confidence 0 …
     sem_hi: float = 0.9  # … and to 1
     answer_at: float = 0.45
-    suggest_at: float = 0.35
+    suggest_at: float = 0.3
     margin: float = 0.05  # the best must lead the second by this much to be answered
     lex_min: float = 0.15  # an outright answer needs this much lexical confidence …
     sem_sure: float = 0.75  # … unless the encoder alone is this sure (cosine)
@@ -144,6 +144,9 @@ class Tuning:
     class_margin: float = 0.08
     sem_same: float = 0.9  # a cosine this high is the same sentence, in other words
     class_lead: float = 0.05  # … and by this much than to any other class (stop and start sit close)
+    # With an FAQ candidate this confident, only an explicit when/where makes an event question
+    # ("who ran the 2017 consultations?" is about the organisers, not a list of 2017 events).
+    event_faq_at: float = 0.25
     overrule_margin: float = 0.1  # an intent's words are overruled by an FAQ phrasing this much nearer
 
     def agrees(self, best: Candidate) -> bool:
