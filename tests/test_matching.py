@@ -302,6 +302,14 @@ async def test_issue_examples_in_chat_with_the_encoder(services, fake_api, tmp_p
             fake_api.send_message(7004, "what's next?")
             await fake_api.wait_for(lambda: len(fake_api.sent(7004)) >= 1)
             assert "advocacy strategy" not in fake_api.sent(7004)[-1]["text"]
+            # Bot questions and the calendar in everyday words, by meaning (lexicon `examples`).
+            fake_api.send_message(7005, "I don't want these messages anymore")
+            await fake_api.wait_for(lambda: len(fake_api.sent(7005)) >= 1)
+            assert "/stop" in fake_api.sent(7005)[-1]["text"]
+            fake_api.send_message(7006, "¿y ahora qué sigue?")
+            await fake_api.wait_for(lambda: len(fake_api.sent(7006)) >= 1)
+            reply = fake_api.sent(7006)[-1]["text"]
+            assert "/events" in reply and "Did you mean" not in reply
         finally:
             await application.updater.stop()
             await application.stop()
@@ -469,3 +477,14 @@ def test_example_sentences_are_validated(tmp_path, capsys, monkeypatch):
     assert cli_main(["content", "check"]) == 1
     line = path.read_text(encoding="utf-8").splitlines().index("  stopp:") + 1
     assert f"lexicon.yaml:{line}: examples: unknown class 'stopp'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("question", ["is there a consultation in December", "which consultation is in October", "what happened in Vienna"])
+def test_a_month_or_a_place_still_asks_the_calendar_when_an_faq_entry_is_near(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.outcome == "answered" and answer.kind == "events" and answer.events, answer.candidates[:3]
+
+
+def test_a_year_alone_does_not_turn_a_question_about_people_into_an_event_list(knowledge):
+    answer = answer_question("who was actually running the 2017 consultations, the UN secretariat or IOM?", knowledge, TODAY)
+    assert answer.kind != "events", answer.events

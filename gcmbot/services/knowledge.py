@@ -158,7 +158,7 @@ class Tuning:
 
 
 # Without an encoder: the lexical confidence alone, with the bands measured for it (issue 7).
-LEXICAL = Tuning(fusion="lexical", answer_at=0.62, suggest_at=0.35, margin=0.0, lex_min=0.0, key_word=False)
+LEXICAL = Tuning(fusion="lexical", answer_at=0.62, suggest_at=0.35, margin=0.0, lex_min=0.0, key_word=False, event_faq_at=1.0)
 FUSED = Tuning()
 
 

@@ -144,8 +144,11 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
                 and not (tuning.key_word and knowledge.misses_key_word(parsed, candidates[0], list(candidates[1:MAX_SUGGESTIONS]))))
     # Events or FAQ: decided on the lexical evidence as before the encoder; a match by meaning alone
     # ("any meetings soon?" ≈ the stocktaking entry) does not stop a timed event question.
+    # A place or a month without a year ("in Vienna", "in December") asks the calendar; a year or
+    # a kind alone does not, when an FAQ entry matches ("who ran the 2017 consultations?").
+    calendar_words = bool(parsed.places) or (bool(parsed.months) and not parsed.years)
     strong_faq = (sure_faq and candidates[0].lexical >= LEXICAL.answer_at) or (
-        bool(candidates) and candidates[0].confidence >= tuning.event_faq_at)
+        bool(candidates) and not calendar_words and candidates[0].confidence >= tuning.event_faq_at)
     if knowledge.is_event_question(parsed, strong_only=strong_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
