@@ -119,9 +119,10 @@ class Candidate:
 class Tuning:
     """How lexical and semantic evidence are fused, and the confidence bands.
 
-    Chosen by measurement (benchmarks/faq.py --tune) on the "tune" half of tests/data/questions.yaml,
-    tests/data/questions_tune_extra.yaml and the first held-out set (looked at while tuning, so now
-    tuning data); reported on the "test" half and on the fresh held-out set questions_heldout2.yaml.
+    Chosen by measurement (benchmarks/faq.py --tune, and sweeps of the class and event settings) on
+    the "tune" half of tests/data/questions.yaml, questions_tune_extra.yaml, questions_tune_bot.yaml,
+    the first three held-out sets and the dev-5 set (all looked at while tuning, so tuning data);
+    reported on the "test" half and on the blind held-out-4 set (benchmarks/faq.py --blind).
     """
 
     fusion: str = "weighted"  # lexical (no encoder), max, weighted, rrf
