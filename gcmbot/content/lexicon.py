@@ -112,37 +112,28 @@ def parse_lexicon(data: object, problem: Callable[[int, str], None], kinds: tupl
         if key not in SECTIONS:
             problem(top.get(key, 1), f"unknown section {key!r}; expected one of: {', '.join(SECTIONS)}")
 
-    intents: list[tuple[str, str, tuple[str, ...]]] = []
-    for intent, by_lang in _items(mapping("intents", data.get("intents", {}))):
-        where = at("intents", data.get("intents"), intent)
-        if intent not in INTENTS:
-            problem(where, f"intents: unknown intent {intent!r}; expected one of: {', '.join(INTENTS)}")
-            continue
-        if not isinstance(by_lang, dict):
-            problem(where, f"intents: {intent}: must map languages ({', '.join(LANGS)}) to lists of phrases")
-            continue
-        for lang, phrases in _items(by_lang):
-            line = _lines(by_lang).get(lang, where)
-            if lang not in LANGS:
-                problem(line, f"intents: {intent}: unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+    def by_class_and_language(key: str, allowed: tuple[str, ...], what: str, things: str) -> list[tuple[str, str, str]]:
+        """(class, language, phrase) of a section mapping classes to {language: [phrases]}."""
+        node = data.get(key, {})
+        out: list[tuple[str, str, str]] = []
+        for cls, by_lang in _items(mapping(key, node) if key in data else {}):
+            where = at(key, node, cls)
+            if cls not in allowed:
+                problem(where, f"{key}: unknown {what} {cls!r}; expected one of: {', '.join(allowed)}")
                 continue
-            intents += [(intent, lang, tuple(p.split())) for p in words_list(f"intents: {intent}: {lang}", phrases, line)]
+            if not isinstance(by_lang, dict):
+                problem(where, f"{key}: {cls}: must map languages ({', '.join(LANGS)}) to lists of {things}")
+                continue
+            for lang, phrases in _items(by_lang):
+                line = _lines(by_lang).get(lang, where)
+                if lang not in LANGS:
+                    problem(line, f"{key}: {cls}: unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+                    continue
+                out += [(cls, lang, text) for text in words_list(f"{key}: {cls}: {lang}", phrases, line)]
+        return out
 
-    examples: list[tuple[str, str, str]] = []
-    for cls, by_lang in _items(mapping("examples", data.get("examples", {})) if "examples" in data else {}):
-        where = at("examples", data.get("examples"), cls)
-        if cls not in EXAMPLE_CLASSES:
-            problem(where, f"examples: unknown class {cls!r}; expected one of: {', '.join(EXAMPLE_CLASSES)}")
-            continue
-        if not isinstance(by_lang, dict):
-            problem(where, f"examples: {cls}: must map languages ({', '.join(LANGS)}) to lists of questions")
-            continue
-        for lang, sentences in _items(by_lang):
-            line = _lines(by_lang).get(lang, where)
-            if lang not in LANGS:
-                problem(line, f"examples: {cls}: unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
-                continue
-            examples += [(cls, lang, text) for text in words_list(f"examples: {cls}: {lang}", sentences, line)]
+    intents = [(i, lang, tuple(p.split())) for i, lang, p in by_class_and_language("intents", INTENTS, "intent", "phrases")]
+    examples = by_class_and_language("examples", EXAMPLE_CLASSES, "class", "questions")
 
     off_topic: list[tuple[str, tuple[str, ...]]] = []
     node = data.get("off_topic", {})
