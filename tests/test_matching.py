@@ -488,3 +488,10 @@ def test_a_month_or_a_place_still_asks_the_calendar_when_an_faq_entry_is_near(kn
 def test_a_year_alone_does_not_turn_a_question_about_people_into_an_event_list(knowledge):
     answer = answer_question("who was actually running the 2017 consultations, the UN secretariat or IOM?", knowledge, TODAY)
     assert answer.kind != "events", answer.events
+
+
+def test_where_to_read_a_document_is_not_an_event_question(knowledge):
+    answer = answer_question("where do i find the actual text of the new york declaration online?", knowledge, TODAY)
+    assert answer.kind == "faq" and not answer.events
+    venue = answer_question("where was the adoption conference held", knowledge, TODAY)
+    assert venue.kind == "events" and venue.events

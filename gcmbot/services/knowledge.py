@@ -235,6 +235,7 @@ class Knowledge:
         self._period_units = {fold(k): v for k, v in lex.period_units.items()}
         self._period_shift = {fold(k): v for k, v in lex.period_shift.items()}
         self._asks_when_where = frozenset(fold(w) for w in lex.asks_when_where)
+        self._asks_for_a_text = frozenset(fold(w) for w in lex.asks_for_a_text)
         self._asks_what_happens = frozenset(fold(w) for w in lex.asks_what_happens)
         self._event_nouns = frozenset(stem(fold(w)) for w in lex.event_nouns)
         self._kind_words: dict[str, set[str]] = {}
@@ -322,7 +323,7 @@ class Knowledge:
             vocab.update(words(" ".join(phrase)))
         vocab.update(list(self._synonyms))
         vocab.update(w for a in self._place_aliases for w in a.split())
-        vocab.update(self._asks_when_where | self._asks_what_happens)
+        vocab.update(self._asks_when_where | self._asks_what_happens | self._asks_for_a_text)
         vocab.update(list(self._time_words))
         vocab.update(list(self._months))
         vocab.update(w for k in lex.months for w in words(k))
@@ -391,7 +392,9 @@ class Knowledge:
             words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections, lang=lang,
             places=places, regions=regions, kinds=frozenset(kinds), topics=topics, months=months, years=years, time=time,
             period=period, vague=vague,
-            asks_when_where=bool(self._asks_when_where & set(fixed)),
+            # "where can I read the declaration?" asks for a document, not a venue ("when" still asks).
+            asks_when_where=bool(self._asks_when_where & set(fixed)) and not (
+                self._asks_for_a_text & set(fixed) and not ({"when", "date", "dates"} & set(fixed))),
             asks_what_happens=bool(self._asks_what_happens & set(fixed)),
             event_noun=bool(self._event_nouns & set(stems)),
             off_topic=self._is_off_topic(raw, fixed),
