@@ -129,6 +129,9 @@ def test_cli_explain_shows_lexical_semantic_and_fused_scores(capsys, monkeypatch
     out = capsys.readouterr().out
     assert "weighted fusion, encoder use-m3" in out and "lexical" in out and "semantic 0." in out
     assert list(tmp_path.glob("faq-vectors-*.npz"))  # the vectors were cached
+    assert cli_main(["ask", "I don't want these messages anymore", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "/stop" in out and "reason: by meaning" in out and "by meaning (cosine with the nearest lexicon example): stop 0." in out
 
     monkeypatch.setenv("GCMBOT_ENCODER", "off")
     assert cli_main(["ask", "is the compact legally binding", "--explain"]) == 0

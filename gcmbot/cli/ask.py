@@ -55,6 +55,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\noutcome: {answer.outcome}; kind: {answer.kind}; matched: {answer.matched or '-'}")
         if answer.reason:
             print(f"reason: {answer.reason} (content/lexicon.yaml)")
+        if answer.classes:
+            print("bot and calendar questions by meaning (cosine with the nearest lexicon example): "
+                  + ", ".join(f"{c} {v:.3f}" for c, v in answer.classes))
         if answer.corrections:
             print("spelling: " + ", ".join(f"{a} → {b}" for a, b in answer.corrections))
         if answer.events:

@@ -58,7 +58,8 @@ class Answer:
     candidates: tuple[Candidate, ...] = ()  # for --explain
     corrections: tuple[tuple[str, str], ...] = ()
     today: date = field(default_factory=date.today)
-    reason: str = ""  # why declined without matching, for --explain ("off-topic")
+    reason: str = ""  # why, for --explain: "off-topic" (declined unmatched), "by meaning" (bot/calendar class)
+    classes: tuple[tuple[str, float], ...] = ()  # for --explain: cosine with each lexicon `examples` class
     feedback_token: str | None = None  # set by Questions.ask on answers people can rate (👍 / 👎)
 
     @property
@@ -111,6 +112,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     common = dict(corrections=parsed.corrections, today=today)
     found = knowledge.semantic_all(text) if tuning.fusion != "lexical" else None
     semantic, class_cos = found if found is not None else (None, {})
+    common["classes"] = tuple(sorted(((c, round(v, 4)) for c, v in class_cos.items()), key=lambda cv: (-cv[1], cv[0])))
     intent = knowledge.intent(parsed)
     if intent and not (semantic is not None and knowledge.intent_overruled(intent, semantic, class_cos, tuning)):
         return Answer(ANSWERED, "bot", intent=intent, **common)
@@ -119,6 +121,8 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         # confident answer about something near it would mislead (lexicon `off_topic`).
         return Answer(DECLINED, "none", reason="off-topic", **common)
     meant = knowledge.semantic_class(semantic, class_cos, parsed, tuning) if semantic is not None else None
+    if meant:
+        common["reason"] = "by meaning"
     if knowledge.is_calendar_question(parsed) or meant == "calendar":
         # "what's next?", "anything coming up?", "what happened last month?": always the calendar,
         # never a loosely matching FAQ entry, never a decline.
