@@ -498,3 +498,12 @@ def test_where_to_read_a_document_is_not_an_event_question(knowledge):
     assert answer.kind == "faq" and not answer.events
     venue = answer_question("where was the adoption conference held", knowledge, TODAY)
     assert venue.kind == "events" and venue.events
+
+
+def test_english_words_are_not_corrected_into_words_only_the_translations_use(knowledge):
+    # "dinner" was "corrected" into the Spanish "dinero" (money), "food" into "foro" (forum).
+    for question, word in [("where can we have dinner", "dinero"), ("food for migrants", "foro")]:
+        parsed = knowledge.parse(question)
+        assert parsed.lang == "en" and word not in parsed.words, parsed.corrections
+    # A word of another language in the question is kept, not bent into English ("ahora" ≠ "hora").
+    assert "ahora" in knowledge.parse("¿y ahora qué sigue?").words

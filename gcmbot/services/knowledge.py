@@ -335,13 +335,22 @@ class Knowledge:
         vocab.update(w for _, text in self._class_examples for w in words(text))
         vocab.update(("unsubscribe", "subscribe", "digest", "settings", "region", "regions", "delete", "data"))
         self.speller = Speller(vocab, vocab)
+        # A question in English is never "corrected" into a word only the translations use
+        # ("life" is not the French "lieu", "joke" not the Spanish "José").
+        english: set[str] = set()
+        for f in self.faqs:
+            english.update(words(" ".join((f.question, *f.alternatives, f.answer))))
+        for e in self.events:
+            english.update(words(" ".join((e.title, e.theme, e.place, e.country))))
+        foreign = {w for f in self.faqs for _, text in f.translated for w in words(text)} - english
+        self._speller_en = Speller(vocab, vocab, targets=[w for w in vocab if w not in foreign])
 
     # --- parsing -------------------------------------------------------------------------
 
     def parse(self, text: str) -> Parsed:
         raw = words(text)
         lang = guess_lang(raw)
-        fixed, unknown = self.speller.correct_words(raw)
+        fixed, unknown = (self._speller_en if lang == "en" else self.speller).correct_words(raw)
         corrections = tuple((a, b) for a, b in zip(raw, fixed) if a != b)
         # FAQ terms: each word stemmed in the question's language, and, when it has an English
         # synonym (consulta → consultation), that too, so entries not yet translated are found.

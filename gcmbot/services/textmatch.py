@@ -130,11 +130,12 @@ class Speller:
     for the word's length, so real words never get "corrected" into others.
     """
 
-    def __init__(self, vocabulary: Iterable[str], counts: Counter | None = None) -> None:
+    def __init__(self, vocabulary: Iterable[str], counts: Counter | None = None, targets: Iterable[str] | None = None) -> None:
         self.known = frozenset(w for w in vocabulary if w)
         self.known_stems = frozenset(stem(w) for w in self.known)
         self.counts = counts or Counter()
-        self._choices = sorted(self.known)
+        # What an unknown word may be corrected into (default: any known word).
+        self._choices = sorted(self.known if targets is None else {w for w in targets if w})
         self._cache: dict[str, str | None] = {}
 
     def correct(self, word: str) -> str | None:
