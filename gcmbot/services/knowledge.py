@@ -472,14 +472,17 @@ class Knowledge:
         n = len(self.faqs)
         return sims[:n], {c: float(sims[n + i]) for i, c in enumerate(self._classes)}
 
-    def intent_overruled(self, intent: str, faq_cos, class_cos: dict[str, float], tuning: Tuning | None = None) -> bool:
+    def intent_overruled(self, intent: str, parsed: Parsed, faq_cos, class_cos: dict[str, float],
+                         tuning: Tuning | None = None) -> bool:
         """Do the intent's words occur by chance in a question about the compact? ("what did
         governments sign up to in 2018?"): the encoder puts it much nearer an FAQ phrasing
-        than any example of the intent."""
+        than any example of the intent, and the FAQ shares words with it too."""
         tuning = tuning or self.tuning
         if intent not in class_cos or not len(faq_cos):
             return False
-        return float(np.max(faq_cos)) >= class_cos[intent] + tuning.overrule_margin
+        if float(np.max(faq_cos)) < class_cos[intent] + tuning.overrule_margin:
+            return False
+        return float(np.max(self.lexical_arrays(parsed)[1], initial=0.0)) >= tuning.lex_min
 
     def semantic_class(self, faq_cos, class_cos: dict[str, float], parsed: Parsed, tuning: Tuning | None = None) -> str | None:
         """The example class (bot intent or "calendar") the question means, by the encoder: close

@@ -114,7 +114,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     semantic, class_cos = found if found is not None else (None, {})
     common["classes"] = tuple(sorted(((c, round(v, 4)) for c, v in class_cos.items()), key=lambda cv: (-cv[1], cv[0])))
     intent = knowledge.intent(parsed)
-    if intent and not (semantic is not None and knowledge.intent_overruled(intent, semantic, class_cos, tuning)):
+    if intent and not (semantic is not None and knowledge.intent_overruled(intent, parsed, semantic, class_cos, tuning)):
         return Answer(ANSWERED, "bot", intent=intent, **common)
     if parsed.off_topic:
         # A job, a visa, an asylum claim: nothing in the content answers a person's own case, and a
