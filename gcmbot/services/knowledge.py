@@ -286,7 +286,16 @@ class Knowledge:
         self._entry_idf = {t: math.log(len(self.faqs) / c) for t, c in entry_df.items()}
 
         # Events: title words (for "second round", "civil society days", …), places.
-        self._title_terms = [set(terms(e.title)) for e in self.events]
+        # Title words in English and, stemmed in their language, in the titles' translations.
+        self._title_terms = [
+            set(terms(e.title)).union(*(terms(t, lang) for lang, t in ((e.translations or {}).get("title") or {}).items()))
+            for e in self.events
+        ]
+        # Per language, each title's own words (for naming an event: "when is International Migrants Day").
+        self._titles_by_lang = [
+            [set(terms(e.title))] + [set(terms(t, lang)) for lang, t in ((e.translations or {}).get("title") or {}).items()]
+            for e in self.events
+        ]
         df = Counter(t for s in self._title_terms for t in s)
         n = max(len(self.events), 1)
         self._title_idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
@@ -639,10 +648,27 @@ class Knowledge:
         past = sorted((e for e in alive if e.last_day < today), key=lambda e: (e.last_day, e.id))
         return EventMatch(tuple(past[-1:]), 1 if past else 0, no_upcoming=True)
 
+    def named_events(self, parsed: Parsed) -> frozenset[str]:
+        """Titles of the events the question names, in any of their languages: at least two of a
+        title's words, and two thirds of them, that name no more than two titles ("International
+        Migrants Day", "Día Internacional del Migrante"; not "the review forum", a series)."""
+        asked = set(parsed.terms)
+        best: frozenset[str] = frozenset()
+        best_hit = 0
+        for titles in self._titles_by_lang:
+            for title in titles:
+                hit = title & asked
+                if len(hit) >= 2 and 3 * len(hit) >= 2 * len(title) and len(hit) > best_hit:
+                    named = frozenset(e.title for e, other in zip(self.events, self._titles_by_lang) if any(hit <= t for t in other))
+                    if len(named) <= 2:  # a yearly day is one title, however many years are listed
+                        best, best_hit = named, len(hit)
+        return best
+
     def is_event_question(self, parsed: Parsed, *, strong_only: bool = False) -> bool:
         """Does the question ask when/where something happens, naming what? With `strong_only`,
         only an explicit when/where/date counts (a good FAQ match wins over "what happened …")."""
-        constraint = bool(parsed.places or parsed.regions or parsed.kinds or parsed.months or parsed.years)
+        constraint = bool(parsed.places or parsed.regions or parsed.kinds or parsed.months or parsed.years) or (
+            parsed.asks_when_where and bool(self.named_events(parsed)))
         topical = bool(parsed.topics) and parsed.event_noun
         timed = (parsed.time is not None or parsed.months or parsed.years) and parsed.event_noun
         asks = parsed.asks_when_where or (not strong_only and (parsed.asks_what_happens or timed))
@@ -660,6 +686,10 @@ class Knowledge:
             found = [e for e in found if e.region in parsed.regions]
         if parsed.kinds:
             found = [e for e in found if e.kind in parsed.kinds]
+        if not (parsed.places or parsed.regions or parsed.kinds):
+            named = self.named_events(parsed)
+            if named:
+                found = [e for e in found if e.title in named]
         if parsed.years:
             found = [e for e in found if any(e.start.value.year <= y <= e.last_day.year for y in parsed.years)]
         if parsed.months and not parsed.years and parsed.time is None:
