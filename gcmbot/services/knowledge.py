@@ -400,8 +400,12 @@ class Knowledge:
         time = next((self._time_words[w] for w in fixed if w in self._time_words), None)
         period = None
         for i in range(len(fixed) - 1):
-            if fixed[i] in self._period_shift and fixed[i + 1] in self._period_units:
-                period = (self._period_units[fixed[i + 1]], self._period_shift[fixed[i]])
+            a, b = fixed[i], fixed[i + 1]
+            if a in self._period_shift and b in self._period_units:  # "last month", "ce mois"
+                period = (self._period_units[b], self._period_shift[a])
+                break
+            if a in self._period_units and b in self._period_shift:  # "el mes pasado", "الشهر الماضي"
+                period = (self._period_units[a], self._period_shift[b])
                 break
         if period and time in ("next", "last") and fixed.count("next") + fixed.count("last") + fixed.count("coming") <= 1:
             time = None  # "last month" names a period, not "the last one"
