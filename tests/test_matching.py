@@ -507,3 +507,14 @@ def test_english_words_are_not_corrected_into_words_only_the_translations_use(kn
         assert parsed.lang == "en" and word not in parsed.words, parsed.corrections
     # A word of another language in the question is kept, not bent into English ("ahora" ≠ "hora").
     assert "ahora" in knowledge.parse("¿y ahora qué sigue?").words
+
+
+@pytest.mark.parametrize("greeting", ["hello", "hola", "bonjour", "مرحبا"])
+def test_a_greeting_gets_the_help_text_not_a_random_entry(knowledge, greeting):
+    answer = answer_question(greeting, knowledge, TODAY)
+    assert answer.intent == "help" and not answer.suggestions
+
+
+@pytest.mark.parametrize("word", ["ok", "yes", "why"])
+def test_one_word_with_nothing_to_go_on_gets_no_did_you_mean(knowledge, word):
+    assert answer_question(word, knowledge, TODAY).outcome == "declined"

@@ -163,7 +163,9 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     best = candidates[0] if candidates else None
     if best and sure_faq:
         return Answer(ANSWERED, "faq", faq=knowledge.faq_by_id[best.id], candidates=candidates, **common)
-    if best and best.confidence >= suggest_at:
+    # "Did you mean" on meaning alone needs a question of a few words: "ok", "hola", "test" sit near
+    # some short phrasing or other, and suggesting it answers nothing.
+    if best and best.confidence >= suggest_at and (best.lexical > 0 or len(parsed.words) >= 3):
         close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= suggest_at * 0.75)
         return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
     return Answer(DECLINED, "none", candidates=candidates, **common)
