@@ -518,3 +518,21 @@ def test_a_greeting_gets_the_help_text_not_a_random_entry(knowledge, greeting):
 @pytest.mark.parametrize("word", ["ok", "yes", "why"])
 def test_one_word_with_nothing_to_go_on_gets_no_did_you_mean(knowledge, word):
     assert answer_question(word, knowledge, TODAY).outcome == "declined"
+
+
+def test_the_first_review_forum_is_one_occasion_with_its_hearing(knowledge):
+    answer = answer_question("when was the first review forum held?", knowledge, TODAY)
+    assert {e.id for e in answer.events} == {"imrf-2022-hearing", "imrf-2022"}
+
+
+@pytest.mark.parametrize("question", ["has anything happened recently on the migration compact?", "¿qué pasó el mes pasado?",
+                                      "quoi de neuf ce mois-ci ?", "شو صار مؤخراً بخصوص الاتفاق؟"])
+def test_recent_past_questions_in_every_language_go_to_the_calendar(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.outcome == "answered" and answer.kind == "calendar", answer.candidates[:3]
+
+
+def test_a_filler_word_in_common_does_not_make_a_personal_case_a_calendar_question(knowledge):
+    # "شو" (what) is in a calendar example; a person's own case about a passport is declined.
+    answer = answer_question("كفيلي رافض يرجعلي جوازي، شو أعمل؟", knowledge, TODAY)
+    assert answer.outcome == "declined"

@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from gcmbot.services.semantic import Encoder, SemanticIndex, VectorCache
 from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, guess_lang, stem, terms, words
 
 # --- documents ------------------------------------------------------------------------
+
+
+OCCASION_DAYS = 7  # events of one kind starting this close together are one occasion
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,9 @@ class Knowledge:
         self._class_terms: dict[str, set[str]] = {}
         for c, lang, text in lex.examples:
             self._class_terms.setdefault(c, set()).update(terms(text, lang))
+        # Filler words ("what", "شو") share no subject: they never count as a word in common.
+        filler = {fold(w) for w in lex.vague} - {fold(w) for w in (*lex.time_words, *lex.period_units, *lex.period_shift)}
+        self._filler_terms = {stem(w, lang) for w in filler for lang in ("en", "es", "fr", "ar")}
 
     def __post_init__(self) -> None:
         self._compile_lexicon()
@@ -512,9 +518,9 @@ class Knowledge:
             return None
         # Meaning alone is not enough unless nearly the same sentence: the question must share a
         # content word with the class's sentences ("tell me everything" is near "erase all my data").
-        if cos < tuning.sem_same and not (self._class_terms.get(best, set()) & set(parsed.terms)):
+        if cos < tuning.sem_same and not (self._class_terms.get(best, set()) & set(parsed.terms) - self._filler_terms):
             return None
-        if best == "calendar" and (parsed.places or parsed.regions or parsed.kinds or parsed.topics or parsed.months or parsed.years):
+        if best == "calendar" and (self.names_something(parsed) or parsed.months):
             return None
         return best
 
@@ -624,10 +630,16 @@ class Knowledge:
 
     # --- events ---------------------------------------------------------------------------
 
+    def names_something(self, parsed: Parsed) -> bool:
+        """A place, region, kind, year or thematic topic: what a calendar question does not name
+        ("the migration compact" is the subject of everything, not a topic that narrows it)."""
+        thematic = any(t.thematic for t in self.topics if t.id in parsed.topics)
+        return bool(parsed.places or parsed.regions or parsed.kinds or parsed.years or thematic)
+
     def is_calendar_question(self, parsed: Parsed) -> bool:
         """A question about the calendar itself, relative to today: "what's next?", "anything
         coming up?", "what happened last month?" — nothing else named."""
-        named = parsed.places or parsed.regions or parsed.kinds or parsed.topics or parsed.years
+        named = self.names_something(parsed)
         return bool(parsed.vague and not named)
 
     def calendar_window(self, parsed: Parsed, today: date, limit: int = 5) -> EventMatch:
@@ -725,16 +737,19 @@ class Knowledge:
             found = [e for r, e in scored if r >= 0.75 * top]
         found.sort(key=lambda e: (e.start.sort_day, e.id))
         no_upcoming = False
+        # "the first review forum": one occasion — what starts within a week of the first (the
+        # hearing the day before the Forum comes with it).
+        occasion = timedelta(days=OCCASION_DAYS)
         if parsed.time == "next" and found:
             ahead = [e for e in found if e.last_day >= today and e.status != "cancelled"]
             if ahead:
-                found = [e for e in ahead if e.start.sort_day == ahead[0].start.sort_day]
+                found = [e for e in ahead if e.start.sort_day <= ahead[0].start.sort_day + occasion]
             else:
                 found, no_upcoming = [found[-1]], True
         elif parsed.time == "first" and found:
-            found = [e for e in found if e.start.sort_day == found[0].start.sort_day]
+            found = [e for e in found if e.start.sort_day <= found[0].start.sort_day + occasion]
         elif parsed.time == "last" and found:
-            found = [e for e in found if e.start.sort_day == found[-1].start.sort_day]
+            found = [e for e in found if e.start.sort_day >= found[-1].start.sort_day - occasion]
         # Soonest first: what is still ahead (or happening), then what is over.
         found.sort(key=lambda e: (e.last_day < today, e.start.sort_day, e.id))
         return EventMatch(tuple(found[:MAX_EVENTS]), len(found), no_upcoming)
