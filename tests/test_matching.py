@@ -536,3 +536,10 @@ def test_a_filler_word_in_common_does_not_make_a_personal_case_a_calendar_questi
     # "شو" (what) is in a calendar example; a person's own case about a passport is declined.
     answer = answer_question("كفيلي رافض يرجعلي جوازي، شو أعمل؟", knowledge, TODAY)
     assert answer.outcome == "declined"
+
+
+def test_a_question_asking_more_than_when_gets_the_entry_not_the_dates(knowledge):
+    both = answer_question("when did the negotiations end and how many rounds were there?", knowledge, TODAY)
+    assert both.kind == "faq" and both.faq.id == "negotiations"
+    only_when = answer_question("when did the negotiations end", knowledge, TODAY)
+    assert only_when.kind == "events" and only_when.events

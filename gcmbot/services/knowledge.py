@@ -188,6 +188,7 @@ class Parsed:
     asks_what_happens: bool = False
     event_noun: bool = False
     off_topic: bool = False  # a person's job, visa, asylum claim… (lexicon `off_topic`): declined
+    asks_more: bool = False  # who / why / how many / what for, beside any when or where
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ class Knowledge:
         self._period_shift = {fold(k): v for k, v in lex.period_shift.items()}
         self._asks_when_where = frozenset(fold(w) for w in lex.asks_when_where)
         self._asks_for_a_text = frozenset(fold(w) for w in lex.asks_for_a_text)
+        self._asks_more = frozenset(fold(w) for w in lex.asks_more)
         self._asks_what_happens = frozenset(fold(w) for w in lex.asks_what_happens)
         self._event_nouns = frozenset(stem(fold(w)) for w in lex.event_nouns)
         self._kind_words: dict[str, set[str]] = {}
@@ -338,7 +340,7 @@ class Knowledge:
             vocab.update(words(" ".join(phrase)))
         vocab.update(list(self._synonyms))
         vocab.update(w for a in self._place_aliases for w in a.split())
-        vocab.update(self._asks_when_where | self._asks_what_happens | self._asks_for_a_text)
+        vocab.update(self._asks_when_where | self._asks_what_happens | self._asks_for_a_text | self._asks_more)
         vocab.update(list(self._time_words))
         vocab.update(list(self._months))
         vocab.update(w for k in lex.months for w in words(k))
@@ -426,6 +428,7 @@ class Knowledge:
             asks_what_happens=bool(self._asks_what_happens & set(fixed)),
             event_noun=bool(self._event_nouns & set(stems)),
             off_topic=self._is_off_topic(raw, fixed),
+            asks_more=bool(self._asks_more & set(fixed)),
         )
 
     def _is_off_topic(self, raw: list[str], fixed: list[str]) -> bool:

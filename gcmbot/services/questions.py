@@ -153,7 +153,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     calendar_words = bool(parsed.places) or (bool(parsed.months) and not parsed.years)
     strong_faq = (sure_faq and candidates[0].lexical >= LEXICAL.answer_at) or (
         bool(candidates) and not calendar_words and candidates[0].confidence >= tuning.event_faq_at)
-    if knowledge.is_event_question(parsed, strong_only=strong_faq):
+    # "when did the negotiations end and how many rounds were there?", "… and who wrote it?": a sure
+    # FAQ entry answers more than a list of dates can.
+    faq_answers_more = sure_faq and parsed.asks_more
+    if not faq_answers_more and knowledge.is_event_question(parsed, strong_only=strong_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
             return Answer(
