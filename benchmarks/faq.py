@@ -1,7 +1,7 @@
 """Question answering: accuracy per category and language, wrong answers, latency, encoder load time.
 
     python benchmarks/faq.py [--encoder use|e5|off] [--verbose] [--tune] [--no-latency]
-                             [--blind held-out-6 [--show-blind]]
+                             [--blind held-out-7 [--show-blind]]
 
 The sets:
   tune      half of tests/data/questions.yaml (a stable hash of each question picks the half):
@@ -23,9 +23,11 @@ The sets:
             (84.4 %), tuning data since;
   held-out-5  tests/data/questions_heldout5.yaml (80 questions), written blind by a third person in
             the third session; measured once (90.0 %), tuning data since;
-  held-out-6  tests/data/questions_heldout6.yaml (100 questions), written blind by a fourth person
-            at the end of the third session and committed before it was measured; measured only
-            with --blind held-out-6 (counts only; its questions and misses with --show-blind).
+  held-out-6  tests/data/questions_heldout6.yaml (100 questions), written blind by a fourth person;
+            measured once (86.0 %), tuning data since;
+  held-out-7  tests/data/questions_heldout7.yaml (80 questions), written blind by a fifth person at
+            the end of the third session and committed before it was measured; measured only
+            with --blind held-out-7 (counts only; its questions and misses with --show-blind).
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
 a decline or a "Did you mean" that misses is only a miss. Wrong answers are counted apart.
 
@@ -68,6 +70,7 @@ DEV5_FILE = ROOT / "tests" / "data" / "questions_dev5.yaml"
 HELDOUT4_FILE = ROOT / "tests" / "data" / "questions_heldout4.yaml"
 HELDOUT5_FILE = ROOT / "tests" / "data" / "questions_heldout5.yaml"
 HELDOUT6_FILE = ROOT / "tests" / "data" / "questions_heldout6.yaml"
+HELDOUT7_FILE = ROOT / "tests" / "data" / "questions_heldout7.yaml"
 TUNE_BOT_FILE = ROOT / "tests" / "data" / "questions_tune_bot.yaml"
 TUNE_EXTRA_FILE = ROOT / "tests" / "data" / "questions_tune_extra.yaml"
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
@@ -95,6 +98,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     d5_today, dev5 = load_eval(DEV5_FILE)
     h5_today, held5 = load_eval(HELDOUT5_FILE)
     h6_today, held6 = load_eval(HELDOUT6_FILE)
+    h7_today, held7 = load_eval(HELDOUT7_FILE)
     return {
         "tune": (today, [i for i in items if split_of(i["q"]) == "tune"], False),
         "tune-extra": (x_today, extra, True),
@@ -107,10 +111,11 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
         "held-out-4": (h4_today, held4, True),
         "held-out-5": (h5_today, held5, True),
         "held-out-6": (h6_today, held6, True),
+        "held-out-7": (h7_today, held7, True),
     }
 
 
-BLIND = {"held-out-6"}  # measured only with --blind; questions printed only with --show-blind
+BLIND = {"held-out-7"}  # measured only with --blind; questions printed only with --show-blind
 
 
 def is_correct(answer, expect, suggestion_declines: bool = False) -> bool:
@@ -301,7 +306,7 @@ def main() -> None:
     parser.add_argument("--fusion", default="max,weighted,rrf", help="with --tune: the fusions to search (comma-separated)")
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--blind", default="", metavar="SET",
-                        help="also measure the blind set held-out-6 (counts only): once, at the end")
+                        help="also measure the blind set held-out-7 (counts only): once, at the end")
     parser.add_argument("--show-blind", action="store_true",
                         help="with --blind, also print its questions answered wrongly or missed")
     args = parser.parse_args()
