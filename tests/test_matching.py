@@ -543,3 +543,10 @@ def test_a_question_asking_more_than_when_gets_the_entry_not_the_dates(knowledge
     assert both.kind == "faq" and both.faq.id == "negotiations"
     only_when = answer_question("when did the negotiations end", knowledge, TODAY)
     assert only_when.kind == "events" and only_when.events
+
+
+def test_a_word_bent_by_spelling_correction_never_makes_a_bot_command(knowledge):
+    # "bonne" is one letter from "abonne" (subscribe): a recipe question is not /start.
+    answer = answer_question("tu connais une bonne recette de couscous ?", knowledge, TODAY)
+    assert answer.intent is None and answer.outcome == "declined"
+    assert answer_question("how do i unsubscibe", knowledge, TODAY).intent == "stop"  # a long word still is
