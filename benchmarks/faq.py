@@ -27,6 +27,8 @@ The sets:
             measured once (86.0 %), tuning data since;
   held-out-7  tests/data/questions_heldout7.yaml (80 questions), written blind by a fifth person at
             the end of the third session; measured once (81.2 %), tuning data since.
+  held-out-8  tests/data/questions_heldout8.yaml (80 questions), written blind by a sixth person at
+            the end of the third session and committed before it was measured.
 A new blind set goes into BLIND until its first look: then it is measured only with --blind SET
 (counts only; its questions and misses with --show-blind).
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
@@ -72,6 +74,7 @@ HELDOUT4_FILE = ROOT / "tests" / "data" / "questions_heldout4.yaml"
 HELDOUT5_FILE = ROOT / "tests" / "data" / "questions_heldout5.yaml"
 HELDOUT6_FILE = ROOT / "tests" / "data" / "questions_heldout6.yaml"
 HELDOUT7_FILE = ROOT / "tests" / "data" / "questions_heldout7.yaml"
+HELDOUT8_FILE = ROOT / "tests" / "data" / "questions_heldout8.yaml"
 TUNE_BOT_FILE = ROOT / "tests" / "data" / "questions_tune_bot.yaml"
 TUNE_EXTRA_FILE = ROOT / "tests" / "data" / "questions_tune_extra.yaml"
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
@@ -100,6 +103,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     h5_today, held5 = load_eval(HELDOUT5_FILE)
     h6_today, held6 = load_eval(HELDOUT6_FILE)
     h7_today, held7 = load_eval(HELDOUT7_FILE)
+    h8_today, held8 = load_eval(HELDOUT8_FILE)
     return {
         "tune": (today, [i for i in items if split_of(i["q"]) == "tune"], False),
         "tune-extra": (x_today, extra, True),
@@ -113,10 +117,11 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
         "held-out-5": (h5_today, held5, True),
         "held-out-6": (h6_today, held6, True),
         "held-out-7": (h7_today, held7, True),
+        "held-out-8": (h8_today, held8, True),
     }
 
 
-BLIND: set[str] = set()  # a fresh blind set goes here until its first look (none left now)  # measured only with --blind; questions printed only with --show-blind
+BLIND = {"held-out-8"}  # a fresh blind set stays here until its first look  # measured only with --blind; questions printed only with --show-blind
 
 
 def is_correct(answer, expect, suggestion_declines: bool = False) -> bool:
