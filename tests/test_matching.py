@@ -550,3 +550,10 @@ def test_a_word_bent_by_spelling_correction_never_makes_a_bot_command(knowledge)
     answer = answer_question("tu connais une bonne recette de couscous ?", knowledge, TODAY)
     assert answer.intent is None and answer.outcome == "declined"
     assert answer_question("how do i unsubscibe", knowledge, TODAY).intent == "stop"  # a long word still is
+
+
+@pytest.mark.parametrize("question", ["je suis sans papiers en france, est ce que je peux me marier",
+                                      "quelles sont les règles de l'espace Schengen pour les visas de court séjour ?"])
+def test_personal_cases_and_other_regimes_are_declined(knowledge, question):
+    answer = answer_question(question, knowledge, TODAY)
+    assert answer.outcome == "declined" and answer.intent is None

@@ -448,8 +448,8 @@ class Knowledge:
         """The bot intent whose words (lexicon `intents`) all occur in the question, if any."""
         # Each pattern is compared with the question stemmed in the pattern's language. A short
         # word reached only by spelling correction does not count ("ça sert" is not "settings",
-        # "une bonne recette" is not "abonné").
-        guessed = {b for a, b in parsed.corrections if len(a) <= 5}
+        # "une bonne recette" is not "abonné", "les règles" not "réglages").
+        guessed = {b for a, b in parsed.corrections if len(a) <= 6}
         typed = [w for w in parsed.words if w not in guessed]
         by_lang: dict[str, set[str]] = {}
         for intent, lang, pattern in self._intent_patterns:
