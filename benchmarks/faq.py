@@ -51,7 +51,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -61,22 +61,20 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from gcmbot.content import load_content  # noqa: E402
-from gcmbot.services.knowledge import FUSED, LEXICAL, FaqDoc, Knowledge, Tuning  # noqa: E402
+from gcmbot.services.knowledge import FaqDoc, Knowledge, Tuning  # noqa: E402
 from gcmbot.services.questions import answer_question, knowledge_from_content  # noqa: E402
 from gcmbot.services.semantic import VectorCache, load_encoder  # noqa: E402
 
 EVAL_FILE = ROOT / "tests" / "data" / "questions.yaml"
-HELDOUT_FILE = ROOT / "tests" / "data" / "questions_heldout.yaml"
-HELDOUT2_FILE = ROOT / "tests" / "data" / "questions_heldout2.yaml"
-HELDOUT3_FILE = ROOT / "tests" / "data" / "questions_heldout3.yaml"
-DEV5_FILE = ROOT / "tests" / "data" / "questions_dev5.yaml"
-HELDOUT4_FILE = ROOT / "tests" / "data" / "questions_heldout4.yaml"
-HELDOUT5_FILE = ROOT / "tests" / "data" / "questions_heldout5.yaml"
-HELDOUT6_FILE = ROOT / "tests" / "data" / "questions_heldout6.yaml"
-HELDOUT7_FILE = ROOT / "tests" / "data" / "questions_heldout7.yaml"
-HELDOUT8_FILE = ROOT / "tests" / "data" / "questions_heldout8.yaml"
-TUNE_BOT_FILE = ROOT / "tests" / "data" / "questions_tune_bot.yaml"
-TUNE_EXTRA_FILE = ROOT / "tests" / "data" / "questions_tune_extra.yaml"
+DATA = ROOT / "tests" / "data"
+# The sets besides the two halves of questions.yaml, in report order; in each, a suggestion counts as
+# a decline (see each file's header).
+SET_FILES = {
+    "tune-extra": "questions_tune_extra.yaml", "tune-bot": "questions_tune_bot.yaml",
+    "held-out": "questions_heldout.yaml", "held-out-2": "questions_heldout2.yaml", "held-out-3": "questions_heldout3.yaml",
+    "dev-5": "questions_dev5.yaml", "held-out-4": "questions_heldout4.yaml", "held-out-5": "questions_heldout5.yaml",
+    "held-out-6": "questions_heldout6.yaml", "held-out-7": "questions_heldout7.yaml", "held-out-8": "questions_heldout8.yaml",
+}
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
 
@@ -93,32 +91,14 @@ def load_eval(path: Path = EVAL_FILE) -> tuple[date, list[dict]]:
 def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     """{name: (today, items, a suggestion counts as a decline)}."""
     today, items = load_eval(EVAL_FILE)
-    h_today, held = load_eval(HELDOUT_FILE)
-    x_today, extra = load_eval(TUNE_EXTRA_FILE)
-    b_today, bot = load_eval(TUNE_BOT_FILE)
-    h2_today, held2 = load_eval(HELDOUT2_FILE)
-    h3_today, held3 = load_eval(HELDOUT3_FILE)
-    h4_today, held4 = load_eval(HELDOUT4_FILE)
-    d5_today, dev5 = load_eval(DEV5_FILE)
-    h5_today, held5 = load_eval(HELDOUT5_FILE)
-    h6_today, held6 = load_eval(HELDOUT6_FILE)
-    h7_today, held7 = load_eval(HELDOUT7_FILE)
-    h8_today, held8 = load_eval(HELDOUT8_FILE)
-    return {
+    sets = {
         "tune": (today, [i for i in items if split_of(i["q"]) == "tune"], False),
-        "tune-extra": (x_today, extra, True),
-        "tune-bot": (b_today, bot, True),
         "test": (today, [i for i in items if split_of(i["q"]) == "test"], False),
-        "held-out": (h_today, held, True),
-        "held-out-2": (h2_today, held2, True),
-        "held-out-3": (h3_today, held3, True),
-        "dev-5": (d5_today, dev5, True),
-        "held-out-4": (h4_today, held4, True),
-        "held-out-5": (h5_today, held5, True),
-        "held-out-6": (h6_today, held6, True),
-        "held-out-7": (h7_today, held7, True),
-        "held-out-8": (h8_today, held8, True),
     }
+    for name, file in SET_FILES.items():
+        sets[name] = (*load_eval(DATA / file), True)
+    order = ["tune", "tune-extra", "tune-bot", "test", *list(SET_FILES)[2:]]
+    return {name: sets[name] for name in order}
 
 
 BLIND: set[str] = set()  # a fresh blind set stays here until its first look (none left now)  # measured only with --blind; questions printed only with --show-blind
@@ -285,7 +265,7 @@ def synthetic(knowledge_faqs: list[FaqDoc], n: int) -> list[FaqDoc]:
 
 def latency(knowledge: Knowledge, rounds: int = 3) -> tuple[float, float]:
     today, items = load_eval()
-    _, held = load_eval(HELDOUT_FILE)
+    _, held = load_eval(DATA / SET_FILES["held-out"])
     questions = [i["q"] for i in items + held]
     for q in questions[:10]:  # warm-up
         answer_question(q, knowledge, today)
