@@ -124,8 +124,8 @@ class Tuning:
 
     Chosen by measurement (benchmarks/faq.py --tune, and sweeps of the class and event settings) on
     the "tune" half of tests/data/questions.yaml, questions_tune_extra.yaml, questions_tune_bot.yaml,
-    the first three held-out sets and the dev-5 set (all looked at while tuning, so tuning data);
-    reported on the "test" half and on the blind held-out-4 set (benchmarks/faq.py --blind).
+    the held-out sets and the dev-5 set (all looked at while tuning, so tuning data); reported on
+    the "test" half and on each blind held-out set at its first look (README "Questions").
     """
 
     fusion: str = "weighted"  # lexical (no encoder), max, weighted, rrf
@@ -189,6 +189,7 @@ class Parsed:
     event_noun: bool = False
     off_topic: bool = False  # a person's job, visa, asylum claim… (lexicon `off_topic`): declined
     asks_more: bool = False  # who / why / how many / what for, beside any when or where
+    named: frozenset[str] = frozenset()  # titles of the events the question names (Knowledge.named_events)
 
 
 @dataclass(frozen=True)
@@ -250,8 +251,9 @@ class Knowledge:
         self._vague = frozenset(fold(w) for w in lex.vague)
         self._off_topic = tuple((lang, frozenset(stem(w, lang) for w in words(" ".join(phrase)))) for lang, phrase in lex.off_topic)
         # Example sentences by class (a bot intent or "calendar"), matched by meaning.
-        self._classes = tuple(dict.fromkeys(c for c, _, _ in sorted(lex.examples, key=lambda e: e[0])))
-        self._class_examples = [(self._classes.index(c), text) for c, _, text in sorted(lex.examples, key=lambda e: e[0])]
+        by_class = sorted(lex.examples, key=lambda e: e[0])  # grouped, so each class's vectors are contiguous
+        self._classes = tuple(dict.fromkeys(c for c, _, _ in by_class))
+        self._class_examples = [(self._classes.index(c), text) for c, _, text in by_class]
         # … and the content words of each class's sentences, stemmed in their language.
         self._class_terms: dict[str, set[str]] = {}
         for c, lang, text in lex.examples:
@@ -294,16 +296,13 @@ class Knowledge:
         self._entry_idf = {t: math.log(len(self.faqs) / c) for t, c in entry_df.items()}
 
         # Events: title words (for "second round", "civil society days", …), places.
-        # Title words in English and, stemmed in their language, in the titles' translations.
-        self._title_terms = [
-            set(terms(e.title)).union(*(terms(t, lang) for lang, t in ((e.translations or {}).get("title") or {}).items()))
-            for e in self.events
-        ]
-        # Per language, each title's own words (for naming an event: "when is International Migrants Day").
+        # Each title's words in English and, stemmed in their language, in its translations (one set
+        # per language, for naming an event: "when is International Migrants Day"); all of them together.
         self._titles_by_lang = [
             [set(terms(e.title))] + [set(terms(t, lang)) for lang, t in ((e.translations or {}).get("title") or {}).items()]
             for e in self.events
         ]
+        self._title_terms = [set().union(*titles) for titles in self._titles_by_lang]
         df = Counter(t for s in self._title_terms for t in s)
         n = max(len(self.events), 1)
         self._title_idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
@@ -429,6 +428,7 @@ class Knowledge:
             event_noun=bool(self._event_nouns & set(stems)),
             off_topic=self._is_off_topic(raw, fixed),
             asks_more=bool(self._asks_more & set(fixed)),
+            named=self.named_events(content_terms),
         )
 
     def _is_off_topic(self, raw: list[str], fixed: list[str]) -> bool:
@@ -668,11 +668,11 @@ class Knowledge:
         past = sorted((e for e in alive if e.last_day < today), key=lambda e: (e.last_day, e.id))
         return EventMatch(tuple(past[-1:]), 1 if past else 0, no_upcoming=True)
 
-    def named_events(self, parsed: Parsed) -> frozenset[str]:
-        """Titles of the events the question names, in any of their languages: at least two of a
-        title's words, and two thirds of them, that name no more than two titles ("International
+    def named_events(self, question_terms: tuple[str, ...]) -> frozenset[str]:
+        """Titles of the events a question's terms name, in any of their languages: at least two of
+        a title's words, and two thirds of them, that name no more than two titles ("International
         Migrants Day", "Día Internacional del Migrante"; not "the review forum", a series)."""
-        asked = set(parsed.terms)
+        asked = set(question_terms)
         best: frozenset[str] = frozenset()
         best_hit = 0
         for titles in self._titles_by_lang:
@@ -688,7 +688,7 @@ class Knowledge:
         """Does the question ask when/where something happens, naming what? With `strong_only`,
         only an explicit when/where/date counts (a good FAQ match wins over "what happened …")."""
         constraint = bool(parsed.places or parsed.regions or parsed.kinds or parsed.months or parsed.years) or (
-            parsed.asks_when_where and bool(self.named_events(parsed)))
+            parsed.asks_when_where and bool(parsed.named))
         topical = bool(parsed.topics) and parsed.event_noun
         timed = (parsed.time is not None or parsed.months or parsed.years) and parsed.event_noun
         asks = parsed.asks_when_where or (not strong_only and (parsed.asks_what_happens or timed))
@@ -706,10 +706,8 @@ class Knowledge:
             found = [e for e in found if e.region in parsed.regions]
         if parsed.kinds:
             found = [e for e in found if e.kind in parsed.kinds]
-        if not (parsed.places or parsed.regions or parsed.kinds):
-            named = self.named_events(parsed)
-            if named:
-                found = [e for e in found if e.title in named]
+        if parsed.named and not (parsed.places or parsed.regions or parsed.kinds):
+            found = [e for e in found if e.title in parsed.named]
         if parsed.years:
             found = [e for e in found if any(e.start.value.year <= y <= e.last_day.year for y in parsed.years)]
         if parsed.months and not parsed.years and parsed.time is None:
