@@ -433,11 +433,14 @@ class Knowledge:
 
     def _is_off_topic(self, raw: list[str], fixed: list[str]) -> bool:
         """Does the question name something the bot does not answer (lexicon `off_topic`)?"""
+        # As for intents, a short word reached only by spelling correction does not count
+        # ("para qué nos vamos a *meter*" is not "météo").
+        guessed = {b for a, b in zip(raw, fixed) if a != b and len(a) <= 6}
         seen: dict[str, set[str]] = {}
         for lang, pattern in self._off_topic:
             stems = seen.get(lang)
             if stems is None:
-                stems = seen[lang] = {stem(w, lang) for w in (*raw, *fixed)}
+                stems = seen[lang] = {stem(w, lang) for w in (*raw, *(w for w in fixed if w not in guessed))}
             if pattern <= stems:
                 return True
         return False
@@ -688,10 +691,12 @@ class Knowledge:
         """Does the question ask when/where something happens, naming what? With `strong_only`,
         only an explicit when/where/date counts (a good FAQ match wins over "what happened …")."""
         constraint = bool(parsed.places or parsed.regions or parsed.kinds or parsed.months or parsed.years) or (
-            parsed.asks_when_where and bool(parsed.named))
+            (parsed.asks_when_where or parsed.asks_what_happens) and bool(parsed.named))  # "what day is Migrants Day?"
         topical = bool(parsed.topics) and parsed.event_noun
         timed = (parsed.time is not None or parsed.months or parsed.years) and parsed.event_noun
-        asks = parsed.asks_when_where or (not strong_only and (parsed.asks_what_happens or timed))
+        # An event named by its title needs no more than "what day": "what day is Migrants Day?".
+        asks = parsed.asks_when_where or (parsed.asks_what_happens and bool(parsed.named)) or (
+            not strong_only and (parsed.asks_what_happens or timed))
         if not (parsed.kinds or parsed.event_noun or parsed.topics or parsed.months or parsed.years or parsed.time) and parsed.unknown:
             # Only a place, and words no entry or event knows ("where can I find a nurse in Germany"):
             # a question about something else that happens to name a city.
@@ -716,6 +721,12 @@ class Knowledge:
                     and e.last_day >= today and e.start.value <= today.replace(year=today.year + 1)]
             if soon:
                 found = soon
+        if parsed.period and not parsed.years:
+            # "the Asia-Pacific review last year", "le forum, c'est cette année ?": those in the period, if any.
+            first, last = _period(today, *parsed.period)
+            within = [e for e in found if e.start.value <= last and e.last_day >= first]
+            if within:
+                found = within
         if parsed.months:
             starting = [e for e in found if e.start.precision != "year" and e.start.value.month in parsed.months]
             found = starting or [
@@ -735,6 +746,7 @@ class Knowledge:
             rel += sum(2.0 / len(e.topics) for t in parsed.topics if t in e.topics)
             scored.append((rel, e))
         top = max((r for r, _ in scored), default=0.0)
+        companions = sorted(found, key=lambda e: (e.start.sort_day, e.id))
         if top > 0:
             found = [e for r, e in scored if r >= 0.75 * top]
         found.sort(key=lambda e: (e.start.sort_day, e.id))
@@ -749,9 +761,13 @@ class Knowledge:
             else:
                 found, no_upcoming = [found[-1]], True
         elif parsed.time == "first" and found:
-            found = [e for e in found if e.start.sort_day <= found[0].start.sort_day + occasion]
+            # The occasion of the first relevant one, with what goes with it ("the first IMRF and
+            # its hearing"): companions are those the place, region and kind allowed.
+            day = found[0].start.sort_day
+            found = [e for e in companions if day <= e.start.sort_day <= day + occasion]
         elif parsed.time == "last" and found:
-            found = [e for e in found if e.start.sort_day >= found[-1].start.sort_day - occasion]
+            day = found[-1].start.sort_day
+            found = [e for e in companions if day - occasion <= e.start.sort_day <= day]
         # Soonest first: what is still ahead (or happening), then what is over.
         found.sort(key=lambda e: (e.last_day < today, e.start.sort_day, e.id))
         return EventMatch(tuple(found[:MAX_EVENTS]), len(found), no_upcoming)
