@@ -20,7 +20,7 @@ PERIOD_UNITS = ("week", "month", "year")
 # What an example sentence (section `examples`) can stand for: a bot intent, or "calendar" (what's next).
 EXAMPLE_CLASSES = (*INTENTS, "calendar")
 SECTIONS = ("intents", "examples", "synonyms", "places", "months", "time_words", "periods", "asks_when_where",
-            "asks_for_a_text", "asks_more", "asks_what_happens", "event_nouns", "kinds", "vague", "not_typos", "off_topic")
+            "asks_for_a_text", "asks_more", "asks_meaning_of", "asks_what_happens", "event_nouns", "kinds", "vague", "not_typos", "off_topic")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Lexicon:
     asks_when_where: frozenset[str] = frozenset()
     asks_for_a_text: frozenset[str] = frozenset()  # "where can I *read* …": a document, not a venue
     asks_more: frozenset[str] = frozenset()  # "when … and *who* wrote it": more than a date or a place
+    asks_meaning_of: tuple[str, ...] = ()  # "what does GCM *mean by* regularization": the question is about what follows
     asks_what_happens: frozenset[str] = frozenset()
     event_nouns: tuple[str, ...] = ()
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)  # event kind → words
@@ -53,7 +54,7 @@ class Lexicon:
             "synonyms": dict(self.synonyms), "places": dict(self.places), "months": dict(self.months),
             "time_words": dict(self.time_words), "period_units": dict(self.period_units), "period_shift": dict(self.period_shift),
             "asks_when_where": sorted(self.asks_when_where), "asks_for_a_text": sorted(self.asks_for_a_text),
-            "asks_more": sorted(self.asks_more),
+            "asks_more": sorted(self.asks_more), "asks_meaning_of": list(self.asks_meaning_of),
             "asks_what_happens": sorted(self.asks_what_happens),
             "event_nouns": list(self.event_nouns), "kinds": {k: list(v) for k, v in self.kinds.items()},
             "vague": sorted(self.vague), "not_typos": list(self.not_typos),
@@ -70,7 +71,7 @@ class Lexicon:
             time_words=dict(data.get("time_words", {})), period_units=dict(data.get("period_units", {})),
             period_shift={k: int(v) for k, v in data.get("period_shift", {}).items()},
             asks_when_where=frozenset(data.get("asks_when_where", ())), asks_for_a_text=frozenset(data.get("asks_for_a_text", ())),
-            asks_more=frozenset(data.get("asks_more", ())),
+            asks_more=frozenset(data.get("asks_more", ())), asks_meaning_of=tuple(data.get("asks_meaning_of", ())),
             asks_what_happens=frozenset(data.get("asks_what_happens", ())),
             event_nouns=tuple(data.get("event_nouns", ())), kinds={k: tuple(v) for k, v in data.get("kinds", {}).items()},
             vague=frozenset(data.get("vague", ())), not_typos=tuple(data.get("not_typos", ())),
@@ -217,7 +218,7 @@ def parse_lexicon(data: object, problem: Callable[[int, str], None], kinds: tupl
     return Lexicon(
         intents=tuple(intents), synonyms=synonyms, places=places, months=months, time_words=time_words,
         period_units=units, period_shift=shift, asks_when_where=frozenset(plain("asks_when_where")),
-        asks_for_a_text=frozenset(plain("asks_for_a_text")), asks_more=frozenset(plain("asks_more")),
+        asks_for_a_text=frozenset(plain("asks_for_a_text")), asks_more=frozenset(plain("asks_more")), asks_meaning_of=plain("asks_meaning_of"),
         asks_what_happens=frozenset(plain("asks_what_happens")), event_nouns=plain("event_nouns"), kinds=kind_words,
         vague=frozenset(plain("vague")), not_typos=plain("not_typos"), off_topic=tuple(off_topic),
         examples=tuple(examples),

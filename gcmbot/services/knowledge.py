@@ -242,6 +242,7 @@ class Knowledge:
         self._asks_when_where = frozenset(fold(w) for w in lex.asks_when_where)
         self._asks_for_a_text = frozenset(fold(w) for w in lex.asks_for_a_text)
         self._asks_more = frozenset(fold(w) for w in lex.asks_more)
+        self._meaning_of = _Phrases([(p, words(p)) for p in lex.asks_meaning_of])
         self._asks_what_happens = frozenset(fold(w) for w in lex.asks_what_happens)
         self._event_nouns = frozenset(stem(fold(w)) for w in lex.event_nouns)
         self._kind_words: dict[str, set[str]] = {}
@@ -362,6 +363,18 @@ class Knowledge:
         self._speller_en = Speller(vocab, vocab, targets=[w for w in vocab if w not in foreign])
 
     # --- parsing -------------------------------------------------------------------------
+
+    def subject_of(self, text: str) -> str:
+        """The words a "what does X mean by Y" question asks about (lexicon `asks_meaning_of`): "what
+        does GCM mean by regularization" asks what regularization is, not what GCM stands for.
+        Other questions come back as they are."""
+        seq = words(text)
+        for phrase in self._meaning_of.find(seq):
+            p = words(phrase)
+            for i in range(len(seq) - len(p) + 1):
+                if seq[i : i + len(p)] == p and i <= 6 and len(seq) > i + len(p):
+                    return " ".join(seq[i + len(p):])
+        return text
 
     def parse(self, text: str) -> Parsed:
         raw = words(text)

@@ -107,7 +107,7 @@ def redact(text: str) -> str:
 def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning | None = None) -> Answer:
     """Decide how to answer `text` on `today`. Deterministic; no I/O."""
     tuning = tuning or knowledge.tuning
-    text = text[:MAX_QUESTION_CHARS]
+    text = knowledge.subject_of(text[:MAX_QUESTION_CHARS])
     parsed = knowledge.parse(text)
     common = dict(corrections=parsed.corrections, today=today)
     found = knowledge.semantic_all(text) if tuning.fusion != "lexical" else None
