@@ -616,3 +616,13 @@ def test_whats_new_and_dialect_calendar_questions_get_the_calendar(knowledge, qu
 def test_where_to_find_a_text_in_arabic_is_not_an_event_question(knowledge):
     answer = answer_question("وين القى النص الرسمي لاعلان نيويورك؟", knowledge, TODAY)
     assert answer.kind == "faq" and not answer.events
+
+
+def test_a_kind_the_month_does_not_have_is_said_before_what_the_month_has(knowledge):
+    from gcmbot.render.answers import answer_html
+
+    answer = answer_question("is there a consultation in December", knowledge, date(2026, 12, 6))
+    assert answer.kind == "events" and answer.none_of_that_kind and answer.events
+    assert answer_html(answer, "es").startswith("No hay nada de ese tipo en el calendario")
+    plain = answer_question("any events in December?", knowledge, date(2026, 12, 6))
+    assert plain.events and not plain.none_of_that_kind

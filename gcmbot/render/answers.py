@@ -50,6 +50,7 @@ VOTE_TEXTS = {
     VOTE_UNKNOWN: N_("This button is not valid (any more). Ask again to rate a new answer."),
 }
 NO_UPCOMING = N_("No upcoming event of that kind is on record; the most recent one was:")
+NONE_OF_THAT_KIND = N_("Nothing of that kind is on the calendar then. What the calendar has in that month:")
 
 # (status, tense, precision is a day) → phrase. The record's status wins over the calendar:
 # a held event "took place", an expected one "is expected", whatever day it is.
@@ -144,6 +145,7 @@ def _answer_html(answer: Answer, lang: str = "en") -> str:
         return _fit(_calendar_html(answer, lang))
     if answer.kind == "events" and answer.events:
         parts = [_(NO_UPCOMING)] if answer.no_upcoming else []
+        parts += [_(NONE_OF_THAT_KIND)] if answer.none_of_that_kind else []
         parts += [_event_html(e, answer.today, lang) for e in answer.events]
         if answer.more_events:
             parts.append(_(MORE_EVENTS).format(n=answer.more_events))

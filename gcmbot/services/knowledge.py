@@ -197,6 +197,7 @@ class EventMatch:
     events: tuple[EventView, ...]
     total: int  # how many matched before cutting to MAX_EVENTS
     no_upcoming: bool = False  # "next" asked but nothing is ahead: the latest past one is shown
+    none_of_that_kind: bool = False  # "a consultation in December": none then; what the month has is shown
     period: tuple[date, date] | None = None  # the days asked about ("last month"), if any
 
 
@@ -245,6 +246,7 @@ class Knowledge:
         self._meaning_of = _Phrases([(p, words(p)) for p in lex.asks_meaning_of])
         self._asks_what_happens = frozenset(fold(w) for w in lex.asks_what_happens)
         self._event_nouns = frozenset(stem(fold(w)) for w in lex.event_nouns)
+        self._generic_nouns = frozenset(stem(w) for w in ("event", "events", "days"))  # name no kind of event
         self._kind_words: dict[str, set[str]] = {}
         for kind, ws in lex.kinds.items():
             for w in ws:
@@ -746,6 +748,10 @@ class Knowledge:
                 e for e in found
                 if any(date(e.start.value.year, m, 1) <= e.last_day and e.start.value <= date(e.last_day.year, m, 28) for m in parsed.months)
             ]
+        # "is there a consultation in December": the month has events, but none is what was asked for.
+        specific = {t for t in parsed.terms if t in self._event_nouns} - self._generic_nouns
+        none_of_that_kind = bool(parsed.months and specific and found and not parsed.kinds and not parsed.named
+                                 and not any(specific & self._title_terms[self.events.index(e)] for e in found))
         # Relevance: title words and topics. Keep the best ones when the question names any.
         # A place already chose the events: its words say nothing more ("consultations in New York"
         # must not prefer an event with "New York" in its title over the consultations held there).
@@ -783,4 +789,4 @@ class Knowledge:
             found = [e for e in companions if day - occasion <= e.start.sort_day <= day]
         # Soonest first: what is still ahead (or happening), then what is over.
         found.sort(key=lambda e: (e.last_day < today, e.start.sort_day, e.id))
-        return EventMatch(tuple(found[:MAX_EVENTS]), len(found), no_upcoming)
+        return EventMatch(tuple(found[:MAX_EVENTS]), len(found), no_upcoming, none_of_that_kind=none_of_that_kind)

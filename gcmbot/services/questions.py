@@ -52,6 +52,7 @@ class Answer:
     events: tuple[EventView, ...] = ()
     more_events: int = 0
     no_upcoming: bool = False
+    none_of_that_kind: bool = False  # the month asked about has events, none of the kind asked for
     period: tuple[date, date] | None = None  # calendar questions about "last month", "this year"
     intent: str | None = None
     suggestions: tuple[Candidate, ...] = ()
@@ -161,7 +162,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         if match.events:
             return Answer(
                 ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
-                no_upcoming=match.no_upcoming, candidates=candidates, **common,
+                no_upcoming=match.no_upcoming, none_of_that_kind=match.none_of_that_kind, candidates=candidates, **common,
             )
     best = candidates[0] if candidates else None
     if best and sure_faq:
