@@ -626,3 +626,24 @@ def test_a_kind_the_month_does_not_have_is_said_before_what_the_month_has(knowle
     assert answer_html(answer, "es").startswith("No hay nada de ese tipo en el calendario")
     plain = answer_question("any events in December?", knowledge, date(2026, 12, 6))
     assert plain.events and not plain.none_of_that_kind
+
+
+def test_another_languages_off_topic_word_must_be_typed_as_it_is(knowledge):
+    # Stemmed in French, the English "employer" is "emploi" (a job): not a personal case.
+    answer = answer_question("Our union is worried about guest worker schemes where the visa is tied to one employer. "
+                             "What's the civil society position on temporary labour programmes in the compact?", knowledge, TODAY)
+    assert answer.reason != "off-topic" and answer.faq is not None and answer.faq.id == "labour-migration"
+    assert answer_question("je cherche un emploi à Genève", knowledge, TODAY).outcome == "declined"
+
+
+def test_an_event_named_by_its_title_wins_over_its_kind(knowledge):
+    answer = answer_question("le 2e forum d'examen des migrations internationales c'est quand et ou ?", knowledge, date(2026, 12, 7))
+    assert [e.id for e in answer.events] == ["imrf-2026"]
+    arabic = answer_question("امتى اليوم الدولي للمهاجرين؟ عايزين نعمل فعالية في الجمعية", knowledge, date(2026, 12, 7))
+    assert arabic.kind == "events" and arabic.events[0].id.startswith("international-migrants-day")
+
+
+def test_changing_the_digest_is_settings_asking_for_it_is_the_digest(knowledge):
+    change = answer_question("can u send the weekly summary on mondays instead, and in my time zone (Manila)", knowledge, TODAY)
+    assert change.intent == "settings"
+    assert answer_question("when will I get my weekly summary", knowledge, TODAY).intent == "digest"

@@ -252,7 +252,8 @@ class Knowledge:
             for w in ws:
                 self._kind_words.setdefault(stem(fold(w)), set()).add(kind)
         self._vague = frozenset(fold(w) for w in lex.vague)
-        self._off_topic = tuple((lang, frozenset(stem(w, lang) for w in words(" ".join(phrase)))) for lang, phrase in lex.off_topic)
+        self._off_topic = tuple((lang, frozenset(stem(w, lang) for w in words(" ".join(phrase))), frozenset(words(" ".join(phrase))))
+                                for lang, phrase in lex.off_topic)
         # Example sentences by class (a bot intent or "calendar"), matched by meaning.
         by_class = sorted(lex.examples, key=lambda e: e[0])  # grouped, so each class's vectors are contiguous
         self._classes = tuple(dict.fromkeys(c for c, _, _ in by_class))
@@ -441,21 +442,28 @@ class Knowledge:
                 self._asks_for_a_text & set(fixed) and not ({"when", "date", "dates"} & set(fixed))),
             asks_what_happens=bool(self._asks_what_happens & set(fixed)),
             event_noun=bool(self._event_nouns & set(stems)),
-            off_topic=self._is_off_topic(raw, fixed),
+            off_topic=self._is_off_topic(raw, fixed, lang),
             asks_more=bool(self._asks_more & set(fixed)),
             named=self.named_events(content_terms),
         )
 
-    def _is_off_topic(self, raw: list[str], fixed: list[str]) -> bool:
+    def _is_off_topic(self, raw: list[str], fixed: list[str], lang: str) -> bool:
         """Does the question name something the bot does not answer (lexicon `off_topic`)?"""
         # As for intents, a short word reached only by spelling correction does not count
         # ("para qué nos vamos a *meter*" is not "météo").
         guessed = {b for a, b in zip(raw, fixed) if a != b and len(a) <= 6}
+        typed = {*raw, *(w for w in fixed if w not in guessed)}
         seen: dict[str, set[str]] = {}
-        for lang, pattern in self._off_topic:
+        for pattern_lang, pattern, exact in self._off_topic:
+            if pattern_lang != lang:
+                # Another language's words must be typed as they are: stemmed, an English "employer"
+                # is French "emploi".
+                if exact <= typed:
+                    return True
+                continue
             stems = seen.get(lang)
             if stems is None:
-                stems = seen[lang] = {stem(w, lang) for w in (*raw, *(w for w in fixed if w not in guessed))}
+                stems = seen[lang] = {stem(w, lang) for w in typed}
             if pattern <= stems:
                 return True
         return False
@@ -470,13 +478,19 @@ class Knowledge:
         guessed = {b for a, b in parsed.corrections if len(a) <= 6}
         typed = [w for w in parsed.words if w not in guessed]
         by_lang: dict[str, set[str]] = {}
+        found = None
         for intent, lang, pattern in self._intent_patterns:
             stems = by_lang.get(lang)
             if stems is None:
                 stems = by_lang[lang] = {stem(w, lang) for w in typed}
             if pattern <= stems:
-                return intent
-        return None
+                if found is None and intent not in ("digest", "subscription"):
+                    return intent
+                if intent == "settings":
+                    # "send the weekly summary on Mondays, in my time zone": a change to it.
+                    return intent
+                found = found or intent
+        return found
 
     # --- FAQ ------------------------------------------------------------------------------
 
@@ -712,7 +726,7 @@ class Knowledge:
         # An event named by its title needs no more than "what day": "what day is Migrants Day?".
         asks = parsed.asks_when_where or (parsed.asks_what_happens and bool(parsed.named)) or (
             not strong_only and (parsed.asks_what_happens or timed))
-        if not (parsed.kinds or parsed.event_noun or parsed.topics or parsed.months or parsed.years or parsed.time) and parsed.unknown:
+        if not (parsed.kinds or parsed.event_noun or parsed.topics or parsed.months or parsed.years or parsed.time or parsed.named) and parsed.unknown:
             # Only a place, and words no entry or event knows ("where can I find a nurse in Germany"):
             # a question about something else that happens to name a city.
             return False
@@ -726,8 +740,11 @@ class Knowledge:
             found = [e for e in found if e.region in parsed.regions]
         if parsed.kinds:
             found = [e for e in found if e.kind in parsed.kinds]
-        if parsed.named and not (parsed.places or parsed.regions or parsed.kinds):
-            found = [e for e in found if e.title in parsed.named]
+        if parsed.named:
+            # "le 2e forum d'examen des migrations internationales": the title names one of the kind.
+            titled = [e for e in found if e.title in parsed.named]
+            if titled or not (parsed.places or parsed.regions or parsed.kinds):
+                found = titled
         if parsed.years:
             found = [e for e in found if any(e.start.value.year <= y <= e.last_day.year for y in parsed.years)]
         if parsed.months and not parsed.years and parsed.time is None:
