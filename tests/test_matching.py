@@ -647,3 +647,38 @@ def test_changing_the_digest_is_settings_asking_for_it_is_the_digest(knowledge):
     change = answer_question("can u send the weekly summary on mondays instead, and in my time zone (Manila)", knowledge, TODAY)
     assert change.intent == "settings"
     assert answer_question("when will I get my weekly summary", knowledge, TODAY).intent == "digest"
+
+
+@pytest.mark.parametrize("question", ["que hay en agenda pal 2027?", "quoi de neuf recemment sur le pacte migrations?",
+                                      "que ha pasado ultimamente con el pacto mundial de migracion", "شنو كاين فالبرنامج ديال العام الجاي؟"])
+def test_the_compacts_name_and_a_year_alone_still_make_a_calendar_question(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.kind == "calendar", answer.candidates[:3]
+
+
+def test_a_year_alone_is_the_period_of_a_calendar_question(knowledge):
+    answer = answer_question("que hay en agenda pal 2027?", knowledge, date(2026, 12, 7))
+    assert answer.period == (date(2027, 1, 1), date(2027, 12, 31))
+    assert answer.events and all(e.start.value.year == 2027 for e in answer.events)
+
+
+def test_a_time_word_and_a_region_ask_the_calendar_there(knowledge):
+    answer = answer_question("anything coming up in the next weeks? our association could send someone if its in asia", knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.events
+
+
+def test_phrase_synonyms_the_united_nations_is_not_a_national_consultation(knowledge):
+    answer = answer_question("le Reseau des Nations unies sur les migrations a ete lance quand et ou exactement?", knowledge, date(2026, 12, 7))
+    assert "national-consultations-2017" not in [e.id for e in answer.events]
+    assert answer.faq is not None or "un-network-on-migration-launch-2018" in [e.id for e in answer.events]
+
+
+def test_an_arabic_dialect_ordinal_picks_that_forum(knowledge):
+    answer = answer_question("امتى المنتدى الدولي لاستعراض الهجرة التاني؟ وهيتعمل فين؟", knowledge, date(2026, 12, 7))
+    assert [e.id for e in answer.events] == ["imrf-2026"]
+
+
+def test_a_named_event_and_a_day_of_the_month_is_a_date_question(knowledge):
+    answer = answer_question("on prepare une emission speciale a la radio pour la journee internationale des migrants, c bien le 18 decembre?",
+                             knowledge, date(2026, 12, 7))
+    assert answer.kind == "events" and answer.events[0].id.startswith("international-migrants-day")

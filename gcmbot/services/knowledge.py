@@ -6,6 +6,7 @@ queried with `today` passed in. See services/questions.py for the service around
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -22,6 +23,7 @@ from gcmbot.services.textmatch import BM25, STOPWORDS, Speller, fold, guess_lang
 # --- documents ------------------------------------------------------------------------
 
 
+ORDINALS = frozenset({"second", "third", "fourth"})  # stems; "first" is a time word (the earliest occasion)
 OCCASION_DAYS = 7  # events of one kind starting this close together are one occasion
 
 
@@ -233,7 +235,10 @@ class Knowledge:
         self._intent_patterns = tuple(
             (intent, lang, frozenset(stem(w, lang) for w in words(" ".join(phrase)))) for intent, lang, phrase in lex.intents
         )
-        self._synonyms = {fold(k): fold(v) for k, v in lex.synonyms.items()}
+        self._synonyms = {fold(k): fold(v) for k, v in lex.synonyms.items() if " " not in k.strip()}
+        # Phrases ("nations unies: un"): replaced in the question before the event words are read.
+        self._phrase_synonyms = [(re.compile(r"\b" + re.escape(" ".join(words(k))) + r"\b"), " ".join(words(v)))
+                                 for k, v in lex.synonyms.items() if " " in k.strip()]
         self._place_aliases = {" ".join(words(k)): " ".join(words(v)) for k, v in lex.places.items()}
         self._months = {fold(k): n for k, n in lex.months.items() if len(words(k)) == 1}
         self._month_phrases = _Phrases([(str(n), words(k)) for k, n in lex.months.items() if len(words(k)) > 1])
@@ -397,6 +402,8 @@ class Knowledge:
         # Event vocabulary is English: map synonyms, stem in English.
         fixed = [self._synonyms.get(w, w) for w in fixed]
         joined = " ".join(fixed).replace("stock taking", "stocktaking")
+        for pattern, replacement in self._phrase_synonyms:
+            joined = pattern.sub(replacement, joined)
         fixed = joined.split()
         stems = [stem(w) for w in fixed]
 
@@ -432,7 +439,9 @@ class Knowledge:
                 break
         if period and time in ("next", "last") and fixed.count("next") + fixed.count("last") + fixed.count("coming") <= 1:
             time = None  # "last month" names a period, not "the last one"
-        vague = bool(fixed) and all(w in self._vague or w in self._time_words for w in fixed) and (time is not None or period is not None)
+        # Filler, time words and at most one year: "what's next?", "¿qué hay en agenda pal 2027?".
+        vague = bool(fixed) and all(w in self._vague or w in self._time_words or w in {str(y) for y in years} for w in fixed) and (
+            time is not None or period is not None or len(years) == 1)
         return Parsed(
             words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections, lang=lang,
             places=places, regions=regions, kinds=frozenset(kinds), topics=topics, months=months, years=years, time=time,
@@ -675,15 +684,16 @@ class Knowledge:
     def is_calendar_question(self, parsed: Parsed) -> bool:
         """A question about the calendar itself, relative to today: "what's next?", "anything
         coming up?", "what happened last month?" — nothing else named."""
-        named = self.names_something(parsed)
+        # A year alone is the period asked about ("what's planned for 2027?"), not something named.
+        named = self.names_something(dataclasses.replace(parsed, years=frozenset()))
         return bool(parsed.vague and not named)
 
     def calendar_window(self, parsed: Parsed, today: date, limit: int = 5) -> EventMatch:
         """Events for a calendar question: what comes next (`no_upcoming` with the latest held
         one when nothing is ahead), or what falls in "last month", "this year", "next week"."""
         alive = [e for e in self.events if e.status != "cancelled"]
-        if parsed.period:
-            unit, shift = parsed.period
+        if parsed.period or len(parsed.years) == 1:
+            unit, shift = parsed.period or ("year", min(parsed.years) - today.year)
             first, last = _period(today, unit, shift)
             found = [e for e in alive if e.start.value <= last and e.last_day >= first
                      and (e.start.precision != "year" or unit == "year")]  # "2026" says nothing of last month
@@ -722,9 +732,13 @@ class Knowledge:
         constraint = bool(parsed.places or parsed.regions or parsed.kinds or parsed.months or parsed.years) or (
             (parsed.asks_when_where or parsed.asks_what_happens) and bool(parsed.named))  # "what day is Migrants Day?"
         topical = bool(parsed.topics) and parsed.event_noun
-        timed = (parsed.time is not None or parsed.months or parsed.years) and parsed.event_noun
-        # An event named by its title needs no more than "what day": "what day is Migrants Day?".
-        asks = parsed.asks_when_where or (parsed.asks_what_happens and bool(parsed.named)) or (
+        # "anything coming up in Asia?": a time word with a place or a region asks the calendar there.
+        timed = (parsed.time is not None or parsed.months or parsed.years) and (
+            parsed.event_noun or (parsed.time is not None and bool(parsed.places or parsed.regions)))
+        # An event named by its title needs no more than "what day": "what day is Migrants Day?",
+        # or a day of the month: "Migrants Day, c'est bien le 18 décembre ?".
+        on_a_day = bool(parsed.months) and any(w.isdigit() and 1 <= int(w) <= 31 for w in parsed.words)
+        asks = parsed.asks_when_where or ((parsed.asks_what_happens or on_a_day) and bool(parsed.named)) or (
             not strong_only and (parsed.asks_what_happens or timed))
         if not (parsed.kinds or parsed.event_noun or parsed.topics or parsed.months or parsed.years or parsed.time or parsed.named) and parsed.unknown:
             # Only a place, and words no entry or event knows ("where can I find a nurse in Germany"):
@@ -783,6 +797,11 @@ class Knowledge:
             scored.append((rel, e))
         top = max((r for r, _ in scored), default=0.0)
         companions = sorted(found, key=lambda e: (e.start.sort_day, e.id))
+        # An ordinal (lexicon synonyms map "2e", "segundo", "التاني" to it) picks that occasion of a series.
+        ordinal = query & ORDINALS
+        if ordinal and any(ordinal & self._title_terms[self.events.index(e)] for _, e in scored):
+            scored = [(r, e) for r, e in scored if ordinal & self._title_terms[self.events.index(e)]]
+            found, top = [e for _, e in scored], max(r for r, _ in scored)
         if top > 0:
             found = [e for r, e in scored if r >= 0.75 * top]
         found.sort(key=lambda e: (e.start.sort_day, e.id))

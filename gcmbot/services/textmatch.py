@@ -153,6 +153,9 @@ class Speller:
             word, self._choices, scorer=OSA.normalized_similarity, score_cutoff=cutoff / 100, limit=5)]
         if len(word) <= 4:  # short words: only common targets ("wen" → "when", never "find" → "inde")
             found = [f for f in found if self.counts.get(f[0], 0) >= 3]
+        # A typo in a short word rarely changes its first letter: "bien" is not "lien" (Arabic
+        # letters are left alone: a prefixed article or preposition changes the first one).
+        found = [f for f in found if len(word) > 5 or not word[0].isascii() or f[0][0] == word[0]]
         best = None
         if found:
             # Highest similarity; on ties the commoner word, then the alphabetical first (deterministic).
