@@ -74,7 +74,7 @@ SET_FILES = {
     "held-out": "questions_heldout.yaml", "held-out-2": "questions_heldout2.yaml", "held-out-3": "questions_heldout3.yaml",
     "dev-5": "questions_dev5.yaml", "held-out-4": "questions_heldout4.yaml", "held-out-5": "questions_heldout5.yaml",
     "held-out-6": "questions_heldout6.yaml", "held-out-7": "questions_heldout7.yaml", "held-out-8": "questions_heldout8.yaml",
-    "dev-9": "questions_dev9.yaml", "held-out-9": "questions_heldout9.yaml", "dev-10": "questions_dev10.yaml", "dev-11": "questions_dev11.yaml",
+    "dev-9": "questions_dev9.yaml", "held-out-9": "questions_heldout9.yaml", "dev-10": "questions_dev10.yaml", "dev-11": "questions_dev11.yaml", "dev-12": "questions_dev12.yaml",
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
