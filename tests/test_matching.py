@@ -682,3 +682,21 @@ def test_a_named_event_and_a_day_of_the_month_is_a_date_question(knowledge):
     answer = answer_question("on prepare une emission speciale a la radio pour la journee internationale des migrants, c bien le 18 decembre?",
                              knowledge, date(2026, 12, 7))
     assert answer.kind == "events" and answer.events[0].id.startswith("international-migrants-day")
+
+
+def test_the_next_review_forum_is_the_imrf_not_a_regional_review(knowledge):
+    answer = answer_question("when is the next review forum and how can our parish group take part in it?", knowledge, date(2026, 12, 7))
+    assert answer.kind != "events" or all(e.kind == "review-forum" for e in answer.events)
+
+
+def test_how_many_and_when_gets_the_entry_even_without_its_rarest_word(knowledge):
+    answer = answer_question("il y a eu combien de sessions de negociation et quand le texte a ete boucle ?", knowledge, date(2026, 12, 7))
+    assert not answer.events and (answer.faq is not None and answer.faq.id == "negotiations"
+                                  or answer.suggestions and answer.suggestions[0].id == "negotiations")
+
+
+@pytest.mark.parametrize("question", ["في شي جاي قريب؟", "ايه آخر الأحداث اللي حصلت؟", "وش المخطط له السنة الجاية؟",
+                                      "c'est quoi le programme pour l'annee prochaine"])
+def test_more_everyday_calendar_questions(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.kind == "calendar", answer.candidates[:3]

@@ -415,7 +415,7 @@ class Knowledge:
         # "regional review(s)" is one kind, "IMRF" / "migration review forum" the other.
         if "regional" in fixed and any(w.startswith("review") for w in fixed):
             kinds = {"regional-review"}
-        if "imrf" in fixed or {"migration", "review", "forum"} <= set(fixed):
+        if "imrf" in fixed or {"migration", "review", "forum"} <= set(fixed) or {"review", "forum"} <= set(fixed):
             kinds = {"review-forum"}
         if "regional-civil-society" in kinds and {"civil", "intergovernmental"} & set(fixed):
             kinds -= {"regional-intergovernmental"} if "civil" in fixed else {"regional-civil-society"}

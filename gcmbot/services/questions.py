@@ -156,7 +156,8 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         bool(candidates) and not calendar_words and candidates[0].confidence >= tuning.event_faq_at)
     # "when did the negotiations end and how many rounds were there?", "… and who wrote it?": a sure
     # FAQ entry answers more than a list of dates can.
-    faq_answers_more = sure_faq and parsed.asks_more
+    faq_answers_more = parsed.asks_more and bool(candidates) and candidates[0].confidence >= answer_at and (
+        lead >= tuning.margin and tuning.agrees(candidates[0]))
     if not faq_answers_more and knowledge.is_event_question(parsed, strong_only=strong_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
