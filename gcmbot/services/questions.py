@@ -121,7 +121,9 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         # A job, a visa, an asylum claim: nothing in the content answers a person's own case, and a
         # confident answer about something near it would mislead (lexicon `off_topic`).
         return Answer(DECLINED, "none", reason="off-topic", **common)
-    meant = knowledge.semantic_class(semantic, class_cos, parsed, tuning) if semantic is not None else None
+    # An event named by its title ("what day is International Migrants Day") is not a bot question,
+    # however near "which day does the digest arrive" it sounds.
+    meant = knowledge.semantic_class(semantic, class_cos, parsed, tuning) if semantic is not None and not parsed.named else None
     if meant:
         common["reason"] = "by meaning"
     if knowledge.is_calendar_question(parsed) or meant == "calendar":
