@@ -702,3 +702,10 @@ def test_how_many_and_when_gets_the_entry_even_without_its_rarest_word(knowledge
 def test_more_everyday_calendar_questions(knowledge, question):
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert answer.outcome == "answered" and answer.kind == "calendar", answer.candidates[:3]
+
+
+def test_a_commands_word_stands_when_no_faq_phrasing_is_near(knowledge):
+    assert answer_question("انت شو بتعمل؟ شو الأوامر اللي عندك؟", knowledge, TODAY).intent == "help"
+    assert answer_question("mettez en pause les notifs svp", knowledge, TODAY).intent == "stop"
+    # ... and is still overruled by a near FAQ phrasing: "sign up" in a question about the compact.
+    assert answer_question("what did governments sign up to in 2018?", knowledge, TODAY).intent is None

@@ -544,7 +544,10 @@ class Knowledge:
         tuning = tuning or self.tuning
         if intent not in class_cos or not len(faq_cos):
             return False
-        if float(np.max(faq_cos)) < class_cos[intent] + tuning.overrule_margin:
+        nearest = float(np.max(faq_cos))
+        # Only an FAQ phrasing the question is really near can overrule ("شو الأوامر اللي عندك؟" is
+        # far from the FAQ and from the help examples alike: its word "commands" stands).
+        if nearest < class_cos[intent] + tuning.overrule_margin or nearest < tuning.class_at:
             return False
         return float(np.max(self.lexical_arrays(parsed)[1], initial=0.0)) >= tuning.lex_min
 
