@@ -102,7 +102,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = {"held-out-12"}  # a fresh blind set stays here until its first look (held-out-9, -10 and -11: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = set()  # a fresh blind set stays here until its first look (held-out-9 to -12: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 def is_correct(answer, expect, suggestion_declines: bool = False) -> bool:
