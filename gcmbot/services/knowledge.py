@@ -212,6 +212,10 @@ class _Phrases:
             if phrase:
                 self._by_first.setdefault(phrase[0], []).append((label, phrase))
 
+    def starting(self, word: str) -> list[tuple[str, list[str]]]:
+        """The (label, phrase) pairs whose phrase starts with `word`."""
+        return self._by_first.get(word, [])
+
     def find(self, seq: list[str]) -> frozenset[str]:
         found = set()
         for i, w in enumerate(seq):
@@ -377,11 +381,10 @@ class Knowledge:
         does GCM mean by regularization" asks what regularization is, not what GCM stands for.
         Other questions come back as they are."""
         seq = words(text)
-        for phrase in self._meaning_of.find(seq):
-            p = words(phrase)
-            for i in range(len(seq) - len(p) + 1):
-                if seq[i : i + len(p)] == p and i <= 6 and len(seq) > i + len(p):
-                    return " ".join(seq[i + len(p):])
+        for i, w in enumerate(seq[:7]):
+            for _, phrase in self._meaning_of.starting(w):
+                if seq[i : i + len(phrase)] == phrase and len(seq) > i + len(phrase):
+                    return " ".join(seq[i + len(phrase):])
         return text
 
     def parse(self, text: str) -> Parsed:
@@ -440,7 +443,8 @@ class Knowledge:
         if period and time in ("next", "last") and fixed.count("next") + fixed.count("last") + fixed.count("coming") <= 1:
             time = None  # "last month" names a period, not "the last one"
         # Filler, time words and at most one year: "what's next?", "¿qué hay en agenda pal 2027?".
-        vague = bool(fixed) and all(w in self._vague or w in self._time_words or w in {str(y) for y in years} for w in fixed) and (
+        year_words = {str(y) for y in years}
+        vague = bool(fixed) and all(w in self._vague or w in self._time_words or w in year_words for w in fixed) and (
             time is not None or period is not None or len(years) == 1)
         return Parsed(
             words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections, lang=lang,
@@ -487,19 +491,13 @@ class Knowledge:
         guessed = {b for a, b in parsed.corrections if len(a) <= 6}
         typed = [w for w in parsed.words if w not in guessed]
         by_lang: dict[str, set[str]] = {}
-        found = None
-        for intent, lang, pattern in self._intent_patterns:
+        for intent, lang, pattern in self._intent_patterns:  # in the lexicon's order
             stems = by_lang.get(lang)
             if stems is None:
                 stems = by_lang[lang] = {stem(w, lang) for w in typed}
             if pattern <= stems:
-                if found is None and intent not in ("digest", "subscription"):
-                    return intent
-                if intent == "settings":
-                    # "send the weekly summary on Mondays, in my time zone": a change to it.
-                    return intent
-                found = found or intent
-        return found
+                return intent
+        return None
 
     # --- FAQ ------------------------------------------------------------------------------
 

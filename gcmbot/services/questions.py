@@ -146,8 +146,8 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     lead = candidates[0].confidence - (candidates[1].confidence if len(candidates) > 1 else 0.0) if candidates else 0.0
     # Outright only with content words to go on ("what?" has none), a clear lead, and lexical
     # support unless the encoder alone is very sure.
-    sure_faq = (bool(candidates) and bool(parsed.terms) and candidates[0].confidence >= answer_at and lead >= tuning.margin
-                and tuning.agrees(candidates[0])
+    confident = bool(candidates) and candidates[0].confidence >= answer_at and lead >= tuning.margin and tuning.agrees(candidates[0])
+    sure_faq = (confident and bool(parsed.terms)
                 and not (tuning.key_word and knowledge.misses_key_word(parsed, candidates[0], list(candidates[1:MAX_SUGGESTIONS]))))
     # Events or FAQ: decided on the lexical evidence as before the encoder; a match by meaning alone
     # ("any meetings soon?" ≈ the stocktaking entry) does not stop a timed event question.
@@ -158,8 +158,8 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         bool(candidates) and not calendar_words and candidates[0].confidence >= tuning.event_faq_at)
     # "when did the negotiations end and how many rounds were there?", "… and who wrote it?": a sure
     # FAQ entry answers more than a list of dates can.
-    faq_answers_more = parsed.asks_more and bool(candidates) and candidates[0].confidence >= answer_at and (
-        lead >= tuning.margin and tuning.agrees(candidates[0]))
+    # (the entry need not have the question's rarest word: "combien de sessions … et quand …").
+    faq_answers_more = parsed.asks_more and confident
     if not faq_answers_more and knowledge.is_event_question(parsed, strong_only=strong_faq):
         match = knowledge.match_events(parsed, today)
         if match.events:
