@@ -29,6 +29,10 @@ The sets:
             the end of the third session; measured once (81.2 %), tuning data since.
   held-out-8  tests/data/questions_heldout8.yaml (80 questions), written blind by a sixth person at
             the end of the third session; measured once (87.5 %), tuning data since.
+  dev-9 … dev-14, held-out-9 … held-out-12: written blind in the fourth and fifth sessions (see README
+            "Measured"); tuning data since their first looks.
+  held-out-13, held-out-14  (120 questions each) written blind on 2026-12-07 and committed before
+            their first look (BLIND until then).
 A new blind set goes into BLIND until its first look: then it is measured only with --blind SET
 (counts only; its questions and misses with --show-blind).
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
@@ -74,7 +78,7 @@ SET_FILES = {
     "held-out": "questions_heldout.yaml", "held-out-2": "questions_heldout2.yaml", "held-out-3": "questions_heldout3.yaml",
     "dev-5": "questions_dev5.yaml", "held-out-4": "questions_heldout4.yaml", "held-out-5": "questions_heldout5.yaml",
     "held-out-6": "questions_heldout6.yaml", "held-out-7": "questions_heldout7.yaml", "held-out-8": "questions_heldout8.yaml",
-    "dev-9": "questions_dev9.yaml", "held-out-9": "questions_heldout9.yaml", "dev-10": "questions_dev10.yaml", "dev-11": "questions_dev11.yaml", "dev-12": "questions_dev12.yaml", "held-out-10": "questions_heldout10.yaml", "held-out-11": "questions_heldout11.yaml", "held-out-12": "questions_heldout12.yaml",
+    "dev-9": "questions_dev9.yaml", "held-out-9": "questions_heldout9.yaml", "dev-10": "questions_dev10.yaml", "dev-11": "questions_dev11.yaml", "dev-12": "questions_dev12.yaml", "held-out-10": "questions_heldout10.yaml", "held-out-11": "questions_heldout11.yaml", "held-out-12": "questions_heldout12.yaml", "dev-13": "questions_dev13.yaml", "dev-14": "questions_dev14.yaml", "held-out-13": "questions_heldout13.yaml", "held-out-14": "questions_heldout14.yaml",
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -102,7 +106,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = set()  # a fresh blind set stays here until its first look (held-out-9 to -12: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = {"held-out-13", "held-out-14"}  # a fresh blind set stays here until its first look (held-out-9 to -12: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 def is_correct(answer, expect, suggestion_declines: bool = False) -> bool:
