@@ -125,6 +125,7 @@ class FaqEntry(SQLModel, table=True):
     source: str = ""
     translations: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     as_of: date | None = None  # when the answer was last checked against its source
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))  # the events it explains
 
 
 class Source(SQLModel, table=True):

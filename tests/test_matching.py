@@ -326,6 +326,12 @@ async def test_issue_examples_in_chat_with_the_encoder(services, fake_api, tmp_p
             await fake_api.wait_for(lambda: len(fake_api.sent(7009)) >= 1)
             reply = fake_api.sent(7009)[-1]["text"]
             assert "/events" in reply and "Did you mean" not in reply and "don't know" not in reply
+            # What and when in one question: the entry that explains the event, with its dates.
+            fake_api.send_message(7011, "what went on in puerto vallarta in dec 2017")
+            await fake_api.wait_for(lambda: len(fake_api.sent(7011)) >= 1)
+            reply = fake_api.sent(7011)[-1]["text"]
+            assert reply.startswith("<b>Civil society stocktaking meeting</b>") and "4–6 December 2017" in reply
+            assert "<b>What is the stocktaking meeting?</b>" in reply
             fake_api.send_message(7010, "how do I get weekly updates")
             await fake_api.wait_for(lambda: len(fake_api.sent(7010)) >= 1)
             reply = fake_api.sent(7010)[-1]["text"]
@@ -709,3 +715,68 @@ def test_a_commands_word_stands_when_no_faq_phrasing_is_near(knowledge):
     assert answer_question("mettez en pause les notifs svp", knowledge, TODAY).intent == "stop"
     # ... and is still overruled by a near FAQ phrasing: "sign up" in a question about the compact.
     assert answer_question("what did governments sign up to in 2018?", knowledge, TODAY).intent is None
+
+
+# --- an FAQ entry with the dates of the events it explains (content/faq.yaml `events`) ----------------
+
+
+@pytest.mark.parametrize("question, faq_id, event_id, first", [
+    # A purpose and a date: the explanation, then the dates.
+    ("what went on in puerto vallarta in dec 2017", "stocktaking", "stocktaking-2017", "events"),
+    ("What final document came out of the 2022 review forum, and when did the General Assembly adopt it?",
+     "progress-declaration", "progress-declaration-2022", "events"),
+    ("how do the regional reviews work and when is the next round due", "regional-reviews", "regional-reviews-2028", "events"),
+    ("hubo reuniones por regiones antes de negociar? como la de santiago de chile en 2017", "regional-consultations",
+     "regional-consultation-latin-america-caribbean", "events"),
+])
+def test_a_question_about_an_event_gets_the_entry_that_explains_it_too(knowledge, question, faq_id, event_id, first):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.faq is not None and answer.faq.id == faq_id, answer.candidates[:3]
+    assert event_id in {e.id for e in answer.events}
+    assert answer.kind == first
+
+
+def test_an_event_the_best_entry_does_not_explain_comes_alone(knowledge):
+    # International Migrants Day is in no entry's `events`: its dates, and nothing else.
+    answer = answer_question("what day is international migrants day", knowledge, date(2026, 12, 7))
+    assert answer.kind == "events" and answer.faq is None
+    assert answer.events[0].id.startswith("international-migrants-day")
+
+
+def test_entry_and_dates_render_both_escaped_in_the_chats_language(knowledge):
+    from gcmbot.render.answers import answer_html
+
+    answer = answer_question("what went on in puerto vallarta in dec 2017", knowledge, date(2026, 12, 7))
+    en = answer_html(dataclasses.replace(answer, kind="faq"))
+    assert en.startswith("<b>What is the stocktaking meeting?</b>")
+    assert en.index("<b>When and where</b>") < en.index("<b>Intergovernmental stocktaking meeting</b>")
+    es = answer_html(dataclasses.replace(answer, kind="faq"), "es")
+    assert "<b>Cuándo y dónde</b>" in es
+    # The dates first: then the entry after them.
+    dates_first = answer_html(dataclasses.replace(answer, kind="events"))
+    assert dates_first.index("<b>Intergovernmental stocktaking meeting</b>") < dates_first.index("<b>What is the stocktaking meeting?</b>")
+    assert "When and where" not in dates_first
+    hostile = dataclasses.replace(answer, kind="faq", faq=dataclasses.replace(answer.faq, question="<script>x</script>"))
+    assert "<script>" not in answer_html(hostile) and "&lt;script&gt;" in answer_html(hostile)
+
+
+def test_faq_events_are_checked_and_kept_in_the_database(db, tmp_path, capsys):
+    import shutil
+
+    from gcmbot.services.questions import knowledge_from_db
+    from gcmbot.store.content import sync_content
+
+    content_copy = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content_copy)
+    faq = content_copy / "faq.yaml"
+    text = faq.read_text(encoding="utf-8")
+    assert "  events:\n    - stocktaking-2017\n" in text
+    faq.write_text(text.replace("  events:\n    - stocktaking-2017\n", "  events:\n    - no-such-event\n    - stocktaking-2017\n", 1),
+                   encoding="utf-8")
+    assert cli_main(["content", "check", "--dir", str(content_copy)]) == 1
+    assert "stocktaking: unknown event 'no-such-event' in 'events'" in capsys.readouterr().out
+    with db.session() as s:
+        sync_content(s, load_content(CONTENT_DIR))
+    stored = knowledge_from_db(db, date(2026, 12, 7)).faq_by_id
+    assert stored["stocktaking"].events == ("stocktaking-2017", "cs-stocktaking-2017")
+    assert stored["gender"].events == ()

@@ -124,7 +124,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "events": ("id", "title", "kind", "status", "start", "part", "end", "recurs", "as_of", "region", "topics", "place", "country",
                "theme", "participation", "organiser", "history", "source", "note", "translations"),
     "statements": ("id", "title", "date", "organisation", "summary", "topics", "regions", "source", "url", "note", "translations"),
-    "faq": ("id", "question", "alternatives", "answer", "topics", "source", "as_of", "translations"),
+    "faq": ("id", "question", "alternatives", "answer", "topics", "events", "source", "as_of", "translations"),
     "feeds": ("id", "name", "url", "kind", "enabled", "interval_minutes", "regions", "topics", "note"),
 }
 
@@ -172,6 +172,9 @@ class FaqSpec:
     # {field: {language: text}}: the `translations` of the entry (English is the field itself)
     translations: dict = field(default_factory=dict, hash=False, compare=False)
     as_of: date | None = None  # when the answer was last checked against its source
+    # The calendar's events this entry explains: a question asking both what and when
+    # ("how do the regional reviews work and when is the next round?") gets the answer and their dates.
+    events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -546,12 +549,13 @@ def check_content(directory: Path, today: date | None = None) -> tuple[Content, 
             )
         )
 
+    event_ids = {e.id for e in content.events}
     f = read("faq")
     content.faq = [
         FaqSpec(
             e["id"], f.text(e, "question", required=True), f.text(e, "answer", required=True), f.texts(e, "alternatives"),
             f.refs(e, "topics", topic_ids, "topic"), (f.refs(e, "source", source_ids, "source") or ("",))[0],
-            translations=f.translations(e), as_of=f.day(e, "as_of"),
+            translations=f.translations(e), as_of=f.day(e, "as_of"), events=f.refs(e, "events", event_ids, "event"),
         )
         for e in f.entries
     ]

@@ -50,6 +50,7 @@ VOTE_TEXTS = {
     VOTE_UNKNOWN: N_("This button is not valid (any more). Ask again to rate a new answer."),
 }
 NO_UPCOMING = N_("No upcoming event of that kind is on record; the most recent one was:")
+WHEN_AND_WHERE = N_("When and where")
 NONE_OF_THAT_KIND = N_("Nothing of that kind is on the calendar then. What the calendar has in that month:")
 
 # (status, tense, precision is a day) → phrase. The record's status wins over the calendar:
@@ -144,21 +145,34 @@ def _answer_html(answer: Answer, lang: str = "en") -> str:
     if answer.kind == "calendar":
         return _fit(_calendar_html(answer, lang))
     if answer.kind == "events" and answer.events:
-        parts = [_(NO_UPCOMING)] if answer.no_upcoming else []
-        parts += [_(NONE_OF_THAT_KIND)] if answer.none_of_that_kind else []
-        parts += [_event_html(e, answer.today, lang) for e in answer.events]
-        if answer.more_events:
-            parts.append(_(MORE_EVENTS).format(n=answer.more_events))
-        return _fit("\n\n".join(parts))
+        # The dates; then the entry that explains them, if the answer has one.
+        return _fit("\n\n".join([_events_html(answer, lang)] + ([_faq_html(answer.faq, lang)] if answer.faq else [])))
     if answer.outcome == ANSWERED and answer.faq:
-        question, text = translated(answer.faq, "question", lang), translated(answer.faq, "answer", lang)
-        text = f"<b>{html.escape(question)}</b>\n\n{html.escape(text)}"
-        if answer.faq.source:
-            text += "\n\n" + _("Source: {source}").format(source=f"<i>{html.escape(answer.faq.source)}</i>")
-        return _fit(text)
+        # The entry; then the dates of its events that the question asked about, if any.
+        dates = [f"<b>{html.escape(_(WHEN_AND_WHERE))}</b>\n\n" + _events_html(answer, lang)] if answer.events else []
+        return _fit("\n\n".join([_faq_html(answer.faq, lang)] + dates))
     if answer.outcome == SUGGESTED and answer.suggestions:
         return _(NOT_SURE)
     return _(DECLINED)
+
+
+def _events_html(answer: Answer, lang: str) -> str:
+    _ = translator(lang).gettext
+    parts = [_(NO_UPCOMING)] if answer.no_upcoming else []
+    parts += [_(NONE_OF_THAT_KIND)] if answer.none_of_that_kind else []
+    parts += [_event_html(e, answer.today, lang) for e in answer.events]
+    if answer.more_events:
+        parts.append(_(MORE_EVENTS).format(n=answer.more_events))
+    return "\n\n".join(parts)
+
+
+def _faq_html(faq, lang: str) -> str:
+    _ = translator(lang).gettext
+    question, text = translated(faq, "question", lang), translated(faq, "answer", lang)
+    out = f"<b>{html.escape(question)}</b>\n\n{html.escape(text)}"
+    if faq.source:
+        out += "\n\n" + _("Source: {source}").format(source=f"<i>{html.escape(faq.source)}</i>")
+    return out
 
 
 def _calendar_html(answer: Answer, lang: str) -> str:

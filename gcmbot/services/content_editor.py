@@ -182,7 +182,7 @@ def _entries_from_db(session) -> dict[str, list[dict]]:
     ]
     files["faq"] = [
         _clean(dict(id=q.id, question=q.question, alternatives=list(q.alternatives), answer=q.answer, topics=list(q.topics),
-                    source=q.source, as_of=q.as_of.isoformat() if getattr(q, "as_of", None) else None,
+                    events=list(getattr(q, "events", None) or ()), source=q.source, as_of=q.as_of.isoformat() if getattr(q, "as_of", None) else None,
                     translations=_translations_out(q.translations)))
         for q in sorted(store.all_faq(session), key=lambda q: q.id)
     ]

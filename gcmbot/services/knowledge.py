@@ -35,6 +35,7 @@ class FaqDoc:
     alternatives: tuple[str, ...] = ()
     source: str = ""  # source document title
     translations: dict = field(default_factory=dict, hash=False, compare=False)  # {field: {lang: text}}
+    events: tuple[str, ...] = ()  # ids of the events it explains (content/faq.yaml `events`)
 
     @property
     def questions(self) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from gcmbot.content.events import EventView, event_view, with_occurrences
 from gcmbot.content.loader import Content
-from gcmbot.services.knowledge import LEXICAL, Candidate, FaqDoc, Knowledge, TermDoc, Tuning
+from gcmbot.services.knowledge import LEXICAL, Candidate, EventMatch, FaqDoc, Knowledge, Parsed, TermDoc, Tuning
 from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, load_encoder
 from gcmbot.services.textmatch import words
 from gcmbot.store import Database
@@ -160,14 +160,19 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     # FAQ entry answers more than a list of dates can.
     # (the entry need not have the question's rarest word: "combien de sessions … et quand …").
     faq_answers_more = parsed.asks_more and confident
-    if not faq_answers_more and knowledge.is_event_question(parsed, strong_only=strong_faq):
+    event_question = knowledge.is_event_question(parsed, strong_only=strong_faq)
+    best = candidates[0] if candidates else None
+    if event_question and not faq_answers_more:
         match = knowledge.match_events(parsed, today)
         if match.events:
+            if best is not None and best.confidence >= suggest_at and set(knowledge.faq_by_id[best.id].events) & {e.id for e in match.events}:
+                # The question's best FAQ match explains these very events ("what went on in Puerto
+                # Vallarta in December 2017?" is the stocktaking meeting): both.
+                return _with_dates(knowledge.faq_by_id[best.id], match, parsed, candidates, common)
             return Answer(
                 ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
                 no_upcoming=match.no_upcoming, none_of_that_kind=match.none_of_that_kind, candidates=candidates, **common,
             )
-    best = candidates[0] if candidates else None
     if best and sure_faq:
         return Answer(ANSWERED, "faq", faq=knowledge.faq_by_id[best.id], candidates=candidates, **common)
     # "Did you mean" on meaning alone needs a question of a few words: "ok", "hola", "test" sit near
@@ -176,6 +181,15 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= suggest_at * 0.75)
         return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
     return Answer(DECLINED, "none", candidates=candidates, **common)
+
+
+def _with_dates(doc: FaqDoc, match: EventMatch, parsed: Parsed, candidates: tuple[Candidate, ...], common: dict) -> Answer:
+    """An FAQ entry and the dates of its events the question asks about: the dates first when the
+    question asks only when or where, or names a place or a month; the explanation first otherwise."""
+    calendar_words = bool(parsed.places) or (bool(parsed.months) and not parsed.years)
+    first = "events" if (parsed.asks_when_where or calendar_words) and not parsed.asks_more else "faq"
+    return Answer(ANSWERED, first, faq=doc, events=match.events, more_events=match.total - len(match.events),
+                  no_upcoming=match.no_upcoming, candidates=candidates, **common)
 
 
 def faq_answer(knowledge: Knowledge, faq_id: str, today: date) -> Answer | None:
@@ -199,7 +213,8 @@ def knowledge_from_content(content: Content, today: date | None = None, *, encod
     today = today or date.today()
     sources = {s.id: s for s in content.sources}
     knowledge = Knowledge(
-        faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, _title(sources.get(f.source)), f.translations) for f in content.faq],
+        faqs=[FaqDoc(f.id, f.question, f.answer, f.alternatives, _title(sources.get(f.source)), f.translations, f.events)
+              for f in content.faq],
         events=_with_yearly([
             dataclasses.replace(e, source_title=_title(sources.get(e.source)), source_url=getattr(sources.get(e.source), "url", ""))
             for e in content.events
@@ -221,7 +236,8 @@ def knowledge_from_db(db: Database, today: date | None = None) -> Knowledge:
     with db.session() as session:
         sources = content_store.sources(session)
         faqs = [
-            FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), _title(sources.get(f.source)), f.translations or {})
+            FaqDoc(f.id, f.question, f.answer, tuple(f.alternatives or ()), _title(sources.get(f.source)), f.translations or {},
+                   tuple(f.events or ()))
             for f in sorted(content_store.all_faq(session), key=lambda f: f.id)
         ]
         events = [event_view(e, sources) for e in content_store.all_events(session)]

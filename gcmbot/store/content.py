@@ -171,7 +171,7 @@ def sync_content(
         session, FaqEntry,
         [
             dict(id=q.id, question=q.question, alternatives=list(q.alternatives), answer=q.answer, topics=list(q.topics), source=q.source,
-                 translations=q.translations, as_of=q.as_of)
+                 translations=q.translations, as_of=q.as_of, events=list(q.events))
             for q in content.faq
         ],
     )
