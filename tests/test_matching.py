@@ -780,3 +780,19 @@ def test_faq_events_are_checked_and_kept_in_the_database(db, tmp_path, capsys):
     stored = knowledge_from_db(db, date(2026, 12, 7)).faq_by_id
     assert stored["stocktaking"].events == ("stocktaking-2017", "cs-stocktaking-2017")
     assert stored["gender"].events == ()
+
+
+@pytest.mark.parametrize("question, kind, expected", [
+    ("il y a des rdv importants bientot ?", "calendar", None),  # "rdv": rendez-vous, a meeting
+    ("شو صار مؤخراً؟ في اجتماعات صارت هالسنة؟", "calendar", None),  # Levantine "this year" in one word
+    ("وقفلي الرسائل لو سمحت، عم يجيني كتير", "bot", "stop"),  # Levantine "stop (them) for me"
+])
+def test_colloquial_calendar_and_stop_words(knowledge, question, kind, expected):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.kind == kind
+    if kind == "calendar":
+        assert answer.events
+        if "هالسنة" in question:
+            assert answer.period == (date(2026, 1, 1), date(2026, 12, 31))
+    else:
+        assert answer.intent == expected
