@@ -786,13 +786,22 @@ def test_faq_events_are_checked_and_kept_in_the_database(db, tmp_path, capsys):
     ("il y a des rdv importants bientot ?", "calendar", None),  # "rdv": rendez-vous, a meeting
     ("شو صار مؤخراً؟ في اجتماعات صارت هالسنة؟", "calendar", None),  # Levantine "this year" in one word
     ("وقفلي الرسائل لو سمحت، عم يجيني كتير", "bot", "stop"),  # Levantine "stop (them) for me"
+    ("بغيت نوقف هاد الميساجات، بزاف عليا", "bot", "stop"),  # Moroccan
+    ("What personal info do you keep about me, and can you wipe all of it?", "bot", "forget"),
+    ("quiero apuntarme para recibir las noticias", "bot", "start"),
+    ("hay algo programado para estas semanas?", "calendar", None),  # "estas semanas": this week's
+    ("C'était quoi les derniers événements ?", "calendar", None),
+    ("quoi de neuf ces derniers mois côté pacte migrations ?", "calendar", None),  # function words are filler
+    ("شنو اللي وقع مؤخرا؟", "calendar", None),
 ])
 def test_colloquial_calendar_and_stop_words(knowledge, question, kind, expected):
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert answer.outcome == "answered" and answer.kind == kind
     if kind == "calendar":
-        assert answer.events
+        assert answer.events or "derniers mois" in question  # nothing on record last month: it says so
         if "هالسنة" in question:
             assert answer.period == (date(2026, 1, 1), date(2026, 12, 31))
+        if "derniers mois" in question:
+            assert answer.period == (date(2026, 11, 1), date(2026, 11, 30))
     else:
         assert answer.intent == expected

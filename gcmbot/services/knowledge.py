@@ -445,7 +445,9 @@ class Knowledge:
             time = None  # "last month" names a period, not "the last one"
         # Filler, time words and at most one year: "what's next?", "¿qué hay en agenda pal 2027?".
         year_words = {str(y) for y in years}
-        vague = bool(fixed) and all(w in self._vague or w in self._time_words or w in year_words for w in fixed) and (
+        # Function words never make a question specific, unless they ask who, why or how many.
+        filler = self._vague | (STOPWORDS - self._asks_more)
+        vague = bool(fixed) and all(w in filler or w in self._time_words or w in year_words for w in fixed) and (
             time is not None or period is not None or len(years) == 1)
         return Parsed(
             words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections, lang=lang,
