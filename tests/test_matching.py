@@ -805,3 +805,16 @@ def test_colloquial_calendar_and_stop_words(knowledge, question, kind, expected)
             assert answer.period == (date(2026, 11, 1), date(2026, 11, 30))
     else:
         assert answer.intent == expected
+
+
+@pytest.mark.parametrize("question, faq_id", [
+    ("hey so what is this global compact on migration thing exactly?? im a domestic worker in beirut and someone in our group keeps talking about it",
+     "what-is-the-gcm"),
+    ("I work for a city council. Do local governments get any say in the compact, or is it strictly national governments?", "who-are-stakeholders"),
+])
+def test_a_question_after_its_context_is_matched_on_its_own_too(knowledge, question, faq_id):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.faq is not None and answer.faq.id == faq_id, answer.candidates[:3]
+    # Without the clause, the whole question alone is further from the entry.
+    whole = knowledge.semantic_all(question)[0]
+    assert knowledge.with_clauses(question, whole)[knowledge._faq_index[faq_id]] > whole[knowledge._faq_index[faq_id]]

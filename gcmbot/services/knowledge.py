@@ -90,6 +90,12 @@ MAX_EVENTS = 8
 EVIDENCE = 3.0
 # Weight of a word no entry contains, relative to the rarest known word: unknown words mean "off topic".
 UNKNOWN_WEIGHT = 1.5
+# A question often comes with context: "I'm a human rights lawyer. Why do NGOs push for
+# regularization?". Each sentence (or a clause starting with a question word) of at least
+# CLAUSE_WORDS words is embedded too, and an entry scores its best (benchmarks/faq.py: +1 point on
+# two development sets none of it was tuned on; shorter clauses, or averaging, measured no better).
+CLAUSE_WORDS = 6
+_CLAUSES = re.compile(r"(?<=[.!?؟;:])\s+|\s*[,،]\s+(?=(?:but|pero|mais|what|why|how|que|qué|quoi|comment|cómo|como|ما|شو|ايه|كيف|est-ce)\b)")
 
 def _period(today: date, unit: str, shift: int) -> tuple[date, date]:
     """First and last day of the week / month / year `shift` units from today's."""
@@ -536,6 +542,18 @@ class Knowledge:
         sims = self.semantic.scores(text)
         n = len(self.faqs)
         return sims[:n], {c: float(sims[n + i]) for i, c in enumerate(self._classes)}
+
+    def with_clauses(self, text: str, faq_cos: np.ndarray) -> np.ndarray:
+        """`faq_cos` (the whole question's cosines), raised to each long clause's where higher:
+        the question after its context ("I'm a lawyer. Why …?") is matched on its own too.
+        Bot and calendar classes are decided on the whole question, before this."""
+        clauses = [c for c in _CLAUSES.split(text) if c and len(words(c)) >= CLAUSE_WORDS]
+        if self.semantic is None or len(clauses) < 2:
+            return faq_cos
+        n = len(self.faqs)
+        for clause in clauses:
+            faq_cos = np.maximum(faq_cos, self.semantic.scores(clause)[:n])
+        return faq_cos
 
     def intent_overruled(self, intent: str, parsed: Parsed, faq_cos, class_cos: dict[str, float],
                          tuning: Tuning | None = None) -> bool:

@@ -141,6 +141,8 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         # The encoder reads typos poorly ("waht are firewals"): also embed the corrected words.
         fixed = dict(parsed.corrections)
         semantic = np.maximum(semantic, knowledge.semantic_scores(" ".join(fixed.get(w, w) for w in words(text))))
+    if semantic is not None:
+        semantic = knowledge.with_clauses(text, semantic)
     candidates = tuple(knowledge.search_faq(parsed, semantic=semantic, tuning=tuning))
     answer_at, suggest_at = tuning.answer_at, tuning.suggest_at
     lead = candidates[0].confidence - (candidates[1].confidence if len(candidates) > 1 else 0.0) if candidates else 0.0
