@@ -822,3 +822,16 @@ def test_a_question_after_its_context_is_matched_on_its_own_too(knowledge, quest
     # Without the clause, the whole question alone is further from the entry.
     whole = knowledge.semantic_all(question)[0]
     assert knowledge.with_clauses(question, whole)[knowledge._faq_index[faq_id]] > whole[knowledge._faq_index[faq_id]]
+
+
+@pytest.mark.parametrize("question", [
+    "when did the general assembly endorse the compact?",
+    "متى صادقت الجمعية العامة على الميثاق؟",
+    "Quand l'Assemblée générale a-t-elle entériné le pacte ?",
+])
+def test_endorsing_is_the_adoption_kind(knowledge, question):
+    # The General Assembly's endorsement (19 December 2018) is an adoption event: "endorse",
+    # "صادقت" and "entériner" ask for it, in any language.
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.kind == "events", answer.candidates[:3]
+    assert [e.id for e in answer.events] == ["ga-endorsement-2018"]
