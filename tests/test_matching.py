@@ -835,3 +835,11 @@ def test_endorsing_is_the_adoption_kind(knowledge, question):
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert answer.outcome == "answered" and answer.kind == "events", answer.candidates[:3]
     assert [e.id for e in answer.events] == ["ga-endorsement-2018"]
+
+
+def test_a_year_filters_events_but_does_not_rank_them_by_a_title_with_that_year(knowledge):
+    # "2017" chose the events; the ILO's "International Labour Conference 2017" must not win on it.
+    answer = answer_question("¿de qué temas se habló en las reuniones globales de 2017 en Ginebra, Nueva York y Viena?",
+                             knowledge, date(2026, 12, 4))
+    assert answer.faq is not None and answer.faq.id == "thematic-consultations"
+    assert {"thematic-consultation-1", "thematic-consultation-3"} <= {e.id for e in answer.events}

@@ -811,6 +811,8 @@ class Knowledge:
         query = set(parsed.terms)
         if parsed.places:
             query -= {stem(w, lang) for p in parsed.places for w in p.split() for lang in ("en", parsed.lang)}
+        # So did a year: "the 2017 meetings in Geneva" must not prefer the one with "2017" in its title.
+        query -= {str(y) for y in parsed.years}
         scored = []
         for e in found:
             i = self.events.index(e)
