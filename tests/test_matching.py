@@ -843,3 +843,10 @@ def test_a_year_filters_events_but_does_not_rank_them_by_a_title_with_that_year(
                              knowledge, date(2026, 12, 4))
     assert answer.faq is not None and answer.faq.id == "thematic-consultations"
     assert {"thematic-consultation-1", "thematic-consultation-3"} <= {e.id for e in answer.events}
+
+
+def test_city_councils_are_not_a_question_about_where(knowledge):
+    answer = answer_question("is it only national governments, or can city councils, businesses and universities also feed into the compact?",
+                             knowledge, date(2026, 12, 7))
+    assert answer.kind != "events"
+    assert (answer.faq or answer.suggestions[0]).id == "who-are-stakeholders"
