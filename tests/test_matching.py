@@ -850,3 +850,17 @@ def test_city_councils_are_not_a_question_about_where(knowledge):
                              knowledge, date(2026, 12, 7))
     assert answer.kind != "events"
     assert (answer.faq or answer.suggestions[0]).id == "who-are-stakeholders"
+
+
+def test_a_rare_title_word_weighs_more_in_naming_an_event(knowledge):
+    # "Déclaration sur les progrès" names the Progress Declaration event although the question
+    # leaves out most of the title's common words; and the title beats the kind word "adopté".
+    answer = answer_question("à quelle date l'Assemblée générale a adopté la déclaration sur les progrès?", knowledge, date(2026, 12, 7))
+    assert "progress-declaration-2022" in {e.id for e in answer.events}
+    assert "ga-endorsement-2018" not in {e.id for e in answer.events}
+
+
+def test_en_cambio_is_not_a_change_of_settings(knowledge):
+    answer = answer_question("las organizaciones critican la palabra 'ordenada', temen que signifique militarizar las fronteras? que piden en cambio?",
+                             knowledge, date(2026, 12, 7))
+    assert answer.kind != "bot"

@@ -90,6 +90,7 @@ MAX_EVENTS = 8
 EVIDENCE = 3.0
 # Weight of a word no entry contains, relative to the rarest known word: unknown words mean "off topic".
 UNKNOWN_WEIGHT = 1.5
+NAMED_WEIGHT = 2 / 3  # share of a title's word weight (idf) a question must have to name it
 # A question often comes with context: "I'm a human rights lawyer. Why do NGOs push for
 # regularization?". Each sentence (or a clause starting with a question word) of at least
 # CLAUSE_WORDS words is embedded too, and an entry scores its best (benchmarks/faq.py: +1 point on
@@ -742,7 +743,10 @@ class Knowledge:
         for titles in self._titles_by_lang:
             for title in titles:
                 hit = title & asked
-                if len(hit) >= 2 and 3 * len(hit) >= 2 * len(title) and len(hit) > best_hit:
+                # Two thirds of the title's words, or of their weight (its rare words: "Progress
+                # Declaration" is the title, not "General Assembly adopts").
+                weight = sum(self._title_idf.get(t, 0.0) for t in hit) / max(sum(self._title_idf.get(t, 0.0) for t in title), 1e-9)
+                if len(hit) >= 2 and (3 * len(hit) >= 2 * len(title) or weight >= NAMED_WEIGHT) and len(hit) > best_hit:
                     named = frozenset(e.title for e, other in zip(self.events, self._titles_by_lang) if any(hit <= t for t in other))
                     if len(named) <= 2:  # a yearly day is one title, however many years are listed
                         best, best_hit = named, len(hit)
@@ -774,13 +778,14 @@ class Knowledge:
             found = [e for e in found if {" ".join(words(e.place)), " ".join(words(e.country))} & parsed.places]
         if parsed.regions:
             found = [e for e in found if e.region in parsed.regions]
-        if parsed.kinds:
-            found = [e for e in found if e.kind in parsed.kinds]
+        kinded = [e for e in found if e.kind in parsed.kinds] if parsed.kinds else found
         if parsed.named:
-            # "le 2e forum d'examen des migrations internationales": the title names one of the kind.
-            titled = [e for e in found if e.title in parsed.named]
-            if titled or not (parsed.places or parsed.regions or parsed.kinds):
-                found = titled
+            # "le 2e forum d'examen des migrations internationales": the title names one of the kind;
+            # "la date où l'Assemblée a adopté la Déclaration sur les progrès": a title wins over a kind word.
+            titled = [e for e in kinded if e.title in parsed.named] or [e for e in found if e.title in parsed.named]
+            found = titled if titled or not (parsed.places or parsed.regions or parsed.kinds) else kinded
+        else:
+            found = kinded
         if parsed.years:
             found = [e for e in found if any(e.start.value.year <= y <= e.last_day.year for y in parsed.years)]
         if parsed.months and not parsed.years and parsed.time is None:
