@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from gcmbot.content.events import EventView
 from gcmbot.content.lexicon import Lexicon, shipped_lexicon
@@ -418,7 +419,11 @@ class Knowledge:
         fixed = joined.split()
         stems = [stem(w) for w in fixed]
 
-        places = frozenset(self._place_target[k] for k in self._place_phrases.find(fixed))
+        # A place reached only by a bold spelling correction is no place ("viven" is not "Viena"):
+        # places filter events hard, so a guess two letters away must not choose them.
+        far = {b for a, b in corrections if Levenshtein.distance(a, b) > 1}
+        far |= {self._synonyms[b] for b in far if b in self._synonyms}
+        places = frozenset(self._place_target[k] for k in self._place_phrases.find([w for w in fixed if w not in far]))
         regions = self._region_phrases.find(fixed) if not places else frozenset()
         kinds: set[str] = set()
         for s in stems:
@@ -759,8 +764,9 @@ class Knowledge:
             (parsed.asks_when_where or parsed.asks_what_happens) and bool(parsed.named))  # "what day is Migrants Day?"
         topical = bool(parsed.topics) and parsed.event_noun
         # "anything coming up in Asia?": a time word with a place or a region asks the calendar there.
+        # Not "how many Venezuelans live in Colombia, by the latest figures?": that asks for a number.
         timed = (parsed.time is not None or parsed.months or parsed.years) and (
-            parsed.event_noun or (parsed.time is not None and bool(parsed.places or parsed.regions)))
+            parsed.event_noun or (parsed.time is not None and bool(parsed.places or parsed.regions) and not parsed.asks_more))
         # An event named by its title needs no more than "what day": "what day is Migrants Day?",
         # or a day of the month: "Migrants Day, c'est bien le 18 décembre ?".
         on_a_day = bool(parsed.months) and any(w.isdigit() and 1 <= int(w) <= 31 for w in parsed.words)
