@@ -864,3 +864,14 @@ def test_en_cambio_is_not_a_change_of_settings(knowledge):
     answer = answer_question("las organizaciones critican la palabra 'ordenada', temen que signifique militarizar las fronteras? que piden en cambio?",
                              knowledge, date(2026, 12, 7))
     assert answer.kind != "bot"
+
+
+def test_common_title_words_do_not_name_an_event(knowledge):
+    # "draft" and "compact" are two of the three words of "Zero draft of the compact", but not its weight.
+    answer = answer_question("Which two ambassadors steered the talks and wrote the draft text of the compact?", knowledge, date(2026, 12, 7))
+    assert answer.kind == "faq" and answer.faq is not None and answer.faq.id == "co-facilitators"
+
+
+def test_how_many_people_live_somewhere_lately_is_not_a_calendar_question(knowledge):
+    answer = answer_question("¿Cuántos venezolanos viven en Colombia según los últimos datos?", knowledge, date(2026, 12, 7))
+    assert answer.outcome == "declined" and not answer.events

@@ -740,7 +740,7 @@ class Knowledge:
 
     def named_events(self, question_terms: tuple[str, ...]) -> frozenset[str]:
         """Titles of the events a question's terms name, in any of their languages: at least two of
-        a title's words, and two thirds of them, that name no more than two titles ("International
+        a title's words carrying two thirds of its word weight, that name no more than two titles ("International
         Migrants Day", "Día Internacional del Migrante"; not "the review forum", a series)."""
         asked = set(question_terms)
         best: frozenset[str] = frozenset()
@@ -748,10 +748,11 @@ class Knowledge:
         for titles in self._titles_by_lang:
             for title in titles:
                 hit = title & asked
-                # Two thirds of the title's words, or of their weight (its rare words: "Progress
-                # Declaration" is the title, not "General Assembly adopts").
+                # Two thirds of the title's word weight (idf over titles): its rare words name it
+                # ("Progress Declaration", not "General Assembly adopts"; "draft" and "compact" are
+                # not "Zero draft of the compact").
                 weight = sum(self._title_idf.get(t, 0.0) for t in hit) / max(sum(self._title_idf.get(t, 0.0) for t in title), 1e-9)
-                if len(hit) >= 2 and (3 * len(hit) >= 2 * len(title) or weight >= NAMED_WEIGHT) and len(hit) > best_hit:
+                if len(hit) >= 2 and weight >= NAMED_WEIGHT and len(hit) > best_hit:
                     named = frozenset(e.title for e, other in zip(self.events, self._titles_by_lang) if any(hit <= t for t in other))
                     if len(named) <= 2:  # a yearly day is one title, however many years are listed
                         best, best_hit = named, len(hit)
