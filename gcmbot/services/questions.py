@@ -21,7 +21,7 @@ import numpy as np
 
 from gcmbot.content.events import EventView, event_view, with_occurrences
 from gcmbot.content.loader import Content
-from gcmbot.services.knowledge import LEXICAL, Candidate, EventMatch, FaqDoc, Knowledge, Parsed, TermDoc, Tuning
+from gcmbot.services.knowledge import LEXICAL, Candidate, EventMatch, FaqDoc, Knowledge, TermDoc, Tuning
 from gcmbot.services.semantic import Encoder, VectorCache, default_cache_dir, load_encoder
 from gcmbot.services.textmatch import words
 from gcmbot.store import Database
@@ -170,7 +170,9 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
             if best is not None and best.confidence >= suggest_at and set(knowledge.faq_by_id[best.id].events) & {e.id for e in match.events}:
                 # The question's best FAQ match explains these very events ("what went on in Puerto
                 # Vallarta in December 2017?" is the stocktaking meeting): both.
-                return _with_dates(knowledge.faq_by_id[best.id], match, parsed, candidates, common)
+                # The dates first when the question asks only when or where, or names a place or a month.
+                dates_first = (parsed.asks_when_where or calendar_words) and not parsed.asks_more
+                return _with_dates(knowledge.faq_by_id[best.id], match, dates_first, candidates, common)
             return Answer(
                 ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
                 no_upcoming=match.no_upcoming, none_of_that_kind=match.none_of_that_kind, candidates=candidates, **common,
@@ -185,11 +187,9 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     return Answer(DECLINED, "none", candidates=candidates, **common)
 
 
-def _with_dates(doc: FaqDoc, match: EventMatch, parsed: Parsed, candidates: tuple[Candidate, ...], common: dict) -> Answer:
-    """An FAQ entry and the dates of its events the question asks about: the dates first when the
-    question asks only when or where, or names a place or a month; the explanation first otherwise."""
-    calendar_words = bool(parsed.places) or (bool(parsed.months) and not parsed.years)
-    first = "events" if (parsed.asks_when_where or calendar_words) and not parsed.asks_more else "faq"
+def _with_dates(doc: FaqDoc, match: EventMatch, dates_first: bool, candidates: tuple[Candidate, ...], common: dict) -> Answer:
+    """An FAQ entry and the dates of its events the question asks about, the dates first if `dates_first`."""
+    first = "events" if dates_first else "faq"
     return Answer(ANSWERED, first, faq=doc, events=match.events, more_events=match.total - len(match.events),
                   no_upcoming=match.no_upcoming, candidates=candidates, **common)
 
