@@ -875,3 +875,22 @@ def test_common_title_words_do_not_name_an_event(knowledge):
 def test_how_many_people_live_somewhere_lately_is_not_a_calendar_question(knowledge):
     answer = answer_question("¿Cuántos venezolanos viven en Colombia según los últimos datos?", knowledge, date(2026, 12, 7))
     assert answer.outcome == "declined" and not answer.events
+
+
+@pytest.mark.parametrize("question", [
+    "c quoi le programme pour l'annee prochaine",  # a word besides filler ("c")
+    "ما آخر المستجدات والأحداث المتعلقة بالميثاق مؤخراً؟",
+    "What has happened on the compact lately? I've been offline for months.",  # one sentence is the question
+    "que paso ultimamente? estuve desconectada unos meses",
+])
+def test_a_calendar_question_in_more_words_than_filler_gets_the_calendar(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.kind == "calendar", answer.candidates[:3]
+
+
+@pytest.mark.parametrize("question", ["what's on TV this week", "شو في افلام هالاسبوع", "what happened in the election last year?",
+                                      "qué tiempo hará la semana que viene"])
+def test_a_time_word_about_something_else_is_not_a_calendar_question(knowledge, question):
+    # Near the calendar examples by meaning, but about television, films, elections or the weather.
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.kind != "calendar" and not answer.events

@@ -20,7 +20,7 @@ PERIOD_UNITS = ("week", "month", "year")
 # What an example sentence (section `examples`) can stand for: a bot intent, or "calendar" (what's next).
 EXAMPLE_CLASSES = (*INTENTS, "calendar")
 SECTIONS = ("intents", "examples", "synonyms", "places", "months", "time_words", "periods", "asks_when_where",
-            "asks_for_a_text", "asks_more", "asks_meaning_of", "asks_what_happens", "event_nouns", "kinds", "vague", "not_typos", "off_topic")
+            "asks_for_a_text", "asks_more", "asks_meaning_of", "asks_what_happens", "event_nouns", "calendar_subjects", "kinds", "vague", "not_typos", "off_topic")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class Lexicon:
     asks_meaning_of: tuple[str, ...] = ()  # "what does GCM *mean by* regularization": the question is about what follows
     asks_what_happens: frozenset[str] = frozenset()
     event_nouns: tuple[str, ...] = ()
+    # what a calendar question in more words is about: the compact, its programme ("what's planned
+    # for next year *in the compact*", "le *programme* de l'an prochain")
+    calendar_subjects: frozenset[str] = frozenset()
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)  # event kind → words
     vague: frozenset[str] = frozenset()
     not_typos: tuple[str, ...] = ()
@@ -56,7 +59,7 @@ class Lexicon:
             "asks_when_where": sorted(self.asks_when_where), "asks_for_a_text": sorted(self.asks_for_a_text),
             "asks_more": sorted(self.asks_more), "asks_meaning_of": list(self.asks_meaning_of),
             "asks_what_happens": sorted(self.asks_what_happens),
-            "event_nouns": list(self.event_nouns), "kinds": {k: list(v) for k, v in self.kinds.items()},
+            "event_nouns": list(self.event_nouns), "calendar_subjects": sorted(self.calendar_subjects), "kinds": {k: list(v) for k, v in self.kinds.items()},
             "vague": sorted(self.vague), "not_typos": list(self.not_typos),
             "off_topic": [[lang, list(ws)] for lang, ws in self.off_topic],
             "examples": [list(e) for e in self.examples],
@@ -73,7 +76,7 @@ class Lexicon:
             asks_when_where=frozenset(data.get("asks_when_where", ())), asks_for_a_text=frozenset(data.get("asks_for_a_text", ())),
             asks_more=frozenset(data.get("asks_more", ())), asks_meaning_of=tuple(data.get("asks_meaning_of", ())),
             asks_what_happens=frozenset(data.get("asks_what_happens", ())),
-            event_nouns=tuple(data.get("event_nouns", ())), kinds={k: tuple(v) for k, v in data.get("kinds", {}).items()},
+            event_nouns=tuple(data.get("event_nouns", ())), calendar_subjects=frozenset(data.get("calendar_subjects", ())), kinds={k: tuple(v) for k, v in data.get("kinds", {}).items()},
             vague=frozenset(data.get("vague", ())), not_typos=tuple(data.get("not_typos", ())),
             off_topic=tuple((lang, tuple(ws)) for lang, ws in data.get("off_topic", ())),
             examples=tuple((c, lang, text) for c, lang, text in data.get("examples", ())),
@@ -219,7 +222,7 @@ def parse_lexicon(data: object, problem: Callable[[int, str], None], kinds: tupl
         intents=tuple(intents), synonyms=synonyms, places=places, months=months, time_words=time_words,
         period_units=units, period_shift=shift, asks_when_where=frozenset(plain("asks_when_where")),
         asks_for_a_text=frozenset(plain("asks_for_a_text")), asks_more=frozenset(plain("asks_more")), asks_meaning_of=plain("asks_meaning_of"),
-        asks_what_happens=frozenset(plain("asks_what_happens")), event_nouns=plain("event_nouns"), kinds=kind_words,
+        asks_what_happens=frozenset(plain("asks_what_happens")), event_nouns=plain("event_nouns"), calendar_subjects=frozenset(plain("calendar_subjects")), kinds=kind_words,
         vague=frozenset(plain("vague")), not_typos=plain("not_typos"), off_topic=tuple(off_topic),
         examples=tuple(examples),
     )

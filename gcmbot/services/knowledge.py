@@ -97,6 +97,8 @@ NAMED_WEIGHT = 2 / 3  # share of a title's word weight (idf) a question must hav
 # CLAUSE_WORDS words is embedded too, and an entry scores its best (benchmarks/faq.py: +1 point on
 # two development sets none of it was tuned on; shorter clauses, or averaging, measured no better).
 CLAUSE_WORDS = 6
+# Sentences and comma-separated parts, for a calendar question amid chatter.
+_SENTENCES = re.compile(r"(?<=[.!?؟;:,،])\s+")
 _CLAUSES = re.compile(r"(?<=[.!?؟;:])\s+|\s*[,،]\s+(?=(?:but|pero|mais|what|why|how|que|qué|quoi|comment|cómo|como|ما|شو|ايه|كيف|est-ce)\b)")
 
 def _period(today: date, unit: str, shift: int) -> tuple[date, date]:
@@ -163,6 +165,10 @@ class Tuning:
     # ("who ran the 2017 consultations?" is about the organisers, not a list of 2017 events).
     event_faq_at: float = 0.25
     overrule_margin: float = 0.1  # an intent's words are overruled by an FAQ phrasing this much nearer
+    # A time word and the compact or its events, near a "calendar" example by this cosine, with no
+    # confident FAQ entry and nothing named: a calendar question in more words than filler
+    # ("c quoi le programme pour l'année prochaine", "ما آخر المستجدات المتعلقة بالميثاق مؤخرا؟").
+    loose_calendar_at: float = 0.45
 
     def agrees(self, best: Candidate) -> bool:
         """May `best` be answered outright? Not on the encoder alone unless it is very sure:
@@ -264,6 +270,7 @@ class Knowledge:
         self._meaning_of = _Phrases([(p, words(p)) for p in lex.asks_meaning_of])
         self._asks_what_happens = frozenset(fold(w) for w in lex.asks_what_happens)
         self._event_nouns = frozenset(stem(fold(w)) for w in lex.event_nouns)
+        self._calendar_subjects = frozenset(fold(w) for w in lex.calendar_subjects)
         self._generic_nouns = frozenset(stem(w) for w in ("event", "events", "days"))  # name no kind of event
         self._kind_words: dict[str, set[str]] = {}
         for kind, ws in lex.kinds.items():
@@ -715,6 +722,23 @@ class Knowledge:
         # A year alone is the period asked about ("what's planned for 2027?"), not something named.
         named = self.names_something(dataclasses.replace(parsed, years=frozenset()))
         return bool(parsed.vague and not named)
+
+    def loosely_calendar(self, text: str, parsed: Parsed, calendar_cos: float | None, tuning: Tuning | None = None) -> bool:
+        """A calendar question with a word or a clause more than `is_calendar_question` allows:
+        a time word, the compact or its events (lexicon `calendar_subjects`, event nouns), nothing
+        named and nothing off-topic, and a meaning near the lexicon's calendar examples; or one of its
+        sentences is a calendar question ("What has happened lately? I've been offline for months.")."""
+        tuning = tuning or self.tuning
+        if parsed.off_topic or parsed.named or parsed.places or self.names_something(dataclasses.replace(parsed, years=frozenset())):
+            return False
+        # "next" or "last", a period or one year: not "first" ("where was the first of those meetings?").
+        timed = parsed.time in ("next", "last") or parsed.period is not None or len(parsed.years) == 1
+        if timed:
+            about = parsed.event_noun or bool(self._calendar_subjects & set(parsed.words))
+            if about and calendar_cos is not None and calendar_cos >= tuning.loose_calendar_at:
+                return True
+        sentences = [c for c in _SENTENCES.split(text) if c.strip()]
+        return len(sentences) > 1 and any(self.is_calendar_question(self.parse(c)) for c in sentences)
 
     def calendar_window(self, parsed: Parsed, today: date, limit: int = 5) -> EventMatch:
         """Events for a calendar question: what comes next (`no_upcoming` with the latest held

@@ -129,11 +129,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     if knowledge.is_calendar_question(parsed) or meant == "calendar":
         # "what's next?", "anything coming up?", "what happened last month?": always the calendar,
         # never a loosely matching FAQ entry, never a decline.
-        match = knowledge.calendar_window(parsed, today)
-        return Answer(
-            ANSWERED, "calendar", events=match.events, more_events=match.total - len(match.events),
-            no_upcoming=match.no_upcoming, period=match.period, **common,
-        )
+        return _calendar(knowledge.calendar_window(parsed, today), (), common)
     if meant:
         # A bot question in everyday words ("I don't want these messages anymore"), by meaning.
         return Answer(ANSWERED, "bot", intent=meant, **common)
@@ -162,8 +158,12 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     # FAQ entry answers more than a list of dates can.
     # (the entry need not have the question's rarest word: "combien de sessions … et quand …").
     faq_answers_more = parsed.asks_more and confident
-    event_question = knowledge.is_event_question(parsed, strong_only=strong_faq)
     best = candidates[0] if candidates else None
+    if not (best is not None and best.confidence >= answer_at) and knowledge.loosely_calendar(text, parsed, class_cos.get("calendar"), tuning):
+        # … in more words: "c quoi le programme pour l'année prochaine", "what has happened on the
+        # compact lately? I've been offline for months."
+        return _calendar(knowledge.calendar_window(parsed, today), candidates, common)
+    event_question = knowledge.is_event_question(parsed, strong_only=strong_faq)
     if event_question and not faq_answers_more:
         match = knowledge.match_events(parsed, today)
         if match.events:
@@ -185,6 +185,12 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= suggest_at * 0.75)
         return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
     return Answer(DECLINED, "none", candidates=candidates, **common)
+
+
+def _calendar(match: EventMatch, candidates: tuple[Candidate, ...], common: dict) -> Answer:
+    """The calendar's answer: what comes next, or what falls in the period asked about."""
+    return Answer(ANSWERED, "calendar", events=match.events, more_events=match.total - len(match.events),
+                  no_upcoming=match.no_upcoming, period=match.period, candidates=candidates, **common)
 
 
 def _with_dates(doc: FaqDoc, match: EventMatch, dates_first: bool, candidates: tuple[Candidate, ...], common: dict) -> Answer:
