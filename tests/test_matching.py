@@ -894,3 +894,21 @@ def test_a_time_word_about_something_else_is_not_a_calendar_question(knowledge, 
     # Near the calendar examples by meaning, but about television, films, elections or the weather.
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert answer.kind != "calendar" and not answer.events
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("how do i sign up to get these updates", "start"),  # the get-updates entry says "send /start": not another subject
+    ("Quiero apuntarme para recibir las novedades, ¿cómo lo hago?", "start"),
+    ("je voudrais recevoir le résumé le lundi matin plutôt, et en français", "settings"),  # a day: a change, not /digest
+    ("Je voudrais recevoir seulement l'Afrique de l'Ouest et passer en français, comment je modifie ça ?", "settings"),
+    ("arretez les notifications svp", "stop"),
+    ("أنا مشترك بإيه دلوقتي؟", "subscription"),
+])
+def test_bot_questions_in_everyday_words(knowledge, question, intent):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.kind == "bot" and answer.intent == intent
+
+
+def test_asking_how_often_the_digest_comes_is_not_a_change_of_settings(knowledge):
+    assert answer_question("ابي الملخص الاسبوعي، كل كم يوم ترسله؟", knowledge, date(2026, 12, 7)).intent == "digest"
+    assert answer_question("what did governments sign up to in 2018?", knowledge, date(2026, 12, 7)).intent is None

@@ -577,6 +577,11 @@ class Knowledge:
         if intent not in class_cos or not len(faq_cos):
             return False
         nearest = float(np.max(faq_cos))
+        # An entry that answers with the intent's own command is no other subject: "how do I sign
+        # up to get these updates?" is /start, although the get-updates entry (which says "send
+        # /start") is nearer.
+        if f"/{intent}" in self.faqs[int(np.argmax(faq_cos))].answer:
+            return False
         # Only an FAQ phrasing the question is really near can overrule ("شو الأوامر اللي عندك؟" is
         # far from the FAQ and from the help examples alike: its word "commands" stands).
         if nearest < class_cos[intent] + tuning.overrule_margin or nearest < tuning.class_at:
