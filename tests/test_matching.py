@@ -912,3 +912,22 @@ def test_bot_questions_in_everyday_words(knowledge, question, intent):
 def test_asking_how_often_the_digest_comes_is_not_a_change_of_settings(knowledge):
     assert answer_question("ابي الملخص الاسبوعي، كل كم يوم ترسله؟", knowledge, date(2026, 12, 7)).intent == "digest"
     assert answer_question("what did governments sign up to in 2018?", knowledge, date(2026, 12, 7)).intent is None
+
+
+@pytest.mark.parametrize("question, event", [
+    ("que dia es el dia internacional del migrante? queremos organizar algo en la parroquia", "international-migrants-day"),  # "día" asks what day
+    ("on prépare une action avec les élèves : la Journée internationale des migrants, c'est quel jour ?", "international-migrants-day"),
+    ("when is international migrants day again? our parish wants to hold a vigil", "international-migrants-day"),  # a parish is not Paris
+    # the day it was adopted, or its anniversary
+    ("c'est quand l'anniversaire de l'adoption du pacte? on veut organiser une soiree", ("gcm-adoption-anniversary", "adoption-conference-2018")),
+])
+def test_an_event_named_by_its_title_amid_other_words(knowledge, question, event):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.events and answer.events[0].id.startswith(event), [e.id for e in answer.events]
+
+
+def test_spelling_correction_does_not_make_a_month_or_a_sunny_day(knowledge):
+    # "entero" (I find out) is not "enero" (January); "demain" and "Lyon" are not "main" and "long".
+    answer = answer_question("¿Cómo me entero de las novedades del pacto sin tener que revisar páginas web todo el día?", knowledge, date(2026, 12, 7))
+    assert not answer.events and (answer.faq or answer.suggestions[0]).id == "get-updates"
+    assert answer_question("quel temps demain a lyon", knowledge, date(2026, 12, 7)).outcome == "declined"
