@@ -84,7 +84,8 @@ SET_FILES = {
     "dev-5": "questions_dev5.yaml", "held-out-4": "questions_heldout4.yaml", "held-out-5": "questions_heldout5.yaml",
     "held-out-6": "questions_heldout6.yaml", "held-out-7": "questions_heldout7.yaml", "held-out-8": "questions_heldout8.yaml",
     "dev-9": "questions_dev9.yaml", "held-out-9": "questions_heldout9.yaml", "dev-10": "questions_dev10.yaml", "dev-11": "questions_dev11.yaml", "dev-12": "questions_dev12.yaml", "held-out-10": "questions_heldout10.yaml", "held-out-11": "questions_heldout11.yaml", "held-out-12": "questions_heldout12.yaml", "dev-13": "questions_dev13.yaml", "dev-14": "questions_dev14.yaml", "held-out-13": "questions_heldout13.yaml", "held-out-14": "questions_heldout14.yaml", "dev-15": "questions_dev15.yaml", "dev-16": "questions_dev16.yaml", "held-out-15": "questions_heldout15.yaml", "held-out-16": "questions_heldout16.yaml", "held-out-17": "questions_heldout17.yaml", "held-out-18": "questions_heldout18.yaml", "held-out-19": "questions_heldout19.yaml", "held-out-20": "questions_heldout20.yaml",
-    "held-out-21": "questions_heldout21.yaml", "held-out-22": "questions_heldout22.yaml", "held-out-24": "questions_heldout24.yaml",
+    "held-out-21": "questions_heldout21.yaml", "held-out-22": "questions_heldout22.yaml", "held-out-23": "questions_heldout23.yaml",
+    "held-out-24": "questions_heldout24.yaml",
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -112,7 +113,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = {"held-out-21", "held-out-22", "held-out-24"}  # a fresh blind set stays here until its first look (held-out-13 to -20: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = {"held-out-21", "held-out-22", "held-out-23", "held-out-24"}  # a fresh blind set stays here until its first look (held-out-13 to -20: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 STRICT = False  # --strict: an answer giving an FAQ entry and dates counts only by what it shows first
