@@ -931,3 +931,13 @@ def test_spelling_correction_does_not_make_a_month_or_a_sunny_day(knowledge):
     answer = answer_question("¿Cómo me entero de las novedades del pacto sin tener que revisar páginas web todo el día?", knowledge, date(2026, 12, 7))
     assert not answer.events and (answer.faq or answer.suggestions[0]).id == "get-updates"
     assert answer_question("quel temps demain a lyon", knowledge, date(2026, 12, 7)).outcome == "declined"
+
+
+def test_a_lawyer_asking_about_the_compact_is_not_a_personal_case(knowledge):
+    # Someone who *is* a lawyer asks about the compact; someone who *needs* one is declined.
+    answer = answer_question("I'm an immigration lawyer. Can a client actually rely on the GCM in court, or is it just soft law with no legal force?",
+                             knowledge, date(2026, 12, 7))
+    assert answer.reason != "off-topic" and (answer.faq or answer.suggestions[0]).id == "is-it-binding"
+    for question in ("I need a lawyer for my asylum case", "necesito un abogado", "comment renouveler mon titre de séjour",
+                     "necesito renovar mi NIE en Madrid, ¿dónde pido cita?"):
+        assert answer_question(question, knowledge, date(2026, 12, 7)).outcome == "declined", question
