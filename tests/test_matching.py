@@ -941,3 +941,8 @@ def test_a_lawyer_asking_about_the_compact_is_not_a_personal_case(knowledge):
     for question in ("I need a lawyer for my asylum case", "necesito un abogado", "comment renouveler mon titre de séjour",
                      "necesito renovar mi NIE en Madrid, ¿dónde pido cita?"):
         assert answer_question(question, knowledge, date(2026, 12, 7)).outcome == "declined", question
+
+
+def test_changing_the_hour_of_the_digest_in_arabic_is_settings(knowledge):
+    answer = answer_question("بدي غيّر الساعة اللي بيوصلني فيها الملخص، أنا على توقيت الرياض", knowledge, date(2026, 12, 7))
+    assert answer.intent == "settings"
