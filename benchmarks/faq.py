@@ -37,7 +37,8 @@ The sets:
   held-out-15 … held-out-18  (120 questions each) written blind on 2026-12-07 and committed before
             their first look (BLIND until then).
   held-out-21 … held-out-24  (120 questions each) written blind by four more people in the session
-            of 2026-12-07 (later), committed before their first look (BLIND until then).
+            of 2026-12-07 (later), committed before their first look at 37db0ae (93.3 %, 91.7 %,
+            78.3 %, 90.0 %); tuning data since.
 A new blind set goes into BLIND until its first look: then it is measured only with --blind SET
 (counts only; its questions and misses with --show-blind).
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
@@ -113,7 +114,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = {"held-out-21", "held-out-22", "held-out-23", "held-out-24"}  # a fresh blind set stays here until its first look (held-out-13 to -20: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = set()  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 STRICT = False  # --strict: an answer giving an FAQ entry and dates counts only by what it shows first
