@@ -946,3 +946,18 @@ def test_a_lawyer_asking_about_the_compact_is_not_a_personal_case(knowledge):
 def test_changing_the_hour_of_the_digest_in_arabic_is_settings(knowledge):
     answer = answer_question("بدي غيّر الساعة اللي بيوصلني فيها الملخص، أنا على توقيت الرياض", knowledge, date(2026, 12, 7))
     assert answer.intent == "settings"
+
+
+def test_a_named_event_wins_over_the_place_the_asker_is_in(knowledge):
+    answer = answer_question("what date is International Migrants Day again? we want to hold a vigil in Dakar", knowledge, date(2026, 12, 7))
+    assert answer.events and answer.events[0].id.startswith("international-migrants-day"), [e.id for e in answer.events]
+    # A place the named event is held in still narrows it.
+    vienna = answer_question("when was the thematic consultation in Vienna?", knowledge, date(2026, 12, 7))
+    assert vienna.events and all("Vienna" in e.place for e in vienna.events)
+
+
+@pytest.mark.parametrize("question", ["when is the next global refugee forum", "que dice la Declaracion de Cartagena sobre refugiados?",
+                                      "¿Qué tiempo va a hacer en Ginebra la semana que viene? Tengo que viajar a una conferencia."])
+def test_other_processes_and_the_weather_are_declined(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "declined" and not answer.events

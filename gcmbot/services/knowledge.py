@@ -810,6 +810,12 @@ class Knowledge:
 
     def match_events(self, parsed: Parsed, today: date) -> EventMatch:
         found = list(self.events)
+        if parsed.named and (parsed.places or parsed.regions) and not any(
+                e.title in parsed.named and ({" ".join(words(e.place)), " ".join(words(e.country))} & parsed.places or e.region in parsed.regions)
+                for e in found):
+            # An event named by its title, and a place it is not held in: where the asker is ("what
+            # date is International Migrants Day? we want to hold a vigil in Dakar").
+            parsed = dataclasses.replace(parsed, places=frozenset(), regions=frozenset())
         if parsed.places:
             found = [e for e in found if {" ".join(words(e.place)), " ".join(words(e.country))} & parsed.places]
         if parsed.regions:
