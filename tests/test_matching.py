@@ -961,3 +961,22 @@ def test_a_named_event_wins_over_the_place_the_asker_is_in(knowledge):
 def test_other_processes_and_the_weather_are_declined(knowledge, question):
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert answer.outcome == "declined" and not answer.events
+
+
+def test_a_calendar_question_of_a_kind_lists_that_kind(knowledge):
+    # "reviews or forums" is a kind; the question asks what is ahead of that kind.
+    answer = answer_question("Looking further ahead, what does the calendar for the compact look like after this year? Any reviews or forums on the horizon?",
+                             knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.kind in ("events", "calendar") and answer.events
+
+
+def test_travelling_to_an_event_is_not_a_personal_case(knowledge):
+    answer = answer_question("is the second IMRF still happening this year and where? our delegation has to book flights", knowledge, date(2026, 12, 7))
+    assert [e.id for e in answer.events] == ["imrf-2026"]
+    assert answer_question("any cheap flights to madrid next week?", knowledge, date(2026, 12, 7)).outcome == "declined"
+
+
+def test_a_year_in_a_side_remark_is_no_calendar_question(knowledge):
+    answer = answer_question("mi jefa en la ONG me pidio averiguar como podemos participar HOY en la revision del pacto, no lo de 2017, lo de ahora",
+                             knowledge, date(2026, 12, 7))
+    assert answer.kind != "calendar"

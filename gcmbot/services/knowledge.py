@@ -734,16 +734,20 @@ class Knowledge:
         named and nothing off-topic, and a meaning near the lexicon's calendar examples; or one of its
         sentences is a calendar question ("What has happened lately? I've been offline for months.")."""
         tuning = tuning or self.tuning
-        if parsed.off_topic or parsed.named or parsed.places or self.names_something(dataclasses.replace(parsed, years=frozenset())):
+        # A kind may narrow it ("the most recent milestones in the follow-up and review"): the
+        # caller lists that kind's events for the time asked.
+        if parsed.off_topic or parsed.named or parsed.places or self.names_something(dataclasses.replace(parsed, years=frozenset(), kinds=frozenset())):
             return False
-        # "next" or "last", a period or one year: not "first" ("where was the first of those meetings?").
-        timed = parsed.time in ("next", "last") or parsed.period is not None or len(parsed.years) == 1
+        # "next" or "last", a period or one year: not "first" ("where was the first of those meetings?");
+        # with a kind, not a year alone ("participar hoy en la revisión del pacto, no lo de 2017").
+        timed = parsed.time in ("next", "last") or parsed.period is not None or (len(parsed.years) == 1 and not parsed.kinds)
         if timed:
             about = parsed.event_noun or bool(self._calendar_subjects & set(parsed.words))
             if about and calendar_cos is not None and calendar_cos >= tuning.loose_calendar_at:
                 return True
         sentences = [c for c in _SENTENCES.split(text) if c.strip()]
-        return len(sentences) > 1 and any(self.is_calendar_question(self.parse(c)) for c in sentences)
+        # (a time word in it, not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question)
+        return len(sentences) > 1 and any(self.is_calendar_question(p) and (p.time or p.period) for p in map(self.parse, sentences))
 
     def calendar_window(self, parsed: Parsed, today: date, limit: int = 5) -> EventMatch:
         """Events for a calendar question: what comes next (`no_upcoming` with the latest held

@@ -117,7 +117,9 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     intent = knowledge.intent(parsed)
     if intent and not (semantic is not None and knowledge.intent_overruled(intent, parsed, semantic, class_cos, tuning)):
         return Answer(ANSWERED, "bot", intent=intent, **common)
-    if parsed.off_topic:
+    # Travel to an event named or asked when or where ("is the second IMRF still happening this
+    # year and where? our delegation has to book flights") is a question about it, not a personal case.
+    if parsed.off_topic and not (parsed.named or (parsed.kinds and parsed.asks_when_where)):
         # A job, a visa, an asylum claim: nothing in the content answers a person's own case, and a
         # confident answer about something near it would mislead (lexicon `off_topic`).
         return Answer(DECLINED, "none", reason="off-topic", **common)
@@ -161,7 +163,11 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     best = candidates[0] if candidates else None
     if not (best is not None and best.confidence >= answer_at) and knowledge.loosely_calendar(text, parsed, class_cos.get("calendar"), tuning):
         # … in more words: "c quoi le programme pour l'année prochaine", "what has happened on the
-        # compact lately? I've been offline for months."
+        # compact lately? I've been offline for months."; of a kind: that kind's events then.
+        match = knowledge.match_events(parsed, today) if parsed.kinds else None
+        if match is not None and match.events and not match.none_of_that_kind:
+            return Answer(ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
+                          no_upcoming=match.no_upcoming, candidates=candidates, **common)
         return _calendar(knowledge.calendar_window(parsed, today), candidates, common)
     event_question = knowledge.is_event_question(parsed, strong_only=strong_faq)
     if event_question and not faq_answers_more:
