@@ -39,6 +39,9 @@ The sets:
   held-out-21 … held-out-24  (120 questions each) written blind by four more people in the session
             of 2026-12-07 (later), committed before their first look at 37db0ae (93.3 %, 91.7 %,
             78.3 %, 90.0 %); tuning data since.
+  held-out-25 … held-out-28  (120 questions each) written blind by four more people (students and
+            city officials; lawyers and caseworkers; casual young activists; NGO staff who know the
+            process well), committed before their first look (BLIND until then).
 A new blind set goes into BLIND until its first look: then it is measured only with --blind SET
 (counts only; its questions and misses with --show-blind).
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
@@ -87,6 +90,8 @@ SET_FILES = {
     "dev-9": "questions_dev9.yaml", "held-out-9": "questions_heldout9.yaml", "dev-10": "questions_dev10.yaml", "dev-11": "questions_dev11.yaml", "dev-12": "questions_dev12.yaml", "held-out-10": "questions_heldout10.yaml", "held-out-11": "questions_heldout11.yaml", "held-out-12": "questions_heldout12.yaml", "dev-13": "questions_dev13.yaml", "dev-14": "questions_dev14.yaml", "held-out-13": "questions_heldout13.yaml", "held-out-14": "questions_heldout14.yaml", "dev-15": "questions_dev15.yaml", "dev-16": "questions_dev16.yaml", "held-out-15": "questions_heldout15.yaml", "held-out-16": "questions_heldout16.yaml", "held-out-17": "questions_heldout17.yaml", "held-out-18": "questions_heldout18.yaml", "held-out-19": "questions_heldout19.yaml", "held-out-20": "questions_heldout20.yaml",
     "held-out-21": "questions_heldout21.yaml", "held-out-22": "questions_heldout22.yaml", "held-out-23": "questions_heldout23.yaml",
     "held-out-24": "questions_heldout24.yaml",
+    "held-out-25": "questions_heldout25.yaml", "held-out-26": "questions_heldout26.yaml", "held-out-27": "questions_heldout27.yaml",
+    "held-out-28": "questions_heldout28.yaml",
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -114,7 +119,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = set()  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = {"held-out-25", "held-out-26", "held-out-27", "held-out-28"}  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 STRICT = False  # --strict: an answer giving an FAQ entry and dates counts only by what it shows first
