@@ -362,7 +362,7 @@ def test_lexicon_is_loaded_and_a_synonym_added_in_yaml_changes_matching(tmp_path
     assert not answer_question("when is the consultation in Cenevre", knowledge, TODAY).events
     path = folder / "lexicon.yaml"
     text = path.read_text(encoding="utf-8")
-    text = text.replace("    es: [de baja,", "    es: [basta ya, de baja,", 1).replace("places:\n", "places:\n  cenevre: geneva\n", 1)
+    text = text.replace("    es: [darme de baja,", "    es: [basta ya, darme de baja,", 1).replace("places:\n", "places:\n  cenevre: geneva\n", 1)
     path.write_text(text, encoding="utf-8")
     knowledge = knowledge_from_content(load_content(folder), TODAY)
     assert answer_question("basta ya", knowledge, TODAY).intent == "stop"
@@ -980,3 +980,23 @@ def test_a_year_in_a_side_remark_is_no_calendar_question(knowledge):
     answer = answer_question("mi jefa en la ONG me pidio averiguar como podemos participar HOY en la revision del pacto, no lo de 2017, lo de ahora",
                              knowledge, date(2026, 12, 7))
     assert answer.kind != "calendar"
+
+
+@pytest.mark.parametrize("question", ["l'examen regional africain a addis abeba, c'etait quelles dates ?",
+                                      "la revue régionale Afrique à Addis-Abeba, c'était quelle date?"])
+def test_the_african_regional_review_in_french_words(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert "regional-review-2024-africa" in [e.id for e in answer.events]
+
+
+def test_where_the_asker_is_does_not_outrank_a_sure_faq_entry(knowledge):
+    answer = answer_question("Is there a UN money pot for putting the compact into practice? our network in Dakar wants to know what it funds and since when",
+                             knowledge, date(2026, 12, 7))
+    assert answer.faq is not None and answer.faq.id == "migration-mptf"
+
+
+def test_dar_de_baja_is_stop_but_bajo_ningun_concepto_is_not(knowledge):
+    assert answer_question("quiero darme de baja", knowledge, date(2026, 12, 7)).intent == "stop"
+    answer = answer_question("¿qué puntos consideraba la sociedad civil innegociables, lo que bajo ningún concepto debía aceptarse en el texto?",
+                             knowledge, date(2026, 12, 7))
+    assert answer.intent is None

@@ -170,6 +170,11 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
                           no_upcoming=match.no_upcoming, candidates=candidates, **common)
         return _calendar(knowledge.calendar_window(parsed, today), candidates, common)
     event_question = knowledge.is_event_question(parsed, strong_only=strong_faq)
+    if sure_faq and not (parsed.places or parsed.kinds or parsed.event_noun or parsed.named or parsed.months or parsed.years):
+        # Only a region, beside a sure FAQ entry: where the asker is ("our network in Dakar wants
+        # to know what the UN fund pays for and since when"), not which events ("what happened in
+        # Vienna", a place, still lists its events).
+        event_question = False
     if event_question and not faq_answers_more:
         match = knowledge.match_events(parsed, today)
         if match.events:
