@@ -42,6 +42,10 @@ The sets:
   held-out-25 … held-out-28  (120 questions each) written blind by four more people (students and
             city officials; lawyers and caseworkers; casual young activists; NGO staff who know the
             process well), committed before their first look (BLIND until then).
+  held-out-29 … held-out-32  (120 questions each) written blind by four more (first-time users;
+            shelters and diaspora groups, English as a second language; weekly users asking about
+            the bot and the calendar; advocates and fact-checking journalists), committed before
+            their first look (BLIND until then).
 A new blind set goes into BLIND until its first look: then it is measured only with --blind SET
 (counts only; its questions and misses with --show-blind).
 A WRONG answer is one given with confidence (outcome "answered") that meets no expectation;
@@ -92,6 +96,8 @@ SET_FILES = {
     "held-out-24": "questions_heldout24.yaml",
     "held-out-25": "questions_heldout25.yaml", "held-out-26": "questions_heldout26.yaml", "held-out-27": "questions_heldout27.yaml",
     "held-out-28": "questions_heldout28.yaml",
+    "held-out-29": "questions_heldout29.yaml", "held-out-30": "questions_heldout30.yaml", "held-out-31": "questions_heldout31.yaml",
+    "held-out-32": "questions_heldout32.yaml",
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -119,7 +125,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = {"held-out-25", "held-out-26", "held-out-27", "held-out-28"}  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = {"held-out-25", "held-out-26", "held-out-27", "held-out-28", "held-out-29", "held-out-30", "held-out-31", "held-out-32"}  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 STRICT = False  # --strict: an answer giving an FAQ entry and dates counts only by what it shows first
