@@ -1000,3 +1000,10 @@ def test_dar_de_baja_is_stop_but_bajo_ningun_concepto_is_not(knowledge):
     answer = answer_question("¿qué puntos consideraba la sociedad civil innegociables, lo que bajo ningún concepto debía aceptarse en el texto?",
                              knowledge, date(2026, 12, 7))
     assert answer.intent is None
+
+
+def test_a_long_question_with_context_gets_did_you_mean_rather_than_a_decline(knowledge):
+    question = ("I'm mapping the original scope of the migration compact for my thesis. Before any drafting started, which issues had "
+                "the 2016 declaration said the compact might cover? I remember there was an annex with a list of items.")
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome in ("suggested", "answered") and (answer.faq or answer.suggestions[0]).id == "twenty-four-elements"

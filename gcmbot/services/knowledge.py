@@ -169,6 +169,9 @@ class Tuning:
     # confident FAQ entry and nothing named: a calendar question in more words than filler
     # ("c quoi le programme pour l'année prochaine", "ما آخر المستجدات المتعلقة بالميثاق مؤخرا؟").
     loose_calendar_at: float = 0.45
+    # A question of this many words or more gets "Did you mean" from suggest_at minus this.
+    long_words: int = 12
+    long_suggest_drop: float = 0.05
 
     def agrees(self, best: Candidate) -> bool:
         """May `best` be answered outright? Not on the encoder alone unless it is very sure:
@@ -179,7 +182,8 @@ class Tuning:
 
 
 # Without an encoder: the lexical confidence alone, with the bands measured for it (issue 7).
-LEXICAL = Tuning(fusion="lexical", answer_at=0.62, suggest_at=0.35, margin=0.0, lex_min=0.0, key_word=False, event_faq_at=1.0)
+LEXICAL = Tuning(fusion="lexical", answer_at=0.62, suggest_at=0.35, margin=0.0, lex_min=0.0, key_word=False, event_faq_at=1.0,
+                 long_suggest_drop=0.0)
 FUSED = Tuning()
 
 

@@ -192,6 +192,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         return Answer(ANSWERED, "faq", faq=knowledge.faq_by_id[best.id], candidates=candidates, **common)
     # "Did you mean" on meaning alone needs a question of a few words: "ok", "hola", "test" sit near
     # some short phrasing or other, and suggesting it answers nothing.
+    # A long question's context dilutes its cosines ("I'm mapping the original scope of the compact
+    # for my thesis. Before any drafting started, …"): "Did you mean" from a lower confidence.
+    if len(parsed.words) >= tuning.long_words:
+        suggest_at -= tuning.long_suggest_drop
     if best and best.confidence >= suggest_at and (best.lexical > 0 or len(parsed.words) >= 3):
         close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= suggest_at * 0.75)
         return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
