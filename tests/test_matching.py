@@ -1007,3 +1007,26 @@ def test_a_long_question_with_context_gets_did_you_mean_rather_than_a_decline(kn
                 "the 2016 declaration said the compact might cover? I remember there was an annex with a list of items.")
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert answer.outcome in ("suggested", "answered") and (answer.faq or answer.suggestions[0]).id == "twenty-four-elements"
+
+
+@pytest.mark.parametrize("question, intent", [("je m'abonne comment?", "start"), ("quiero recibir las novedades, como me apunto?", "start"),
+                                              ("عايز اشترك", "start"), ("tu sers a quoi toi", "help"), ("what do u even keep on me", "forget")])
+def test_short_casual_bot_questions(knowledge, question, intent):
+    assert answer_question(question, knowledge, date(2026, 12, 7)).intent == intent
+
+
+def test_a_calendar_sentence_after_chatter_beats_a_generic_entry(knowledge):
+    answer = answer_question("been buried in casework for months, what happened lately with the migration compact?", knowledge, date(2026, 12, 7))
+    assert answer.kind == "calendar" and answer.faq is None
+    # … but a bot request with "this week" is still the bot's.
+    assert answer_question("How often does the weekly roundup come out, and can I get this week's one now?", knowledge,
+                           date(2026, 12, 7)).intent == "digest"
+
+
+def test_recipes_are_declined_in_arabic_too(knowledge):
+    assert answer_question("كيف بعمل مقلوبة؟", knowledge, date(2026, 12, 7)).outcome == "declined"
+
+
+def test_latam_is_latin_america(knowledge):
+    answer = answer_question("el segundo examen regional d latam cuando y donde fue", knowledge, date(2026, 12, 7))
+    assert [e.id for e in answer.events] == ["regional-review-2025-latin-america-caribbean"]

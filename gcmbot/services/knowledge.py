@@ -581,10 +581,10 @@ class Knowledge:
         if intent not in class_cos or not len(faq_cos):
             return False
         nearest = float(np.max(faq_cos))
-        # An entry that answers with the intent's own command is no other subject: "how do I sign
-        # up to get these updates?" is /start, although the get-updates entry (which says "send
-        # /start") is nearer.
-        if f"/{intent}" in self.faqs[int(np.argmax(faq_cos))].answer:
+        # An entry that answers with the intent's own command (one of the three nearest) is no other
+        # subject: "how do I sign up to get these updates?" is /start, although the get-updates
+        # entry (which says "send /start") is nearer.
+        if any(f"/{intent}" in self.faqs[int(i)].answer for i in np.argsort(-np.asarray(faq_cos))[:3]):
             return False
         # Only an FAQ phrasing the question is really near can overrule ("شو الأوامر اللي عندك؟" is
         # far from the FAQ and from the help examples alike: its word "commands" stands).
@@ -735,8 +735,7 @@ class Knowledge:
     def loosely_calendar(self, text: str, parsed: Parsed, calendar_cos: float | None, tuning: Tuning | None = None) -> bool:
         """A calendar question with a word or a clause more than `is_calendar_question` allows:
         a time word, the compact or its events (lexicon `calendar_subjects`, event nouns), nothing
-        named and nothing off-topic, and a meaning near the lexicon's calendar examples; or one of its
-        sentences is a calendar question ("What has happened lately? I've been offline for months.")."""
+        named and nothing off-topic, and a meaning near the lexicon's calendar examples."""
         tuning = tuning or self.tuning
         # A kind may narrow it ("the most recent milestones in the follow-up and review"): the
         # caller lists that kind's events for the time asked.
@@ -749,8 +748,14 @@ class Knowledge:
             about = parsed.event_noun or bool(self._calendar_subjects & set(parsed.words))
             if about and calendar_cos is not None and calendar_cos >= tuning.loose_calendar_at:
                 return True
+        return False
+
+    def has_calendar_sentence(self, text: str) -> bool:
+        """Is one sentence (or comma-separated part) of a longer question a calendar question on
+        its own, with a time word? "What has happened on the compact lately? I've been offline for
+        months.", "been buried in casework for months, what happened lately with the compact?"
+        (not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question)."""
         sentences = [c for c in _SENTENCES.split(text) if c.strip()]
-        # (a time word in it, not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question)
         return len(sentences) > 1 and any(self.is_calendar_question(p) and (p.time or p.period) for p in map(self.parse, sentences))
 
     def calendar_window(self, parsed: Parsed, today: date, limit: int = 5) -> EventMatch:

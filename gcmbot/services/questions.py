@@ -128,7 +128,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     meant = knowledge.semantic_class(semantic, class_cos, parsed, tuning) if semantic is not None and not parsed.named else None
     if meant:
         common["reason"] = "by meaning"
-    if knowledge.is_calendar_question(parsed) or meant == "calendar":
+    if knowledge.is_calendar_question(parsed) or meant == "calendar" or (not parsed.named and not meant and knowledge.has_calendar_sentence(text)):
         # "what's next?", "anything coming up?", "what happened last month?": always the calendar,
         # never a loosely matching FAQ entry, never a decline.
         return _calendar(knowledge.calendar_window(parsed, today), (), common)
@@ -162,8 +162,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     faq_answers_more = parsed.asks_more and confident
     best = candidates[0] if candidates else None
     if not (best is not None and best.confidence >= answer_at) and knowledge.loosely_calendar(text, parsed, class_cos.get("calendar"), tuning):
-        # … in more words: "c quoi le programme pour l'année prochaine", "what has happened on the
-        # compact lately? I've been offline for months."; of a kind: that kind's events then.
+        # … in more words: "c quoi le programme pour l'année prochaine"; of a kind: that kind's events then.
         match = knowledge.match_events(parsed, today) if parsed.kinds else None
         if match is not None and match.events and not match.none_of_that_kind:
             return Answer(ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
