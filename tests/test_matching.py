@@ -1030,3 +1030,19 @@ def test_recipes_are_declined_in_arabic_too(knowledge):
 def test_latam_is_latin_america(knowledge):
     answer = answer_question("el segundo examen regional d latam cuando y donde fue", knowledge, date(2026, 12, 7))
     assert [e.id for e in answer.events] == ["regional-review-2025-latin-america-caribbean"]
+
+
+def test_statistics_and_asylum_applications_are_declined_but_not_questions_that_merely_mention_them(knowledge):
+    # "¿cuántos objetivos tiene?" beside "migrantes" is not a statistics question; "solicitantes de
+    # asilo" are people the asker works with, not an application of their own.
+    for question, faq_id in (("hola, soy nueva en una ONG de migrantes, que es exactamente el pacto mundial para la migracion? cuantos objetivos tiene?", "what-is-the-gcm"),
+                             ("trabajo con solicitantes de asilo: el pacto de migracion y el de refugiados son lo mismo o en que se diferencian?", "refugees-vs-migration-compact")):
+        answer = answer_question(question, knowledge, date(2026, 12, 7))
+        assert answer.reason != "off-topic" and (answer.faq or answer.suggestions[0]).id == faq_id, question
+    for question in ("how many migrants live in Germany?", "cuantos migrantes hay en España", "quiero solicitar asilo en México"):
+        assert answer_question(question, knowledge, date(2026, 12, 7)).outcome == "declined", question
+
+
+def test_a_month_in_a_calendar_question_in_more_words(knowledge):
+    answer = answer_question("anything on the calendar for the rest of December?", knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.events and all(e.start.value.month == 12 for e in answer.events)

@@ -743,7 +743,7 @@ class Knowledge:
             return False
         # "next" or "last", a period or one year: not "first" ("where was the first of those meetings?");
         # with a kind, not a year alone ("participar hoy en la revisión del pacto, no lo de 2017").
-        timed = parsed.time in ("next", "last") or parsed.period is not None or (len(parsed.years) == 1 and not parsed.kinds)
+        timed = parsed.time in ("next", "last") or parsed.period is not None or (len(parsed.years) == 1 and not parsed.kinds) or bool(parsed.months)
         if timed:
             about = parsed.event_noun or bool(self._calendar_subjects & set(parsed.words))
             if about and calendar_cos is not None and calendar_cos >= tuning.loose_calendar_at:

@@ -162,8 +162,9 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     faq_answers_more = parsed.asks_more and confident
     best = candidates[0] if candidates else None
     if not (best is not None and best.confidence >= answer_at) and knowledge.loosely_calendar(text, parsed, class_cos.get("calendar"), tuning):
-        # … in more words: "c quoi le programme pour l'année prochaine"; of a kind: that kind's events then.
-        match = knowledge.match_events(parsed, today) if parsed.kinds else None
+        # … in more words: "c quoi le programme pour l'année prochaine"; of a kind or in a month
+        # ("anything on the calendar for the rest of December?"): those events.
+        match = knowledge.match_events(parsed, today) if parsed.kinds or parsed.months else None
         if match is not None and match.events and not match.none_of_that_kind:
             return Answer(ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
                           no_upcoming=match.no_upcoming, candidates=candidates, **common)
