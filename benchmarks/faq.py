@@ -36,6 +36,9 @@ The sets:
   dev-15, dev-16  written blind on 2026-12-07 (development data);
   held-out-15 … held-out-18  (120 questions each) written blind on 2026-12-07 and committed before
             their first look (BLIND until then).
+  held-out-33 … held-out-36  (120 questions each) written blind by four more (migrant women, domestic
+            and care workers; officials and diplomats' assistants; climate and development groups;
+            a mix of everyone), committed before their first look (BLIND until then).
   held-out-21 … held-out-24  (120 questions each) written blind by four more people in the session
             of 2026-12-07 (later), committed before their first look at 37db0ae (93.3 %, 91.7 %,
             78.3 %, 90.0 %); tuning data since.
@@ -99,6 +102,8 @@ SET_FILES = {
     "held-out-28": "questions_heldout28.yaml",
     "held-out-29": "questions_heldout29.yaml", "held-out-30": "questions_heldout30.yaml", "held-out-31": "questions_heldout31.yaml",
     "held-out-32": "questions_heldout32.yaml",
+    "held-out-33": "questions_heldout33.yaml", "held-out-34": "questions_heldout34.yaml", "held-out-35": "questions_heldout35.yaml",
+    "held-out-36": "questions_heldout36.yaml",
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -126,7 +131,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = {"held-out-29", "held-out-30", "held-out-31", "held-out-32"}  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = {"held-out-29", "held-out-30", "held-out-31", "held-out-32", "held-out-33", "held-out-34", "held-out-35", "held-out-36"}  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 STRICT = False  # --strict: an answer giving an FAQ entry and dates counts only by what it shows first
