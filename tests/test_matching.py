@@ -1046,3 +1046,20 @@ def test_statistics_and_asylum_applications_are_declined_but_not_questions_that_
 def test_a_month_in_a_calendar_question_in_more_words(knowledge):
     answer = answer_question("anything on the calendar for the rest of December?", knowledge, date(2026, 12, 7))
     assert answer.outcome == "answered" and answer.events and all(e.start.value.month == 12 for e in answer.events)
+
+
+def test_two_years_are_one_calendar_period(knowledge):
+    answer = answer_question("que hay planeado para 2027 o 2028? estamos haciendo la planeacion del colectivo", knowledge, date(2026, 12, 7))
+    assert answer.kind == "calendar" and answer.period == (date(2027, 1, 1), date(2028, 12, 31))
+
+
+@pytest.mark.parametrize("question, check", [
+    ("في أي يوم يصادف اليوم الدولي للمهاجرين؟", lambda a: a.events and a.events[0].id.startswith("international-migrants-day")),
+    ("مراجعة أفريقيا الأخيرة كانت وين ومتين؟", lambda a: a.events and a.events[0].id == "regional-review-2024-africa"),
+    ("how do i change the day my weekly summary arrives, mondays are bad for me", lambda a: a.intent == "settings"),
+    ("telegram keeps logging me out on my android phone, any fix?", lambda a: a.outcome == "declined"),
+    ("كيف بعمل مجدرة؟", lambda a: a.outcome == "declined"),
+])
+def test_more_everyday_questions(knowledge, question, check):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert check(answer), (answer.outcome, answer.kind, answer.intent, [e.id for e in answer.events])

@@ -471,7 +471,7 @@ class Knowledge:
         # Function words never make a question specific, unless they ask who, why or how many.
         filler = self._vague | (STOPWORDS - self._asks_more)
         vague = bool(fixed) and all(w in filler or w in self._time_words or w in year_words for w in fixed) and (
-            time is not None or period is not None or len(years) == 1)
+            time is not None or period is not None or 1 <= len(years) <= 2)
         return Parsed(
             words=tuple(fixed), unknown=tuple(unknown), terms=content_terms, corrections=corrections, lang=lang,
             places=places, regions=regions, kinds=frozenset(kinds), topics=topics, months=months, years=years, time=time,
@@ -743,7 +743,7 @@ class Knowledge:
             return False
         # "next" or "last", a period or one year: not "first" ("where was the first of those meetings?");
         # with a kind, not a year alone ("participar hoy en la revisión del pacto, no lo de 2017").
-        timed = parsed.time in ("next", "last") or parsed.period is not None or (len(parsed.years) == 1 and not parsed.kinds) or bool(parsed.months)
+        timed = parsed.time in ("next", "last") or parsed.period is not None or (1 <= len(parsed.years) <= 2 and not parsed.kinds) or bool(parsed.months)
         if timed:
             about = parsed.event_noun or bool(self._calendar_subjects & set(parsed.words))
             if about and calendar_cos is not None and calendar_cos >= tuning.loose_calendar_at:
@@ -754,17 +754,22 @@ class Knowledge:
         """Is one sentence (or comma-separated part) of a longer question a calendar question on
         its own, with a time word? "What has happened on the compact lately? I've been offline for
         months.", "been buried in casework for months, what happened lately with the compact?"
-        (not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question)."""
+        (not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question; "¿qué hay
+        planeado para 2027 o 2028? …" is)."""
         sentences = [c for c in _SENTENCES.split(text) if c.strip()]
-        return len(sentences) > 1 and any(self.is_calendar_question(p) and (p.time or p.period) for p in map(self.parse, sentences))
+        return len(sentences) > 1 and any(
+            self.is_calendar_question(p) and (p.time or p.period or (p.years and self._calendar_subjects & set(p.words)))
+            for p in map(self.parse, sentences))
 
     def calendar_window(self, parsed: Parsed, today: date, limit: int = 5) -> EventMatch:
         """Events for a calendar question: what comes next (`no_upcoming` with the latest held
         one when nothing is ahead), or what falls in "last month", "this year", "next week"."""
         alive = [e for e in self.events if e.status != "cancelled"]
-        if parsed.period or len(parsed.years) == 1:
+        if parsed.period or 1 <= len(parsed.years) <= 2:
             unit, shift = parsed.period or ("year", min(parsed.years) - today.year)
             first, last = _period(today, unit, shift)
+            if not parsed.period and len(parsed.years) == 2:  # "2027 o 2028": both years
+                last = date(max(parsed.years), 12, 31)
             found = [e for e in alive if e.start.value <= last and e.last_day >= first
                      and (e.start.precision != "year" or unit == "year")]  # "2026" says nothing of last month
             found.sort(key=lambda e: (e.start.sort_day, e.id))
