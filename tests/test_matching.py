@@ -1063,3 +1063,10 @@ def test_two_years_are_one_calendar_period(knowledge):
 def test_more_everyday_questions(knowledge, question, check):
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert check(answer), (answer.outcome, answer.kind, answer.intent, [e.id for e in answer.events])
+
+
+@pytest.mark.parametrize("question", ["il y a un match ce week-end ?", "¿hay partidos de fútbol este fin de semana?",
+                                      "what are the latest migration statistics for Germany?"])
+def test_sport_and_statistics_are_declined(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "declined" and not answer.events and answer.intent is None
