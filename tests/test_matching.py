@@ -1070,3 +1070,9 @@ def test_more_everyday_questions(knowledge, question, check):
 def test_sport_and_statistics_are_declined(knowledge, question):
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert answer.outcome == "declined" and not answer.events and answer.intent is None
+
+
+def test_a_part_that_goes_on_from_the_one_before_is_not_a_calendar_question(knowledge):
+    answer = answer_question("¿Cuáles fueron las etapas, desde las consultas hasta la adopción, y qué viene después?", knowledge, date(2026, 12, 7))
+    assert answer.kind != "calendar"
+    assert answer_question("what's planned for 2027 and beyond?", knowledge, date(2026, 12, 7)).kind == "calendar"

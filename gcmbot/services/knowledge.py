@@ -97,7 +97,9 @@ NAMED_WEIGHT = 2 / 3  # share of a title's word weight (idf) a question must hav
 # CLAUSE_WORDS words is embedded too, and an entry scores its best (benchmarks/faq.py: +1 point on
 # two development sets none of it was tuned on; shorter clauses, or averaging, measured no better).
 CLAUSE_WORDS = 6
-# Sentences and comma-separated parts, for a calendar question amid chatter.
+# Sentences and comma-separated parts, for a calendar question amid chatter; a part that starts
+# with one of these words goes on from the one before.
+_GOES_ON = frozenset(("and", "or", "y", "e", "o", "et", "ou"))
 _SENTENCES = re.compile(r"(?<=[.!?؟;:,،])\s+")
 _CLAUSES = re.compile(r"(?<=[.!?؟;:])\s+|\s*[,،]\s+(?=(?:but|pero|mais|what|why|how|que|qué|quoi|comment|cómo|como|ما|شو|ايه|كيف|est-ce)\b)")
 
@@ -756,7 +758,8 @@ class Knowledge:
         months.", "been buried in casework for months, what happened lately with the compact?"
         (not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question; "¿qué hay
         planeado para 2027 o 2028? …" is)."""
-        sentences = [c for c in _SENTENCES.split(text) if c.strip()]
+        # A part that goes on from the one before ("…, y qué viene después?") is not a question of its own.
+        sentences = [c for c in _SENTENCES.split(text) if words(c) and words(c)[0] not in _GOES_ON]
         return len(sentences) > 1 and any(
             self.is_calendar_question(p) and (p.time or p.period or (p.years and self._calendar_subjects & set(p.words)))
             for p in map(self.parse, sentences))
