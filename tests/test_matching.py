@@ -1076,3 +1076,24 @@ def test_a_part_that_goes_on_from_the_one_before_is_not_a_calendar_question(know
     answer = answer_question("¿Cuáles fueron las etapas, desde las consultas hasta la adopción, y qué viene después?", knowledge, date(2026, 12, 7))
     assert answer.kind != "calendar"
     assert answer_question("what's planned for 2027 and beyond?", knowledge, date(2026, 12, 7)).kind == "calendar"
+
+
+def test_are_governments_obliged_is_the_binding_question_not_the_follow_up(knowledge):
+    answer = answer_question("if our government signed up to it are they actually obliged to do anything or is it just nice words", knowledge, date(2026, 12, 7))
+    assert (answer.faq or answer.suggestions[0]).id == "is-it-binding"
+
+
+@pytest.mark.parametrize("question", ["que dit la CEDAW sur les travailleuses migrantes ?", "me negaron el asilo en España y tengo 15 días para recurrir, ¿qué hago?"])
+def test_other_treaties_and_personal_appeals_are_declined(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "declined" and not answer.events
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("Can I limit the updates to the Europe region and switch the delivery time to Central European Time?", "settings"),
+    ("Comment modifier la langue des messages et le jour de réception du récapitulatif ?", "settings"),
+    ("انت بتعمل شنو بالضبط؟ بوت شنو ده؟", "help"),
+    ("بغيت نتسجل باش توصلني الأخبار", "start"),
+])
+def test_more_bot_requests_in_four_languages(knowledge, question, intent):
+    assert answer_question(question, knowledge, date(2026, 12, 7)).intent == intent
