@@ -40,6 +40,9 @@ The sets:
             and care workers; officials and diplomats' assistants; climate and development groups;
             a mix of everyone), committed before their first look at 1546df8 (90.0 %, 90.8 %, 94.2 %,
             99.2 %; at 4cdcf45: 86.7, 87.5, 91.7, 95.0); tuning data since.
+  held-out-37 … held-out-40  (120 questions each) written blind by four more (refugee-led and
+            diaspora youth groups; faith volunteers; monitors, analysts and librarians; seasonal,
+            construction and sea workers), committed before their first look (BLIND until then).
   held-out-21 … held-out-24  (120 questions each) written blind by four more people in the session
             of 2026-12-07 (later), committed before their first look at 37db0ae (93.3 %, 91.7 %,
             78.3 %, 90.0 %); tuning data since.
@@ -106,6 +109,8 @@ SET_FILES = {
     "held-out-32": "questions_heldout32.yaml",
     "held-out-33": "questions_heldout33.yaml", "held-out-34": "questions_heldout34.yaml", "held-out-35": "questions_heldout35.yaml",
     "held-out-36": "questions_heldout36.yaml",
+    "held-out-37": "questions_heldout37.yaml", "held-out-38": "questions_heldout38.yaml", "held-out-39": "questions_heldout39.yaml",
+    "held-out-40": "questions_heldout40.yaml",
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 
@@ -133,7 +138,7 @@ def load_sets() -> dict[str, tuple[date, list[dict], bool]]:
     return {name: sets[name] for name in order}
 
 
-BLIND: set[str] = set()  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
+BLIND: set[str] = {"held-out-37", "held-out-38", "held-out-39", "held-out-40"}  # a fresh blind set stays here until its first look (held-out-13 to -24: seen 2026-12-07)  # measured only with --blind; questions printed only with --show-blind
 
 
 STRICT = False  # --strict: an answer giving an FAQ entry and dates counts only by what it shows first
