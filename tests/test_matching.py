@@ -1097,3 +1097,15 @@ def test_other_treaties_and_personal_appeals_are_declined(knowledge, question):
 ])
 def test_more_bot_requests_in_four_languages(knowledge, question, intent):
     assert answer_question(question, knowledge, date(2026, 12, 7)).intent == intent
+
+
+@pytest.mark.parametrize("question, check", [
+    ("l'anniversaire de l'adoption a marrakech c'est quel jour, cette semaine?", lambda a: a.kind != "bot" and a.events),
+    ("On what date did the General Assembly adopt resolution 73/326 setting the format of the review forum?", lambda a: a.intent is None),
+    ("je veux changer l'heure du digest, je suis a Tunis", lambda a: a.intent == "settings"),
+    ("Which companies follow the UN Global Compact's ten principles on corporate sustainability?", lambda a: a.outcome == "declined"),
+    ("Quelles recommandations le Rapporteur spécial sur les droits de l'homme des migrants a-t-il faites dans son rapport de 2025 ?", lambda a: a.outcome == "declined"),
+])
+def test_event_days_the_word_setting_and_other_un_bodies(knowledge, question, check):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert check(answer), (answer.outcome, answer.kind, answer.intent, [e.id for e in answer.events])

@@ -126,6 +126,10 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     # An event named by its title ("what day is International Migrants Day") is not a bot question,
     # however near "which day does the digest arrive" it sounds.
     meant = knowledge.semantic_class(semantic, class_cos, parsed, tuning) if semantic is not None and not parsed.named else None
+    if meant == "digest" and parsed.kinds:
+        # Which day an event of a kind falls on is not which day the digest comes ("l'anniversaire
+        # de l'adoption à Marrakech, c'est quel jour, cette semaine ?").
+        meant = None
     if meant:
         common["reason"] = "by meaning"
     if knowledge.is_calendar_question(parsed) or meant == "calendar" or (not parsed.named and not meant and knowledge.has_calendar_sentence(text)):
