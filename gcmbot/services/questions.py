@@ -170,8 +170,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         # ("anything on the calendar for the rest of December?"): those events.
         match = knowledge.match_events(parsed, today) if parsed.kinds or parsed.months else None
         if match is not None and match.events and not match.none_of_that_kind:
-            return Answer(ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
-                          no_upcoming=match.no_upcoming, candidates=candidates, **common)
+            return _events(match, candidates, common)
         return _calendar(knowledge.calendar_window(parsed, today), candidates, common)
     event_question = knowledge.is_event_question(parsed, strong_only=strong_faq)
     if sure_faq and not (parsed.places or parsed.kinds or parsed.event_noun or parsed.named or parsed.months or parsed.years):
@@ -188,10 +187,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
                 # The dates first when the question asks only when or where, or names a place or a month.
                 dates_first = (parsed.asks_when_where or calendar_words) and not parsed.asks_more
                 return _with_dates(knowledge.faq_by_id[best.id], match, dates_first, candidates, common)
-            return Answer(
-                ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
-                no_upcoming=match.no_upcoming, none_of_that_kind=match.none_of_that_kind, candidates=candidates, **common,
-            )
+            return _events(match, candidates, common)
     if best and sure_faq:
         return Answer(ANSWERED, "faq", faq=knowledge.faq_by_id[best.id], candidates=candidates, **common)
     # "Did you mean" on meaning alone needs a question of a few words: "ok", "hola", "test" sit near
@@ -204,6 +200,12 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
         close = tuple(c for c in candidates[:MAX_SUGGESTIONS] if c.confidence >= suggest_at * 0.75)
         return Answer(SUGGESTED, "faq", suggestions=close, candidates=candidates, **common)
     return Answer(DECLINED, "none", candidates=candidates, **common)
+
+
+def _events(match: EventMatch, candidates: tuple[Candidate, ...], common: dict) -> Answer:
+    """The events a question asks about (`none_of_that_kind`: the kind asked for is not among them)."""
+    return Answer(ANSWERED, "events", events=match.events, more_events=match.total - len(match.events),
+                  no_upcoming=match.no_upcoming, none_of_that_kind=match.none_of_that_kind, candidates=candidates, **common)
 
 
 def _calendar(match: EventMatch, candidates: tuple[Candidate, ...], common: dict) -> Answer:
