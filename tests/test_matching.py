@@ -1109,3 +1109,11 @@ def test_more_bot_requests_in_four_languages(knowledge, question, intent):
 def test_event_days_the_word_setting_and_other_un_bodies(knowledge, question, check):
     answer = answer_question(question, knowledge, date(2026, 12, 7))
     assert check(answer), (answer.outcome, answer.kind, answer.intent, [e.id for e in answer.events])
+
+
+@pytest.mark.parametrize("question", ["y a des evenements prevus bientot ? on prepare le programme de l'aumonerie pour decembre-janvier",
+                                      "les derniers evenements svp", "Qué actividades hubo este año relacionadas con el pacto?",
+                                      "ما المقرر خلال العام المقبل؟"])
+def test_calendar_questions_with_french_y_a_please_and_activities(knowledge, question):
+    answer = answer_question(question, knowledge, date(2026, 12, 7))
+    assert answer.outcome == "answered" and answer.kind in ("calendar", "events"), answer.candidates[:2]

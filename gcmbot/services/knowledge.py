@@ -100,6 +100,12 @@ CLAUSE_WORDS = 6
 # Sentences and comma-separated parts, for a calendar question amid chatter; a part that starts
 # with one of these words goes on from the one before.
 _GOES_ON = frozenset(("and", "or", "y", "e", "o", "et", "ou"))
+
+
+def _goes_on(seq: list[str]) -> bool:
+    """Does a part start by going on from the one before ("y qué viene después")? Not the French
+    "y a" ("y a des événements prévus bientôt ?": there are)."""
+    return seq[0] in _GOES_ON and seq[:2] != ["y", "a"]
 _SENTENCES = re.compile(r"(?<=[.!?؟;:,،])\s+")
 _CLAUSES = re.compile(r"(?<=[.!?؟;:])\s+|\s*[,،]\s+(?=(?:but|pero|mais|what|why|how|que|qué|quoi|comment|cómo|como|ما|شو|ايه|كيف|est-ce)\b)")
 
@@ -759,7 +765,7 @@ class Knowledge:
         (not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question; "¿qué hay
         planeado para 2027 o 2028? …" is)."""
         # A part that goes on from the one before ("…, y qué viene después?") is not a question of its own.
-        sentences = [c for c in _SENTENCES.split(text) if words(c) and words(c)[0] not in _GOES_ON]
+        sentences = [c for c in _SENTENCES.split(text) if words(c) and not _goes_on(words(c))]
         return len(sentences) > 1 and any(
             self.is_calendar_question(p) and (p.time or p.period or (p.years and self._calendar_subjects & set(p.words)))
             for p in map(self.parse, sentences))
