@@ -106,18 +106,7 @@ SET_FILES = {
     "dev-5": "questions_dev5.yaml", "held-out-4": "questions_heldout4.yaml", "held-out-5": "questions_heldout5.yaml",
     "held-out-6": "questions_heldout6.yaml", "held-out-7": "questions_heldout7.yaml", "held-out-8": "questions_heldout8.yaml",
     "dev-9": "questions_dev9.yaml", "held-out-9": "questions_heldout9.yaml", "dev-10": "questions_dev10.yaml", "dev-11": "questions_dev11.yaml", "dev-12": "questions_dev12.yaml", "held-out-10": "questions_heldout10.yaml", "held-out-11": "questions_heldout11.yaml", "held-out-12": "questions_heldout12.yaml", "dev-13": "questions_dev13.yaml", "dev-14": "questions_dev14.yaml", "held-out-13": "questions_heldout13.yaml", "held-out-14": "questions_heldout14.yaml", "dev-15": "questions_dev15.yaml", "dev-16": "questions_dev16.yaml", "held-out-15": "questions_heldout15.yaml", "held-out-16": "questions_heldout16.yaml", "held-out-17": "questions_heldout17.yaml", "held-out-18": "questions_heldout18.yaml", "held-out-19": "questions_heldout19.yaml", "held-out-20": "questions_heldout20.yaml",
-    "held-out-21": "questions_heldout21.yaml", "held-out-22": "questions_heldout22.yaml", "held-out-23": "questions_heldout23.yaml",
-    "held-out-24": "questions_heldout24.yaml",
-    "held-out-25": "questions_heldout25.yaml", "held-out-26": "questions_heldout26.yaml", "held-out-27": "questions_heldout27.yaml",
-    "held-out-28": "questions_heldout28.yaml",
-    "held-out-29": "questions_heldout29.yaml", "held-out-30": "questions_heldout30.yaml", "held-out-31": "questions_heldout31.yaml",
-    "held-out-32": "questions_heldout32.yaml",
-    "held-out-33": "questions_heldout33.yaml", "held-out-34": "questions_heldout34.yaml", "held-out-35": "questions_heldout35.yaml",
-    "held-out-36": "questions_heldout36.yaml",
-    "held-out-37": "questions_heldout37.yaml", "held-out-38": "questions_heldout38.yaml", "held-out-39": "questions_heldout39.yaml",
-    "held-out-40": "questions_heldout40.yaml",
-    "held-out-41": "questions_heldout41.yaml", "held-out-42": "questions_heldout42.yaml", "held-out-43": "questions_heldout43.yaml",
-    "held-out-44": "questions_heldout44.yaml",
+    **{f"held-out-{n}": f"questions_heldout{n}.yaml" for n in range(21, 45)},
 }
 TODAY = date(2026, 12, 4)  # yearly events are placed around this day; each question has its own `today`
 

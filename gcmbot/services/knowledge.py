@@ -99,15 +99,20 @@ NAMED_WEIGHT = 2 / 3  # share of a title's word weight (idf) a question must hav
 CLAUSE_WORDS = 6
 # Sentences and comma-separated parts, for a calendar question amid chatter; a part that starts
 # with one of these words goes on from the one before.
+_SENTENCES = re.compile(r"(?<=[.!?؟;:,،])\s+")
 _GOES_ON = frozenset(("and", "or", "y", "e", "o", "et", "ou"))
+_CLAUSES = re.compile(r"(?<=[.!?؟;:])\s+|\s*[,،]\s+(?=(?:but|pero|mais|what|why|how|que|qué|quoi|comment|cómo|como|ما|شو|ايه|كيف|est-ce)\b)")
 
 
 def _goes_on(seq: list[str]) -> bool:
     """Does a part start by going on from the one before ("y qué viene después")? Not the French
     "y a" ("y a des événements prévus bientôt ?": there are)."""
     return seq[0] in _GOES_ON and seq[:2] != ["y", "a"]
-_SENTENCES = re.compile(r"(?<=[.!?؟;:,،])\s+")
-_CLAUSES = re.compile(r"(?<=[.!?؟;:])\s+|\s*[,،]\s+(?=(?:but|pero|mais|what|why|how|que|qué|quoi|comment|cómo|como|ما|شو|ايه|كيف|est-ce)\b)")
+
+
+def _place_keys(e: EventView) -> set[str]:
+    """An event's place and country, as the question parser names places."""
+    return {" ".join(words(e.place)), " ".join(words(e.country))}
 
 def _period(today: date, unit: str, shift: int) -> tuple[date, date]:
     """First and last day of the week / month / year `shift` units from today's."""
@@ -619,6 +624,10 @@ class Knowledge:
             return None
         if best == "calendar" and (self.names_something(parsed) or parsed.months):
             return None
+        if best == "digest" and parsed.kinds:
+            # Which day an event of a kind falls on is not which day the digest comes ("l'anniversaire
+            # de l'adoption à Marrakech, c'est quel jour, cette semaine ?").
+            return None
         return best
 
     def lexical_faq(self, parsed: Parsed) -> dict[int, tuple[float, float]]:
@@ -740,7 +749,7 @@ class Knowledge:
         named = self.names_something(dataclasses.replace(parsed, years=frozenset()))
         return bool(parsed.vague and not named)
 
-    def loosely_calendar(self, text: str, parsed: Parsed, calendar_cos: float | None, tuning: Tuning | None = None) -> bool:
+    def loosely_calendar(self, parsed: Parsed, calendar_cos: float | None, tuning: Tuning | None = None) -> bool:
         """A calendar question with a word or a clause more than `is_calendar_question` allows:
         a time word, the compact or its events (lexicon `calendar_subjects`, event nouns), nothing
         named and nothing off-topic, and a meaning near the lexicon's calendar examples."""
@@ -765,7 +774,7 @@ class Knowledge:
         (not a year alone: "…, no lo de 2017, lo de ahora" is no calendar question; "¿qué hay
         planeado para 2027 o 2028? …" is)."""
         # A part that goes on from the one before ("…, y qué viene después?") is not a question of its own.
-        sentences = [c for c in _SENTENCES.split(text) if words(c) and not _goes_on(words(c))]
+        sentences = [" ".join(seq) for seq in map(words, _SENTENCES.split(text)) if seq and not _goes_on(seq)]
         return len(sentences) > 1 and any(
             self.is_calendar_question(p) and (p.time or p.period or (p.years and self._calendar_subjects & set(p.words)))
             for p in map(self.parse, sentences))
@@ -838,13 +847,12 @@ class Knowledge:
     def match_events(self, parsed: Parsed, today: date) -> EventMatch:
         found = list(self.events)
         if parsed.named and (parsed.places or parsed.regions) and not any(
-                e.title in parsed.named and ({" ".join(words(e.place)), " ".join(words(e.country))} & parsed.places or e.region in parsed.regions)
-                for e in found):
+                e.title in parsed.named and (_place_keys(e) & parsed.places or e.region in parsed.regions) for e in found):
             # An event named by its title, and a place it is not held in: where the asker is ("what
             # date is International Migrants Day? we want to hold a vigil in Dakar").
             parsed = dataclasses.replace(parsed, places=frozenset(), regions=frozenset())
         if parsed.places:
-            found = [e for e in found if {" ".join(words(e.place)), " ".join(words(e.country))} & parsed.places]
+            found = [e for e in found if _place_keys(e) & parsed.places]
         if parsed.regions:
             found = [e for e in found if e.region in parsed.regions]
         kinded = [e for e in found if e.kind in parsed.kinds] if parsed.kinds else found

@@ -126,10 +126,6 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     # An event named by its title ("what day is International Migrants Day") is not a bot question,
     # however near "which day does the digest arrive" it sounds.
     meant = knowledge.semantic_class(semantic, class_cos, parsed, tuning) if semantic is not None and not parsed.named else None
-    if meant == "digest" and parsed.kinds:
-        # Which day an event of a kind falls on is not which day the digest comes ("l'anniversaire
-        # de l'adoption à Marrakech, c'est quel jour, cette semaine ?").
-        meant = None
     if meant:
         common["reason"] = "by meaning"
     if knowledge.is_calendar_question(parsed) or meant == "calendar" or (not parsed.named and not meant and knowledge.has_calendar_sentence(text)):
@@ -165,7 +161,7 @@ def answer_question(text: str, knowledge: Knowledge, today: date, tuning: Tuning
     # (the entry need not have the question's rarest word: "combien de sessions … et quand …").
     faq_answers_more = parsed.asks_more and confident
     best = candidates[0] if candidates else None
-    if not (best is not None and best.confidence >= answer_at) and knowledge.loosely_calendar(text, parsed, class_cos.get("calendar"), tuning):
+    if not (best is not None and best.confidence >= answer_at) and knowledge.loosely_calendar(parsed, class_cos.get("calendar"), tuning):
         # … in more words: "c quoi le programme pour l'année prochaine"; of a kind or in a month
         # ("anything on the calendar for the rest of December?"): those events.
         match = knowledge.match_events(parsed, today) if parsed.kinds or parsed.months else None
